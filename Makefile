@@ -1,0 +1,65 @@
+# ngx_http_oauth2_client_module
+#
+#   make                 build build/ngx_http_oauth2_client_module.so
+#   make test            unit tests, then the Test::Nginx suite
+#   make demo            a local token server, API and nginx; see README
+#   make demo-stop
+#
+# NGINX_SRC=/path/to/nginx builds against that source tree instead of the
+# installed nginx; TEST_NGINX_BINARY picks the nginx the suite runs.
+
+MODULE   := build/ngx_http_oauth2_client_module.so
+SOURCES  := config $(wildcard src/*.c src/*.h)
+LIBSRCS  := src/ngx_http_oauth2_client_jose.c \
+            src/ngx_http_oauth2_client_json.c \
+            src/ngx_http_oauth2_client_key.c
+UNIT     := build/test_jose
+CC       ?= cc
+UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror \
+               -D_POSIX_C_SOURCE=200809L -Isrc
+
+TEST_NGINX_BINARY       ?= /usr/sbin/nginx
+TEST_NGINX_LOAD_MODULES ?= $(CURDIR)/$(MODULE)
+export TEST_NGINX_BINARY TEST_NGINX_LOAD_MODULES
+
+.PHONY: all module unit test test-unit test-nginx keys deps demo demo-stop \
+        clean
+
+all: module
+
+module: $(MODULE)
+
+$(MODULE): $(SOURCES) scripts/build-module.sh
+	scripts/build-module.sh
+
+$(UNIT): t/unit/test_jose.c $(LIBSRCS) src/ngx_http_oauth2_client_jose.h
+	@mkdir -p build
+	$(CC) $(UNIT_CFLAGS) -o $@ t/unit/test_jose.c $(LIBSRCS) \
+	    -lcrypto -ljansson
+
+unit: $(UNIT)
+
+keys:
+	sh t/keys/gen.sh t/keys
+
+test: test-unit test-nginx
+
+test-unit: $(UNIT)
+	$(UNIT)
+
+test-nginx: $(MODULE) keys
+	t/run-tests $(TESTS)
+
+deps:
+	sh scripts/deps.sh
+
+demo:
+	sh scripts/deps.sh
+	$(MAKE) module keys
+	sh demo/demo.sh start
+
+demo-stop:
+	sh demo/demo.sh stop
+
+clean:
+	rm -rf build t/servroot t/servroot-mock

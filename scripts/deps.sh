@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs, from Debian's packages, what building and testing the module
+# needs and the machine lacks.  Needs root (or sudo) when anything is
+# missing; does nothing otherwise.
+
+set -eu
+
+pkgs="gcc make perl openssl nginx nginx-dev libssl-dev libjansson-dev
+      libpcre2-dev zlib1g-dev libtest-base-perl libcrypt-jwt-perl"
+
+missing=
+for p in $pkgs; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
+         | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing"
+
+sudo=
+if [ "$(id -u)" != 0 ]; then
+    sudo=sudo
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# policy-rc.d keeps the nginx package from starting a system nginx
+$sudo apt-get install -y -qq --no-install-recommends $missing
