@@ -1,0 +1,420 @@
+
+/*
+ * Copyright (C) ngx_http_oauth2_client_module authors
+ *
+ * Token endpoint responses.  The body comes from the network: every type
+ * is checked, and whatever the server says is cleaned before it can reach
+ * a log line.  Nothing here takes an nginx type.
+ */
+
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ngx_http_oauth2_client_jose.h"
+
+
+/* the longest piece of a server-supplied string put into a message */
+#define NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_MAX  200
+
+/*
+ * Trailing data after the value is an error (no JSON_DISABLE_EOF_CHECK);
+ * any JSON value is parsed so that "not a JSON object" is told apart
+ * from bad syntax; NUL bytes are let through to the string checks,
+ * which know lengths, so that they are reported for what they are.
+ */
+#define NGX_HTTP_OAUTH2_CLIENT_JSON_FLAGS                                   \
+    (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
+
+
+static void ngx_http_oauth2_client_json_error(char *err, size_t errlen,
+    const char *fmt, ...);
+static void ngx_http_oauth2_client_json_sanitize(char *dst, const char *src,
+    size_t len);
+static int ngx_http_oauth2_client_json_member(json_t *obj, const char *key,
+    char *buf);
+static int ngx_http_oauth2_client_json_is_bearer(const char *s, size_t len);
+static void ngx_http_oauth2_client_json_http_error(unsigned status,
+    const unsigned char *body, size_t len, char *err, size_t errlen);
+
+
+static void
+ngx_http_oauth2_client_json_error(char *err, size_t errlen, const char *fmt,
+    ...)
+{
+    va_list  args;
+
+    if (err == NULL || errlen == 0) {
+        return;
+    }
+
+    va_start(args, fmt);
+    (void) vsnprintf(err, errlen, fmt, args);
+    va_end(args);
+}
+
+
+/*
+ * Only printable ASCII survives: a server must not be able to forge log
+ * lines or send terminal escapes.  dst holds VALUE_MAX + 1 bytes.
+ */
+
+static void
+ngx_http_oauth2_client_json_sanitize(char *dst, const char *src, size_t len)
+{
+    size_t         i;
+    unsigned char  c;
+
+    if (len > NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_MAX) {
+        len = NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_MAX;
+    }
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) src[i];
+        dst[i] = (c >= 0x20 && c <= 0x7e) ? (char) c : '?';
+    }
+
+    dst[len] = '\0';
+}
+
+
+/* 1 and the sanitized value in buf if obj has a string member key */
+
+static int
+ngx_http_oauth2_client_json_member(json_t *obj, const char *key, char *buf)
+{
+    json_t  *v;
+
+    v = json_object_get(obj, key);
+
+    if (v == NULL || !json_is_string(v)) {
+        return 0;
+    }
+
+    ngx_http_oauth2_client_json_sanitize(buf, json_string_value(v),
+                                         json_string_length(v));
+
+    return 1;
+}
+
+
+/* RFC 6749, section 5.1: token_type is case-insensitive */
+
+static int
+ngx_http_oauth2_client_json_is_bearer(const char *s, size_t len)
+{
+    size_t         i;
+    unsigned char  c;
+
+    static const char  bearer[] = "bearer";
+
+    if (len != sizeof(bearer) - 1) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) s[i];
+
+        if (c >= 'A' && c <= 'Z') {
+            c = (unsigned char) (c | 0x20);
+        }
+
+        if (c != (unsigned char) bearer[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * An error response: the status and what the server says about it, in
+ * OAuth 2.0 form (error, error_description) or in the form of Okta's
+ * management API (errorCode, errorSummary), seen on 429.
+ */
+
+static void
+ngx_http_oauth2_client_json_http_error(unsigned status,
+    const unsigned char *body, size_t len, char *err, size_t errlen)
+{
+    int      has1, has2;
+    char     v1[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_MAX + 1];
+    char     v2[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_MAX + 1];
+    json_t  *json;
+
+    json = NULL;
+
+    if (body != NULL && len != 0) {
+        json = json_loadb((const char *) body, len,
+                          NGX_HTTP_OAUTH2_CLIENT_JSON_FLAGS, NULL);
+    }
+
+    if (json == NULL) {
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "HTTP %u, non-JSON body", status);
+        return;
+    }
+
+    if (!json_is_object(json)) {
+        ngx_http_oauth2_client_json_error(err, errlen, "HTTP %u", status);
+        goto done;
+    }
+
+    has1 = ngx_http_oauth2_client_json_member(json, "error", v1);
+    has2 = ngx_http_oauth2_client_json_member(json, "error_description", v2);
+
+    if (has1 && has2) {
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "HTTP %u, error \"%s\": \"%s\"",
+                                          status, v1, v2);
+        goto done;
+    }
+
+    if (has1) {
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "HTTP %u, error \"%s\"",
+                                          status, v1);
+        goto done;
+    }
+
+    if (has2) {
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "HTTP %u, error_description \"%s\"",
+                                          status, v2);
+        goto done;
+    }
+
+    has1 = ngx_http_oauth2_client_json_member(json, "errorCode", v1);
+    has2 = ngx_http_oauth2_client_json_member(json, "errorSummary", v2);
+
+    if (has1 && has2) {
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "HTTP %u, errorCode \"%s\": \"%s\"",
+                                          status, v1, v2);
+
+    } else if (has1) {
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "HTTP %u, errorCode \"%s\"",
+                                          status, v1);
+
+    } else if (has2) {
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "HTTP %u, errorSummary \"%s\"",
+                                          status, v2);
+
+    } else {
+        ngx_http_oauth2_client_json_error(err, errlen, "HTTP %u", status);
+    }
+
+done:
+
+    json_decref(json);
+}
+
+
+int
+ngx_http_oauth2_client_token_chars_valid(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    if (p == NULL || len == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < 0x21 || p[i] > 0x7e) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+ngx_http_oauth2_client_token_parse(unsigned status,
+    const unsigned char *body, size_t len,
+    ngx_http_oauth2_client_token_t *tok, char *err, size_t errlen)
+{
+    int            rc;
+    char          *cut;
+    char           value[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_MAX + 1];
+    size_t         tlen;
+    json_t        *json, *v;
+    json_int_t     expires;
+    const char    *token;
+    json_error_t   jerr;
+
+    if (err != NULL && errlen != 0) {
+        err[0] = '\0';
+    }
+
+    if (status != 200) {
+        ngx_http_oauth2_client_json_http_error(status, body, len, err,
+                                               errlen);
+        return -1;
+    }
+
+    if (tok == NULL || tok->access_token == NULL) {
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "no buffer for the token");
+        return -1;
+    }
+
+    if (body == NULL || len == 0) {
+        ngx_http_oauth2_client_json_error(err, errlen, "empty body");
+        return -1;
+    }
+
+    json = json_loadb((const char *) body, len,
+                      NGX_HTTP_OAUTH2_CLIENT_JSON_FLAGS, &jerr);
+
+    if (json == NULL) {
+
+#if (JANSSON_VERSION_HEX >= 0x020b00)
+        if (json_error_code(&jerr) == json_error_duplicate_key) {
+            ngx_http_oauth2_client_json_error(err, errlen, "duplicate key");
+            return -1;
+        }
+#endif
+
+        /*
+         * jansson quotes the text where it stopped ("near '...'"), which
+         * may be a piece of the token: leave it out
+         */
+
+        cut = strstr(jerr.text, " near '");
+        if (cut != NULL) {
+            *cut = '\0';
+        }
+
+        ngx_http_oauth2_client_json_sanitize(value, jerr.text,
+                                             strlen(jerr.text));
+        ngx_http_oauth2_client_json_error(err, errlen, "invalid JSON: %s",
+                                          value);
+        return -1;
+    }
+
+    rc = -1;
+
+    if (!json_is_object(json)) {
+        ngx_http_oauth2_client_json_error(err, errlen, "not a JSON object");
+        goto done;
+    }
+
+    /* access_token: it becomes a header value */
+
+    v = json_object_get(json, "access_token");
+
+    if (v == NULL) {
+        ngx_http_oauth2_client_json_error(err, errlen, "no access_token");
+        goto done;
+    }
+
+    if (!json_is_string(v)) {
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "access_token is not a string");
+        goto done;
+    }
+
+    token = json_string_value(v);
+    tlen = json_string_length(v);
+
+    if (tlen == 0) {
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "access_token is empty");
+        goto done;
+    }
+
+    if (tlen > NGX_HTTP_OAUTH2_CLIENT_TOKEN_MAX) {
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "access_token is longer than %d "
+                                          "bytes",
+                                          NGX_HTTP_OAUTH2_CLIENT_TOKEN_MAX);
+        goto done;
+    }
+
+    if (!ngx_http_oauth2_client_token_chars_valid(
+                                   (const unsigned char *) token, tlen))
+    {
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "access_token has a character not "
+                                          "allowed in a header value");
+        goto done;
+    }
+
+    /* token_type: a DPoP token sent as Bearer would be refused anyway */
+
+    v = json_object_get(json, "token_type");
+
+    if (v == NULL) {
+        ngx_http_oauth2_client_json_error(err, errlen, "no token_type");
+        goto done;
+    }
+
+    if (!json_is_string(v)) {
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "token_type is not a string");
+        goto done;
+    }
+
+    if (!ngx_http_oauth2_client_json_is_bearer(json_string_value(v),
+                                               json_string_length(v)))
+    {
+        ngx_http_oauth2_client_json_sanitize(value, json_string_value(v),
+                                             json_string_length(v));
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "token_type \"%s\" is not Bearer",
+                                          value);
+        goto done;
+    }
+
+    /* expires_in: the cache needs it, lifetimes are never guessed */
+
+    v = json_object_get(json, "expires_in");
+
+    if (v == NULL) {
+        ngx_http_oauth2_client_json_error(err, errlen, "no expires_in");
+        goto done;
+    }
+
+    if (!json_is_integer(v)) {
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "expires_in is not an integer");
+        goto done;
+    }
+
+    expires = json_integer_value(v);
+
+    if (expires <= 0) {
+        ngx_http_oauth2_client_json_error(err, errlen,
+                                          "expires_in must be positive");
+        goto done;
+    }
+
+    tok->expires_in_capped = 0;
+
+    if (expires > NGX_HTTP_OAUTH2_CLIENT_EXPIRES_MAX) {
+        expires = NGX_HTTP_OAUTH2_CLIENT_EXPIRES_MAX;
+        tok->expires_in_capped = 1;
+    }
+
+    tok->expires_in = (long long) expires;
+
+    /* escapes only shrink JSON strings: tlen <= len, the buffer's size */
+
+    memcpy(tok->access_token, token, tlen);
+    tok->access_token_len = tlen;
+
+    rc = 0;
+
+done:
+
+    json_decref(json);
+
+    return rc;
+}
