@@ -1,0 +1,1031 @@
+
+/*
+ * Copyright (C) ngx_http_oauth2_client_module authors
+ *
+ * Directives, configuration and variables.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/evp.h>
+
+#include "ngx_http_oauth2_client_module.h"
+
+
+static ngx_int_t ngx_http_oauth2_client_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_oauth2_client_init(ngx_conf_t *cf);
+static void *ngx_http_oauth2_client_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_oauth2_client_init_main_conf(ngx_conf_t *cf,
+    void *conf);
+static void *ngx_http_oauth2_client_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_oauth2_client_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+
+static char *ngx_http_oauth2_client_cache_zone(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_oauth2_client_block(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_oauth2_client_block_handler(ngx_conf_t *cf,
+    ngx_command_t *dummy, void *conf);
+static char *ngx_http_oauth2_client_set_endpoint(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_oauth2_client_set_scope(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_oauth2_client_set_alg(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_oauth2_client_finish(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client);
+static char *ngx_http_oauth2_client_cstr(ngx_conf_t *cf, ngx_str_t *s);
+static ngx_int_t ngx_http_oauth2_client_conf_id(
+    ngx_http_oauth2_client_conf_t *client);
+static void ngx_http_oauth2_client_free_key(void *data);
+static char *ngx_http_oauth2_client_token(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+static ngx_int_t ngx_http_oauth2_client_token_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_oauth2_client_status_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+
+
+/* the directives inside oauth2_client { }, dispatched by the block handler */
+static ngx_command_t  ngx_http_oauth2_client_block_commands[] = {
+
+    { ngx_string("token_endpoint"),
+      NGX_CONF_TAKE1,
+      ngx_http_oauth2_client_set_endpoint,
+      0,
+      offsetof(ngx_http_oauth2_client_conf_t, token_endpoint),
+      NULL },
+
+    { ngx_string("token_location"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_oauth2_client_conf_t, token_location),
+      NULL },
+
+    { ngx_string("client_id"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_oauth2_client_conf_t, client_id),
+      NULL },
+
+    { ngx_string("private_key"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_oauth2_client_conf_t, private_key),
+      NULL },
+
+    { ngx_string("key_id"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_oauth2_client_conf_t, key_id),
+      NULL },
+
+    { ngx_string("scope"),
+      NGX_CONF_1MORE,
+      ngx_http_oauth2_client_set_scope,
+      0,
+      offsetof(ngx_http_oauth2_client_conf_t, scope),
+      NULL },
+
+    { ngx_string("signing_alg"),
+      NGX_CONF_TAKE1,
+      ngx_http_oauth2_client_set_alg,
+      0,
+      offsetof(ngx_http_oauth2_client_conf_t, signing_alg),
+      NULL },
+
+    { ngx_string("assertion_lifetime"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      0,
+      offsetof(ngx_http_oauth2_client_conf_t, assertion_lifetime),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_command_t  ngx_http_oauth2_client_commands[] = {
+
+    { ngx_string("oauth2_token_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_oauth2_client_cache_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("oauth2_client"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
+      ngx_http_oauth2_client_block,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("oauth2_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_oauth2_client_token,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_oauth2_client_module_ctx = {
+    ngx_http_oauth2_client_add_variables,  /* preconfiguration */
+    ngx_http_oauth2_client_init,           /* postconfiguration */
+
+    ngx_http_oauth2_client_create_main_conf, /* create main configuration */
+    ngx_http_oauth2_client_init_main_conf, /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_oauth2_client_create_loc_conf, /* create location configuration */
+    ngx_http_oauth2_client_merge_loc_conf  /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_oauth2_client_module = {
+    NGX_MODULE_V1,
+    &ngx_http_oauth2_client_module_ctx,    /* module context */
+    ngx_http_oauth2_client_commands,       /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_oauth2_client_vars[] = {
+
+    { ngx_string("oauth2_access_token"), NULL,
+      ngx_http_oauth2_client_token_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("oauth2_token_status"), NULL,
+      ngx_http_oauth2_client_status_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_str_t  ngx_http_oauth2_client_status_names[] = {
+    ngx_null_string,
+    ngx_string("HIT"),
+    ngx_string("MISS"),
+    ngx_string("ERROR")
+};
+
+
+static ngx_int_t
+ngx_http_oauth2_client_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_oauth2_client_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_oauth2_client_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    if (ngx_http_oauth2_client_handler_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    /*
+     * The precontent phase runs after every access check, so "satisfy any"
+     * cannot skip us and a request that is denied never costs a token
+     * fetch; it still runs before any content handler reads headers_in.
+     */
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_oauth2_client_handler;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_oauth2_client_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_oauth2_client_main_conf_t  *omcf;
+
+    omcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_oauth2_client_main_conf_t));
+    if (omcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&omcf->clients, cf->pool, 4,
+                       sizeof(ngx_http_oauth2_client_conf_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return omcf;
+}
+
+
+static char *
+ngx_http_oauth2_client_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_oauth2_client_main_conf_t *omcf = conf;
+
+    ngx_str_t  name = ngx_string(NGX_HTTP_OAUTH2_CLIENT_ZONE_NAME);
+
+    /* the default zone exists only where clients do */
+
+    if (omcf->shm_zone == NULL && omcf->clients.nelts) {
+        omcf->shm_zone = ngx_http_oauth2_client_cache_add_zone(cf, &name,
+                                           NGX_HTTP_OAUTH2_CLIENT_ZONE_SIZE);
+        if (omcf->shm_zone == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_oauth2_client_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_oauth2_client_loc_conf_t  *olcf;
+
+    olcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_oauth2_client_loc_conf_t));
+    if (olcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     olcf->client = NULL;
+     *     olcf->name = { 0, NULL };
+     */
+
+    return olcf;
+}
+
+
+static char *
+ngx_http_oauth2_client_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_oauth2_client_loc_conf_t *prev = parent;
+    ngx_http_oauth2_client_loc_conf_t *conf = child;
+
+    ngx_uint_t                           i;
+    ngx_http_oauth2_client_conf_t      **clients;
+    ngx_http_oauth2_client_main_conf_t  *omcf;
+
+    if (conf->name.data == NULL) {
+        conf->name = prev->name;
+        conf->file = prev->file;
+        conf->line = prev->line;
+    }
+
+    conf->client = NULL;
+
+    if (conf->name.data == NULL
+        || (conf->name.len == 3 && ngx_strncmp(conf->name.data, "off", 3) == 0))
+    {
+        return NGX_CONF_OK;
+    }
+
+    /*
+     * Names are resolved here, once every oauth2_client block has been
+     * read, so a client may be defined after the locations that use it.
+     */
+
+    omcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_oauth2_client_module);
+    clients = omcf->clients.elts;
+
+    for (i = 0; i < omcf->clients.nelts; i++) {
+        if (clients[i]->name.len == conf->name.len
+            && ngx_strncmp(clients[i]->name.data, conf->name.data,
+                           conf->name.len)
+               == 0)
+        {
+            conf->client = clients[i];
+            return NGX_CONF_OK;
+        }
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                  "unknown oauth2_client \"%V\" in \"oauth2_token\" in %s:%ui",
+                  &conf->name, conf->file, conf->line);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_oauth2_client_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_oauth2_client_main_conf_t *omcf = conf;
+
+    u_char     *p;
+    ssize_t     size;
+    ngx_str_t  *value, name, s;
+
+    if (omcf->shm_zone) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strncmp(value[1].data, "zone=", 5) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\", "
+                           "expected \"zone=name:size\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.data = value[1].data + 5;
+
+    p = (u_char *) ngx_strchr(name.data, ':');
+
+    if (p == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone size in \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.len = p - name.data;
+
+    s.data = p + 1;
+    s.len = value[1].data + value[1].len - s.data;
+
+    size = ngx_parse_size(&s);
+
+    if (name.len == 0 || size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is too small, at least %uzk",
+                           &name, 8 * ngx_pagesize / 1024);
+        return NGX_CONF_ERROR;
+    }
+
+    omcf->shm_zone = ngx_http_oauth2_client_cache_add_zone(cf, &name, size);
+    if (omcf->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_oauth2_client_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_oauth2_client_main_conf_t *omcf = conf;
+
+    char                            *rv;
+    u_char                          *p;
+    ngx_str_t                       *value, name;
+    ngx_uint_t                       i;
+    ngx_conf_t                       save;
+    ngx_http_oauth2_client_conf_t   *client, **clientp, **clients;
+
+    value = cf->args->elts;
+    name = value[1];
+
+    if (name.len == 0
+        || (name.len == 3 && ngx_strncmp(name.data, "off", 3) == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid oauth2_client name \"%V\"", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    for (p = name.data; p < name.data + name.len; p++) {
+        if (!(isalnum(*p) || *p == '_' || *p == '-' || *p == '.')) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid oauth2_client name \"%V\": "
+                               "use letters, digits, \"_\", \"-\" and \".\"",
+                               &name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    clients = omcf->clients.elts;
+
+    for (i = 0; i < omcf->clients.nelts; i++) {
+        if (clients[i]->name.len == name.len
+            && ngx_strncmp(clients[i]->name.data, name.data, name.len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate oauth2_client \"%V\", "
+                               "first defined in %s:%ui",
+                               &name, clients[i]->file, clients[i]->line);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    client = ngx_pcalloc(cf->pool, sizeof(ngx_http_oauth2_client_conf_t));
+    if (client == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    client->name = name;
+    client->signing_alg = NGX_CONF_UNSET_UINT;
+    client->assertion_lifetime = NGX_CONF_UNSET;
+    client->file = cf->conf_file->file.name.data;
+    client->line = cf->conf_file->line;
+
+    clientp = ngx_array_push(&omcf->clients);
+    if (clientp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *clientp = client;
+
+    save = *cf;
+    cf->handler = ngx_http_oauth2_client_block_handler;
+    cf->handler_conf = (char *) client;
+
+    rv = ngx_conf_parse(cf, NULL);
+
+    *cf = save;
+
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    return ngx_http_oauth2_client_finish(cf, client);
+}
+
+
+static char *
+ngx_http_oauth2_client_block_handler(ngx_conf_t *cf, ngx_command_t *dummy,
+    void *conf)
+{
+    char           *rv;
+    ngx_str_t      *value;
+    ngx_uint_t      argc;
+    ngx_command_t  *cmd;
+
+    static ngx_uint_t  argument_number[] = {
+        NGX_CONF_NOARGS,
+        NGX_CONF_TAKE1,
+        NGX_CONF_TAKE2
+    };
+
+    value = cf->args->elts;
+    argc = cf->args->nelts - 1;
+
+    for (cmd = ngx_http_oauth2_client_block_commands; cmd->name.len; cmd++) {
+
+        if (cmd->name.len != value[0].len
+            || ngx_strncmp(cmd->name.data, value[0].data, value[0].len) != 0)
+        {
+            continue;
+        }
+
+        if (!((cmd->type & NGX_CONF_1MORE) && argc >= 1)
+            && !(argc < 3 && (cmd->type & argument_number[argc])))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid number of arguments in \"%V\" "
+                               "directive", &value[0]);
+            return NGX_CONF_ERROR;
+        }
+
+        rv = cmd->set(cf, cmd, conf);
+
+        if (rv == NGX_CONF_OK || rv == NGX_CONF_ERROR) {
+            return rv;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" directive %s", &value[0], rv);
+
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "unknown directive \"%V\" in oauth2_client block",
+                       &value[0]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_oauth2_client_set_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_oauth2_client_conf_t *client = conf;
+
+    size_t      add;
+    ngx_url_t   u;
+    ngx_str_t  *value;
+
+    if (client->token_endpoint.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strncasecmp(value[1].data, (u_char *) "https://", 8) == 0) {
+        add = 8;
+
+    } else if (ngx_strncasecmp(value[1].data, (u_char *) "http://", 7)
+               == 0)
+    {
+        add = 7;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"token_endpoint\" must be an http:// or "
+                           "https:// URL, not \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url.data = value[1].data + add;
+    u.url.len = value[1].len - add;
+    u.uri_part = 1;
+    u.no_resolve = 1;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.host.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"token_endpoint\" \"%V\" is not a valid URL%s%s",
+                           &value[1], u.err ? ": " : "",
+                           u.err ? u.err : "");
+        return NGX_CONF_ERROR;
+    }
+
+    /* aud is this string verbatim: keep exactly what the operator wrote */
+
+    client->token_endpoint = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_oauth2_client_set_scope(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_oauth2_client_conf_t *client = conf;
+
+    u_char      *p;
+    size_t       len;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (client->scope.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    len = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        len += value[i].len + 1;
+    }
+
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    client->scope.data = p;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (i > 1) {
+            *p++ = ' ';
+        }
+
+        p = ngx_cpymem(p, value[i].data, value[i].len);
+    }
+
+    client->scope.len = p - client->scope.data;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_oauth2_client_set_alg(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_oauth2_client_conf_t *client = conf;
+
+    int         alg;
+    ngx_str_t  *value;
+
+    if (client->signing_alg != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    alg = ngx_http_oauth2_client_alg_by_name((char *) value[1].data,
+                                             value[1].len);
+
+    if (alg == NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signing_alg\" must be RS256, RS384, RS512, "
+                           "ES256, ES384 or ES512, not \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    client->signing_alg = alg;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_oauth2_client_finish(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client)
+{
+    int                  alg;
+    char                 err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+    u_char              *p;
+    ngx_pool_cleanup_t  *cln;
+
+    if (client->token_endpoint.data == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"token_endpoint\" is missing in "
+                           "oauth2_client \"%V\"", &client->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (client->client_id.data == NULL || client->client_id.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"client_id\" is missing in "
+                           "oauth2_client \"%V\"", &client->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (client->private_key.data == NULL || client->private_key.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"private_key\" is missing in "
+                           "oauth2_client \"%V\"", &client->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (client->token_location.data == NULL) {
+        client->token_location.len = sizeof("/_oauth2/") - 1
+                                     + client->name.len;
+        client->token_location.data = ngx_pnalloc(cf->pool,
+                                                  client->token_location.len);
+        if (client->token_location.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        p = ngx_cpymem(client->token_location.data, "/_oauth2/",
+                       sizeof("/_oauth2/") - 1);
+        ngx_memcpy(p, client->name.data, client->name.len);
+    }
+
+    if (client->token_location.len == 0
+        || client->token_location.data[0] != '/')
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"token_location\" \"%V\" of oauth2_client "
+                           "\"%V\" must start with \"/\"",
+                           &client->token_location, &client->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (client->assertion_lifetime == NGX_CONF_UNSET) {
+        client->assertion_lifetime = NGX_HTTP_OAUTH2_CLIENT_LIFETIME;
+    }
+
+    if (client->assertion_lifetime < 1
+        || client->assertion_lifetime > NGX_HTTP_OAUTH2_CLIENT_LIFETIME_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"assertion_lifetime\" of oauth2_client \"%V\" "
+                           "must be between 1s and 1h, not %T seconds",
+                           &client->name, client->assertion_lifetime);
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * The key is read here, in the master process at configuration time,
+     * so a file only root may read works while workers run unprivileged.
+     */
+
+    if (ngx_conf_full_name(cf->cycle, &client->private_key, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = (u_char *) ngx_http_oauth2_client_cstr(cf, &client->private_key);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    client->pkey = ngx_http_oauth2_client_key_load((char *) p, err,
+                                                   sizeof(err));
+    if (client->pkey == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"private_key\" of oauth2_client \"%V\": %s",
+                           &client->name, err);
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        EVP_PKEY_free(client->pkey);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_oauth2_client_free_key;
+    cln->data = client->pkey;
+
+    if (client->signing_alg == NGX_CONF_UNSET_UINT) {
+        alg = ngx_http_oauth2_client_key_default_alg(client->pkey, err,
+                                                     sizeof(err));
+        if (alg == NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"private_key\" of oauth2_client \"%V\": %s",
+                               &client->name, err);
+            return NGX_CONF_ERROR;
+        }
+
+        client->signing_alg = alg;
+    }
+
+    if (ngx_http_oauth2_client_key_check_alg(client->pkey,
+                                             (int) client->signing_alg,
+                                             err, sizeof(err))
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signing_alg\" of oauth2_client \"%V\" does not "
+                           "fit its \"private_key\": %s",
+                           &client->name, err);
+        return NGX_CONF_ERROR;
+    }
+
+    client->c_client_id = ngx_http_oauth2_client_cstr(cf, &client->client_id);
+    client->c_audience = ngx_http_oauth2_client_cstr(cf,
+                                                     &client->token_endpoint);
+    client->c_scope = ngx_http_oauth2_client_cstr(cf, &client->scope);
+
+    if (client->c_client_id == NULL
+        || client->c_audience == NULL
+        || client->c_scope == NULL)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (client->key_id.data) {
+        client->c_key_id = ngx_http_oauth2_client_cstr(cf, &client->key_id);
+        if (client->c_key_id == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    client->hash = ngx_crc32_short(client->name.data, client->name.len);
+
+    if (ngx_http_oauth2_client_conf_id(client) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "oauth2_client \"%V\": could not fingerprint "
+                           "the key", &client->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_oauth2_client_cstr(ngx_conf_t *cf, ngx_str_t *s)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(cf->pool, s->len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    if (s->len) {
+        ngx_memcpy(p, s->data, s->len);
+    }
+
+    p[s->len] = '\0';
+
+    return (char *) p;
+}
+
+
+static ngx_int_t
+ngx_http_oauth2_client_conf_id(ngx_http_oauth2_client_conf_t *client)
+{
+    u_char       fp[32];
+    ngx_uint_t   i;
+    EVP_MD_CTX  *md;
+    ngx_int_t    rc;
+    ngx_str_t   *parts[5];
+
+    if (ngx_http_oauth2_client_key_fingerprint(client->pkey, fp) != 0) {
+        return NGX_ERROR;
+    }
+
+    parts[0] = &client->name;
+    parts[1] = &client->token_endpoint;
+    parts[2] = &client->client_id;
+    parts[3] = &client->scope;
+    parts[4] = &client->key_id;
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_ERROR;
+
+    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        goto done;
+    }
+
+    /* each part is length-prefixed, so no two settings hash alike */
+
+    for (i = 0; i < 5; i++) {
+        if (EVP_DigestUpdate(md, &parts[i]->len, sizeof(size_t)) != 1
+            || (parts[i]->len
+                && EVP_DigestUpdate(md, parts[i]->data, parts[i]->len) != 1))
+        {
+            goto done;
+        }
+    }
+
+    if (EVP_DigestUpdate(md, &client->signing_alg, sizeof(ngx_uint_t)) != 1
+        || EVP_DigestUpdate(md, fp, sizeof(fp)) != 1
+        || EVP_DigestFinal_ex(md, client->conf_id, NULL) != 1)
+    {
+        goto done;
+    }
+
+    rc = NGX_OK;
+
+done:
+
+    EVP_MD_CTX_free(md);
+
+    return rc;
+}
+
+
+static void
+ngx_http_oauth2_client_free_key(void *data)
+{
+    EVP_PKEY_free(data);
+}
+
+
+static char *
+ngx_http_oauth2_client_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_oauth2_client_loc_conf_t *olcf = conf;
+
+    ngx_str_t  *value;
+
+    if (olcf->name.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        return "takes a client name or \"off\"";
+    }
+
+    olcf->name = value[1];
+    olcf->file = cf->conf_file->file.name.data;
+    olcf->line = cf->conf_file->line;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_oauth2_client_token_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                           value;
+    ngx_http_oauth2_client_ctx_t       *ctx;
+    ngx_http_oauth2_client_loc_conf_t  *olcf;
+    ngx_http_oauth2_client_main_conf_t *omcf;
+
+    size_t  skip = sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_oauth2_client_module);
+
+    if (ctx && ctx->value.len > skip) {
+        value = ctx->value;
+        goto found;
+    }
+
+    olcf = ngx_http_get_module_loc_conf(r, ngx_http_oauth2_client_module);
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_oauth2_client_module);
+
+    if (olcf->client == NULL || omcf->shm_zone == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    switch (ngx_http_oauth2_client_cache_get(omcf->shm_zone, olcf->client,
+                                             r->pool, &value))
+    {
+    case NGX_OK:
+        goto found;
+
+    case NGX_DECLINED:
+        v->not_found = 1;
+        return NGX_OK;
+
+    default:
+        return NGX_ERROR;
+    }
+
+found:
+
+    v->len = value.len - skip;
+    v->data = value.data + skip;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_oauth2_client_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                     *name;
+    ngx_http_oauth2_client_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_oauth2_client_module);
+
+    if (ctx == NULL
+        || ctx->token_status == NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    name = &ngx_http_oauth2_client_status_names[ctx->token_status];
+
+    v->len = name->len;
+    v->data = name->data;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
