@@ -1,0 +1,113 @@
+#!/bin/sh
+# Generate the test keys of ngx_http_oauth2_client_module with the openssl CLI.
+#
+# usage: t/keys/gen.sh [DIR]        (DIR defaults to t/keys)
+#
+# Files written into DIR:
+#   rsa1.pem       RSA 2048, PKCS#8 ("BEGIN PRIVATE KEY")            + rsa1.pub.pem
+#   rsa2.pem       RSA 2048, the "wrong key"; NO rsa2.pub.pem on purpose:
+#                  a signature by rsa2 under kid rsa1 must fail, and kid rsa2
+#                  must be an unknown kid for the mock
+#   ec1.pem        EC P-256, PKCS#8                                  + ec1.pub.pem
+#   ec384.pem      EC P-384, PKCS#8                                  + ec384.pub.pem
+#   ec521.pem      EC P-521, PKCS#8                                  + ec521.pub.pem
+#   rsa1024.pem    RSA 1024, too short (config error test)           + rsa1024.pub.pem
+#                  (the mock refuses RSA keys < 2048 bits anyway)
+#   ec-sec1.pem    EC P-256, SEC1 "BEGIN EC PRIVATE KEY"             + ec-sec1.pub.pem
+#   rsa-pkcs1.pem  RSA 2048, PKCS#1 "BEGIN RSA PRIVATE KEY"          + rsa-pkcs1.pub.pem
+#   rsa-enc.pem    RSA 2048, encrypted PKCS#8 (AES-256-CBC)          + rsa-enc.pub.pem
+#   rsa-enc.pass   its passphrase (one line)
+#   cert.pem       a self-signed certificate only (no private key in DIR)
+#   .stamp         written last; when it exists the script does nothing
+#
+# Private keys are mode 0600. Safe to run concurrently (prove -j): a mkdir
+# lock serialises runs, and keys are generated in a temporary directory and
+# moved in before the stamp, so a half-written set is never used.
+
+set -eu
+
+dir=${1:-t/keys}
+pass='oauth2-test-pass'
+
+mkdir -p "$dir"
+[ -f "$dir/.stamp" ] && exit 0
+
+lock="$dir/.lock"
+waited=0
+until mkdir "$lock" 2>/dev/null; do
+    # another run is generating; wait for it (or take over a stale lock)
+    [ -f "$dir/.stamp" ] && exit 0
+    waited=$((waited + 1))
+    if [ "$waited" -gt 120 ]; then
+        echo "gen.sh: removing stale lock $lock" >&2
+        rmdir "$lock" 2>/dev/null || true
+        waited=0
+    fi
+    sleep 0.5
+done
+tmp=
+trap '[ -n "$tmp" ] && rm -rf "$tmp"; rmdir "$lock" 2>/dev/null || true' EXIT INT TERM
+tmp=$(mktemp -d "$dir/.gen.XXXXXX")
+
+# Re-check under the lock: the run we waited for may have finished.
+if [ -f "$dir/.stamp" ]; then
+    exit 0
+fi
+
+umask 077
+
+rsa() {  # rsa NAME BITS -> PKCS#8 RSA key
+    openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$2" \
+        -out "$tmp/$1.pem" 2>/dev/null
+}
+
+ec() {   # ec NAME CURVE -> PKCS#8 EC key with a named curve
+    openssl genpkey -algorithm EC -pkeyopt "ec_paramgen_curve:$2" \
+        -pkeyopt ec_param_enc:named_curve -out "$tmp/$1.pem" 2>/dev/null
+}
+
+pub() {  # pub NAME [openssl pkey args] -> NAME.pub.pem (SubjectPublicKeyInfo)
+    name=$1; shift
+    openssl pkey -in "$tmp/$name.pem" "$@" -pubout -out "$tmp/$name.pub.pem"
+}
+
+rsa rsa1 2048
+rsa rsa2 2048
+ec  ec1 P-256
+ec  ec384 P-384
+ec  ec521 P-521
+rsa rsa1024 1024
+
+# SEC1 ("BEGIN EC PRIVATE KEY") form of a fresh P-256 key
+ec  ec-sec1-tmp P-256
+openssl ec -in "$tmp/ec-sec1-tmp.pem" -out "$tmp/ec-sec1.pem" 2>/dev/null
+rm -f "$tmp/ec-sec1-tmp.pem"
+
+# PKCS#1 ("BEGIN RSA PRIVATE KEY") form of a fresh RSA 2048 key
+rsa rsa-pkcs1-tmp 2048
+openssl rsa -in "$tmp/rsa-pkcs1-tmp.pem" -traditional \
+    -out "$tmp/rsa-pkcs1.pem" 2>/dev/null
+rm -f "$tmp/rsa-pkcs1-tmp.pem"
+
+# Encrypted PKCS#8 ("BEGIN ENCRYPTED PRIVATE KEY")
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+    -aes-256-cbc -pass "pass:$pass" -out "$tmp/rsa-enc.pem" 2>/dev/null
+printf '%s\n' "$pass" > "$tmp/rsa-enc.pass"
+
+# A certificate alone; its key is thrown away
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/cert-key.tmp" \
+    -subj '/CN=oauth2-test' -days 3650 -out "$tmp/cert.pem" 2>/dev/null
+rm -f "$tmp/cert-key.tmp"
+
+# Public keys; deliberately none for rsa2
+for k in rsa1 ec1 ec384 ec521 rsa1024 ec-sec1 rsa-pkcs1; do
+    pub "$k"
+done
+pub rsa-enc -passin "pass:$pass"
+
+chmod 0600 "$tmp"/*.pem "$tmp/rsa-enc.pass"
+chmod 0644 "$tmp"/*.pub.pem "$tmp/cert.pem"
+
+mv -f "$tmp"/* "$dir"/
+date > "$dir/.stamp"
+exit 0

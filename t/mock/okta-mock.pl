@@ -1,0 +1,890 @@
+#!/usr/bin/env perl
+# okta-mock.pl - a mock Okta authorization server and protected API for the
+# tests of ngx_http_oauth2_client_module.
+#
+# usage: okta-mock.pl --port P --keys DIR --state DIR [--host 127.0.0.1]
+#                     [--pidfile F] [--watch-pid PID]
+#
+# --watch-pid: exit (like on SIGTERM) once that process is gone, so a test
+# killed before its END block ran does not leave the mock behind.
+#
+# The token endpoint verifies every private_key_jwt client assertion with
+# Crypt::JWT/CryptX, a JOSE implementation independent of the module's own,
+# and answers like Okta's org authorization server. Paths may carry a segment
+# pair /s/<scenario>/ to get a canned behaviour instead (see @SCENARIOS).
+#
+# Endpoints
+#   <any path ending in /v1/token>   token endpoint (POST), counted per path
+#   /api/...                         protected API, wants a token issued here
+#   GET /_stats/<token path>         "calls=N\nheaders=a,b\nlast_scope=S\n"
+#   GET /_headers/<path>             last request's headers, "name: value" lines
+#   GET /_hup?pidfile=<abs path>     SIGHUP that process, wait for a new child
+#   GET /_reset                      forget counters, headers and jtis
+#   GET /_sleep?ms=N                 answer "slept" after N ms (max 30000)
+#
+# One child process per connection, so a slow answer never blocks another;
+# all state shared between children lives in files under --state, guarded by
+# flock. Every request is logged as one line on stderr; assertions and tokens
+# are never logged beyond an 8-character prefix.
+
+use strict;
+use warnings;
+use 5.036;
+
+use Getopt::Long qw(GetOptions);
+use IO::Socket::INET;
+use IO::Compress::Gzip qw(gzip $GzipError);
+use POSIX qw(WNOHANG strftime);
+use Fcntl qw(:flock O_WRONLY O_CREAT O_EXCL);
+use Time::HiRes qw(sleep time);
+use JSON::PP;
+use B ();
+use Crypt::JWT qw(encode_jwt decode_jwt);
+use Crypt::PK::RSA;
+use Crypt::PK::ECC;
+use Crypt::Misc qw(decode_b64u encode_b64u);
+use Crypt::PRNG qw(random_bytes_hex random_bytes);
+
+my %opt = (host => '127.0.0.1');
+GetOptions(\%opt, 'port=i', 'keys=s', 'state=s', 'host=s', 'pidfile=s', 'watch-pid=i')
+    && $opt{port} && $opt{keys} && $opt{state}
+    or die "usage: $0 --port P --keys DIR --state DIR [--host H] [--pidfile F]"
+         . " [--watch-pid PID]\n";
+
+-d $opt{keys} or die "$0: key directory $opt{keys} does not exist\n";
+
+my $JSON = JSON::PP->new->canonical;
+
+# Token endpoint rules (see /work/shared/okta.md)
+my %ALLOWED_HEADERS = map { $_ => 1 } qw(
+    host connection content-length content-type accept user-agent
+    x-forwarded-for x-real-ip x-request-id
+);
+my %ALLOWED_PARAMS = map { $_ => 1 } qw(
+    grant_type scope client_assertion_type client_assertion client_id
+);
+my %GRANTABLE_SCOPES = map { $_ => 1 } qw(
+    okta.users.read okta.groups.read okta.apps.read
+);
+my $ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+my $CLOCK_SKEW     = 5;      # seconds of tolerance for exp/iat
+my $MAX_LIFETIME   = 3600;   # assertion exp at most one hour ahead
+my $DEFAULT_EXPIRES_IN = 3600;
+my $MAX_BODY       = 1 << 20;
+
+# Curves RFC 7518 prescribes for each ECDSA alg, by OID, and the size of
+# one of R and S in the fixed-length (not DER) JWS signature.
+my %EC_CURVE = (
+    ES256 => ['1.2.840.10045.3.1.7', 32, 'P-256'],
+    ES384 => ['1.3.132.0.34',        48, 'P-384'],
+    ES512 => ['1.3.132.0.35',        66, 'P-521'],
+);
+my %ACCEPTED_ALG = map { $_ => 1 } qw(RS256 RS384 RS512 ES256 ES384 ES512);
+
+# ---------------------------------------------------------------------------
+# Scenarios: /s/<name>/ in the token path. Each entry matches the name with a
+# regex; captures are passed on. Either
+#   verify => 1 : the request is verified as usual; optional
+#                 expires_in => sub { ... } and delay_ms => sub { ... }
+#   reply  => sub { my ($ctx, @captures) = @_; return ($status, \@headers, $body) }
+#                 a canned answer; the request is NOT verified.
+# $ctx has: client_id (unverified iss, for minting), scope, now.
+# Helper token_body(...) builds an Okta-like success body with a real token;
+# pairs override or (value undef) remove fields; values are raw JSON.
+# ---------------------------------------------------------------------------
+my @SCENARIOS = (
+    [ qr/^ok$/ => { verify => 1 } ],
+    [ qr/^expires-(\d+)$/ => { verify => 1, expires_in => sub { 0 + $_[0] } } ],
+    [ qr/^expires-huge$/  => { verify => 1, expires_in => sub { 999999999 } } ],
+    [ qr/^delay-(\d+)$/   => { verify => 1, delay_ms => sub { $_[0] } } ],
+
+    [ qr/^status-(\d{3})$/ => { reply => sub ($ctx, $code) {
+        json_error($code, 'server_error', "mock status $code") } } ],
+    [ qr/^invalid-client$/ => { reply => sub {
+        json_error(401, 'invalid_client',
+                   'The client_assertion signature is invalid.') } } ],
+    [ qr/^invalid-scope$/ => { reply => sub {
+        json_error(400, 'invalid_scope',
+                   'The following scopes are not allowed: okta.bogus') } } ],
+    [ qr/^rate-limit$/ => { reply => sub ($ctx) {
+        (429, [ 'Content-Type' => 'application/json',
+                'X-Rate-Limit-Limit' => 600,
+                'X-Rate-Limit-Remaining' => 0,
+                'X-Rate-Limit-Reset' => $ctx->{now} + 60 ],
+         '{"errorCode":"E0000047","errorSummary":"API call exceeded rate limit'
+         . ' due to too many requests.","errorLink":"E0000047","errorId":"oae1",'
+         . '"errorCauses":[]}') } } ],
+    # CR LF in error_description: a client that logs it raw lets the
+    # server forge log lines
+    [ qr/^evil-description$/ => { reply => sub {
+        json_raw(400, '{"error":"invalid_request","error_description":'
+                      . '"line one\r\n[forged] line two"}') } } ],
+    [ qr/^html-500$/ => { reply => sub {
+        (500, [ 'Content-Type' => 'text/html' ],
+         '<html><body><h1>500 Internal Server Error</h1></body></html>') } } ],
+    [ qr/^bad-json$/ => { reply => sub { json_raw(200, '{"access_token": "abc", ') } } ],
+    [ qr/^empty$/    => { reply => sub { json_raw(200, '') } } ],
+    [ qr/^array$/    => { reply => sub { json_raw(200, '[]') } } ],
+    [ qr/^no-access-token$/ => { reply => sub {
+        json_raw(200, '{"token_type":"Bearer","expires_in":3600}') } } ],
+    [ qr/^empty-token$/ => { reply => sub ($ctx) {
+        json_raw(200, token_body($ctx, access_token => '""')) } } ],
+    [ qr/^token-crlf$/ => { reply => sub ($ctx) {
+        json_raw(200, token_body($ctx, access_token => '"abc\r\nX-Evil: 1"')) } } ],
+    [ qr/^token-space$/ => { reply => sub ($ctx) {
+        json_raw(200, token_body($ctx, access_token => '"abc def"')) } } ],
+    [ qr/^token-not-string$/ => { reply => sub ($ctx) {
+        json_raw(200, token_body($ctx, access_token => '42')) } } ],
+    [ qr/^big$/ => { reply => sub ($ctx) {
+        json_raw(200, token_body($ctx, access_token => '"' . ('a' x 20000) . '"')) } } ],
+    [ qr/^not-bearer$/ => { reply => sub ($ctx) {
+        json_raw(200, token_body($ctx, token_type => '"mac"')) } } ],
+    [ qr/^no-token-type$/ => { reply => sub ($ctx) {
+        json_raw(200, token_body($ctx, token_type => undef)) } } ],
+    [ qr/^no-expires$/ => { reply => sub ($ctx) {
+        json_raw(200, token_body($ctx, expires_in => undef)) } } ],
+    [ qr/^expires-zero$/ => { reply => sub ($ctx) {
+        json_raw(200, token_body($ctx, expires_in => '0')) } } ],
+    [ qr/^expires-negative$/ => { reply => sub ($ctx) {
+        json_raw(200, token_body($ctx, expires_in => '-5')) } } ],
+    [ qr/^expires-string$/ => { reply => sub ($ctx) {
+        json_raw(200, token_body($ctx, expires_in => '"3600"')) } } ],
+    [ qr/^expires-float$/ => { reply => sub ($ctx) {
+        json_raw(200, token_body($ctx, expires_in => '3600.5')) } } ],
+    [ qr/^dup-keys$/ => { reply => sub {
+        json_raw(200, '{"access_token":"a","access_token":"b",'
+                      . '"token_type":"Bearer","expires_in":60}') } } ],
+    [ qr/^redirect$/ => { reply => sub {
+        (302, [ 'Location' => 'http://example.invalid/' ], '') } } ],
+    [ qr/^no-content$/ => { reply => sub { (204, [], '') } } ],
+    [ qr/^gzip$/ => { reply => sub ($ctx) {
+        my $plain = token_body($ctx);
+        gzip(\$plain => \my $packed) or die "gzip failed: $GzipError\n";
+        (200, [ 'Content-Type' => 'application/json',
+                'Content-Encoding' => 'gzip' ], $packed) } } ],
+);
+
+sub find_scenario ($name) {
+    for my $entry (@SCENARIOS) {
+        my ($re, $spec) = @$entry;
+        if (my @cap = $name =~ $re) {
+            @cap = () if !defined $1;     # no captures: drop the "1" of success
+            return ($spec, @cap);
+        }
+    }
+    return;
+}
+
+# ---------------------------------------------------------------------------
+# Server
+# ---------------------------------------------------------------------------
+# Everything at file scope is initialised before main() runs (it is called
+# on the last line), so the tables below the server code are ready.
+my ($STATE_DIR, $KEYS_DIR, $SECRET, $MASTER, $listener);
+my %kids;    # pid => 1 for each connection child
+
+sub main {
+    $STATE_DIR = $opt{state};
+    $KEYS_DIR  = $opt{keys};
+    mkdir $STATE_DIR unless -d $STATE_DIR;
+    -d $STATE_DIR or die "$0: cannot create state dir $STATE_DIR: $!\n";
+    $SECRET = load_or_create_secret();
+
+    $listener = IO::Socket::INET->new(
+        LocalAddr => $opt{host},
+        LocalPort => $opt{port},
+        Proto     => 'tcp',
+        Listen    => 128,
+        ReuseAddr => 1,
+    ) or die "$0: cannot listen on $opt{host}:$opt{port}: $@\n";
+    $MASTER = $$;
+
+    if ($opt{pidfile}) {
+        open my $fh, '>', $opt{pidfile} or die "$0: cannot write $opt{pidfile}: $!\n";
+        print $fh "$$\n";
+        close $fh;
+    }
+
+    $SIG{CHLD} = \&reap;
+    $SIG{TERM} = sub { shutdown_server('TERM') };
+    $SIG{INT}  = sub { shutdown_server('INT') };
+    $SIG{HUP}  = 'IGNORE';    # /_hup signals nginx, never us; survive a hangup
+    $SIG{PIPE} = 'IGNORE';
+    if (my $watched = $opt{'watch-pid'}) {
+        # checked every second; the alarm also interrupts accept()
+        $SIG{ALRM} = sub {
+            shutdown_server("ALRM (watched process $watched is gone)") if !kill 0, $watched;
+            alarm 1;
+        };
+        alarm 1;
+    }
+
+    logline("listening on $opt{host}:$opt{port} keys=$KEYS_DIR state=$STATE_DIR");
+
+    while (1) {
+        my $client = $listener->accept;
+        if (!$client) {
+            next if $!{EINTR} || $!{ECONNABORTED};   # SIGCHLD/SIGALRM interrupt accept
+            die "$0: accept: $!\n";
+        }
+        my $pid = fork;
+        if (!defined $pid) {
+            logline("fork failed: $!");
+            close $client;
+            next;
+        }
+        if ($pid == 0) {
+            $SIG{$_} = 'DEFAULT' for qw(CHLD TERM INT ALRM);
+            close $listener;
+            serve_connection($client);
+            exit 0;
+        }
+        $kids{$pid} = 1;
+        close $client;
+    }
+}
+
+sub reap { while ((my $pid = waitpid(-1, WNOHANG)) > 0) { delete $kids{$pid} } }
+
+sub shutdown_server ($sig) {
+    return if $$ != $MASTER;
+    kill 'TERM', keys %kids;
+    my $deadline = time + 2;
+    while (%kids && time < $deadline) { reap(); sleep 0.05 }
+    kill 'KILL', keys %kids;
+    reap();
+    unlink $opt{pidfile} if $opt{pidfile};
+    logline("shutdown on SIG$sig");
+    exit 0;
+}
+
+# ---------------------------------------------------------------------------
+# One connection, one request
+# ---------------------------------------------------------------------------
+sub serve_connection ($sock) {
+    binmode $sock;
+    local $SIG{ALRM} = sub { die "timeout\n" };
+    alarm 30;
+    my $req = eval { read_request($sock) };
+    if (!$req) {
+        my $err = $@ || 'no request';
+        chomp $err;
+        return if $err eq 'no request';    # connected and closed: a readiness probe
+        my $answer = $err ne 'timeout' && $err !~ /closed/;
+        send_response($sock, 400, ['Content-Type' => 'text/plain'], "bad request: $err\n")
+            if $answer;
+        logline('- - ' . ($answer ? 400 : '-') . " $err");
+        return;
+    }
+    alarm 0;    # delays, /_sleep and /_hup take their time
+    my ($status, $headers, $body, $reason) = eval { dispatch($req) };
+    if (!defined $status) {
+        my $err = $@ || 'no answer';
+        chomp $err;
+        ($status, $headers, $body, $reason) =
+            (500, ['Content-Type' => 'text/plain'], "mock error: $err\n", "mock error: $err");
+    }
+    alarm 30;
+    send_response($sock, $status, $headers, $body);
+    alarm 0;
+    logline("$req->{method} $req->{target} $status " . ($reason // ''));
+    close $sock;
+}
+
+# Returns {method, target, path, query, version, headers => [[name, value]...],
+# body}. Header names are lowercased. Dies on malformed input.
+sub read_request ($sock) {
+    my $buf = '';
+    while ($buf !~ /\r?\n\r?\n/) {
+        my $n = sysread($sock, $buf, 8192, length $buf);
+        die "read: $!\n" if !defined $n;
+        die "no request\n" if $n == 0 && $buf eq '';    # e.g. a port probe
+        die "connection closed\n" if $n == 0;
+        die "header too large\n" if length $buf > 65536;
+    }
+    my ($head, $rest) = split /\r?\n\r?\n/, $buf, 2;
+    my $expect_continue = $head =~ /^expect:[ \t]*100-continue[ \t]*\r?$/mi;
+    my ($line, @lines) = split /\r?\n/, $head;
+    my ($method, $target, $version) =
+        $line =~ m{^([A-Z]+) (\S+) (HTTP/1\.[01])$} or die "bad request line\n";
+
+    my @headers;
+    for my $h (@lines) {
+        die "obsolete header folding\n" if $h =~ /^[ \t]/;
+        my ($name, $value) = $h =~ /^([!#\$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/
+            or die "bad header line\n";
+        push @headers, [lc $name, $value];
+    }
+
+    my $body = $rest // '';
+    my @cl = map { $_->[1] } grep { $_->[0] eq 'content-length' } @headers;
+    if (@cl) {
+        die "bad Content-Length\n" if grep { $_ !~ /^\d+$/ || $_ != $cl[0] } @cl;
+        my $len = $cl[0];
+        die "body too large\n" if $len > $MAX_BODY;
+        # curl sends "Expect: 100-continue" for larger bodies and would wait
+        syswrite($sock, "HTTP/1.1 100 Continue\r\n\r\n")
+            if $expect_continue && length $body < $len;
+        while (length $body < $len) {
+            my $n = sysread($sock, $body, $len - length $body, length $body);
+            die "read: $!\n" if !defined $n;
+            die "connection closed in body\n" if $n == 0;
+        }
+        substr($body, $len) = '' if length $body > $len;
+    }
+
+    my ($path, $query) = split /\?/, $target, 2;
+    return {
+        method => $method, target => $target, path => $path,
+        query => $query // '', version => $version,
+        headers => \@headers, body => $body,
+    };
+}
+
+my %REASON_PHRASE = (
+    200 => 'OK', 204 => 'No Content', 302 => 'Found', 400 => 'Bad Request',
+    401 => 'Unauthorized', 403 => 'Forbidden', 404 => 'Not Found',
+    405 => 'Method Not Allowed', 429 => 'Too Many Requests',
+    500 => 'Internal Server Error', 502 => 'Bad Gateway',
+    503 => 'Service Unavailable', 504 => 'Gateway Timeout',
+);
+
+sub send_response ($sock, $status, $headers, $body) {
+    my $out = sprintf "HTTP/1.1 %d %s\r\n", $status, $REASON_PHRASE{$status} // 'Status';
+    $out .= "Date: " . strftime('%a, %d %b %Y %H:%M:%S GMT', gmtime) . "\r\n";
+    $out .= "Server: okta-mock\r\n";
+    my @h = @$headers;
+    while (my ($k, $v) = splice @h, 0, 2) {
+        $out .= "$k: $v\r\n";
+    }
+    # A 204 must carry neither a body nor a Content-Length (RFC 9110 8.6)
+    $out .= "Content-Length: " . length($body) . "\r\n" if $status != 204;
+    $out .= "Connection: close\r\n\r\n";
+    $out .= $body if $status != 204;
+    my $off = 0;
+    while ($off < length $out) {
+        my $n = syswrite($sock, $out, length($out) - $off, $off);
+        last if !defined $n;    # peer went away; nothing to do
+        $off += $n;
+    }
+}
+
+sub dispatch ($req) {
+    my $path = $req->{path};
+    return control_reset()             if $path eq '/_reset';
+    return control_stats($1)           if $path =~ m{^/_stats(/.*)$};
+    return control_headers($1)         if $path =~ m{^/_headers(/.*)$};
+    return control_hup($req)           if $path eq '/_hup';
+    return control_sleep($req)         if $path eq '/_sleep';
+    return token_endpoint($req)        if $path =~ m{/v1/token$};
+    return protected_api($req)         if $path =~ m{^/api/};
+    return (404, ['Content-Type' => 'text/plain'], "not found\n", 'not found');
+}
+
+# ---------------------------------------------------------------------------
+# Shared state: one JSON document, read-modify-written under an exclusive lock
+#   { paths => { <path> => {calls, headers => [[n,v]...], last_scope} },
+#     jti   => { <jti> => <time first seen> } }
+# ---------------------------------------------------------------------------
+sub with_state ($code) {
+    open my $lock, '>>', "$STATE_DIR/lock" or die "lock: $!\n";
+    flock($lock, LOCK_EX) or die "flock: $!\n";
+    my $file = "$STATE_DIR/state.json";
+    my $st = { paths => {}, jti => {} };
+    if (open my $in, '<', $file) {
+        local $/;
+        my $text = <$in>;
+        $st = $JSON->decode($text) if length $text;
+    }
+    my @ret = $code->($st);
+    my $tmp = "$file.$$";
+    open my $out, '>', $tmp or die "write state: $!\n";
+    print $out $JSON->encode($st);
+    close $out or die "write state: $!\n";
+    rename $tmp, $file or die "rename state: $!\n";
+    close $lock;    # releases the lock
+    return wantarray ? @ret : $ret[0];
+}
+
+sub load_or_create_secret {
+    my $file = "$STATE_DIR/secret";
+    if (sysopen my $fh, $file, O_WRONLY | O_CREAT | O_EXCL, 0600) {
+        print $fh random_bytes_hex(32), "\n";
+        close $fh;
+    }
+    open my $fh, '<', $file or die "$0: cannot read $file: $!\n";
+    my $s = <$fh>;
+    chomp $s;
+    return $s;
+}
+
+sub record_request ($req, $scope) {
+    with_state(sub ($st) {
+        my $p = $st->{paths}{ $req->{path} } //= { calls => 0 };
+        $p->{calls}++;
+        $p->{headers}    = $req->{headers};
+        $p->{last_scope} = $scope // '';
+    });
+}
+
+# ---------------------------------------------------------------------------
+# Control endpoints
+# ---------------------------------------------------------------------------
+sub text ($status, $body, $reason = undef) {
+    return ($status, ['Content-Type' => 'text/plain'], $body, $reason);
+}
+
+sub control_reset {
+    with_state(sub ($st) { %$st = (paths => {}, jti => {}) });
+    return text(200, "reset\n", 'state cleared');
+}
+
+sub control_stats ($path) {
+    my $p = with_state(sub ($st) { $st->{paths}{$path} }) // {};
+    my $names = join ',', sort map { $_->[0] } @{ $p->{headers} // [] };
+    return text(200, sprintf("calls=%d\nheaders=%s\nlast_scope=%s\n",
+                             $p->{calls} // 0, $names, $p->{last_scope} // ''));
+}
+
+sub control_headers ($path) {
+    my $p = with_state(sub ($st) { $st->{paths}{$path} }) // {};
+    my $out = '';
+    for my $h (@{ $p->{headers} // [] }) {
+        my ($n, $v) = @$h;
+        # credentials are shortened, like everywhere in this mock: keep an
+        # auth scheme and 8 characters
+        $v = $v =~ /^(\S+ )(.*)$/ ? $1 . short($2) : short($v)
+            if $n eq 'authorization' || $n eq 'cookie';
+        $out .= "$n: $v\n";
+    }
+    return text(200, $out);
+}
+
+sub form_decode ($s) {
+    $s =~ tr/+/ /;
+    $s =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge;
+    return $s;
+}
+
+sub children_of ($ppid) {
+    my %kids;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $stat or next;    # processes come and go
+        my $line = <$fh> // next;
+        # "pid (comm) state ppid ..."; comm may hold spaces and parentheses
+        my ($pid, $pp) = $line =~ /^(\d+) \(.*\) \S+ (\d+)/s or next;
+        $kids{$pid} = 1 if $pp == $ppid;
+    }
+    return \%kids;
+}
+
+sub query_params ($req) {
+    return map { my ($k, $v) = split /=/, $_, 2; (form_decode($k), form_decode($v // '')) }
+           split /&/, $req->{query};
+}
+
+# Lets a test wait (e.g. for a token to expire) through nginx
+sub control_sleep ($req) {
+    my %q = query_params($req);
+    my $ms = $q{ms} // '';
+    return text(400, "ms must be 0..30000\n", 'bad ms') if $ms !~ /^\d+$/ || $ms > 30000;
+    sleep($ms / 1000);
+    return text(200, "slept\n", "slept $ms ms");
+}
+
+sub control_hup ($req) {
+    my %q = query_params($req);
+    my $file = $q{pidfile} // '';
+    return text(400, "pidfile parameter missing or not absolute\n", 'bad pidfile')
+        if $file !~ m{^/};
+    open my $fh, '<', $file or return text(400, "cannot read $file: $!\n", 'no pidfile');
+    my ($pid) = (<$fh> // '') =~ /(\d+)/;
+    return text(400, "no pid in $file\n", 'no pid') if !$pid;
+
+    my $before = children_of($pid);
+    kill('HUP', $pid) or return text(500, "kill -HUP $pid: $!\n", 'kill failed');
+    my $deadline = time + 10;
+    while (time < $deadline) {
+        my $now = children_of($pid);
+        if (grep { !$before->{$_} } keys %$now) {
+            sleep 0.5;    # let the new workers finish their init
+            return text(200, "reloaded\n", "HUP $pid, new worker seen");
+        }
+        sleep 0.05;
+    }
+    return text(500, "no new child of $pid within 10 s\n", "HUP $pid timed out");
+}
+
+# ---------------------------------------------------------------------------
+# Token endpoint
+# ---------------------------------------------------------------------------
+
+# Thrown by the verification code: refuse(status, error, description)
+sub refuse ($status, $error, $desc) {
+    die { status => $status, error => $error, desc => $desc };
+}
+
+sub json_raw ($status, $body) {
+    return ($status, ['Content-Type' => 'application/json'], $body);
+}
+
+sub json_error ($status, $error, $desc) {
+    return json_raw($status, $JSON->encode({ error => $error, error_description => $desc }));
+}
+
+# Okta-like success body with the keys in Okta's order; raw JSON values.
+sub token_body ($ctx, %override) {
+    my @fields = (
+        token_type   => '"Bearer"',
+        expires_in   => $DEFAULT_EXPIRES_IN,
+        access_token => undef,    # minted below unless overridden
+        scope        => defined $ctx->{scope} && length $ctx->{scope}
+                        ? json_str($ctx->{scope}) : undef,
+    );
+    my @out;
+    while (my ($k, $v) = splice @fields, 0, 2) {
+        $v = $override{$k} if exists $override{$k};
+        if ($k eq 'access_token' && !exists $override{$k}) {
+            my $e = $override{expires_in};
+            $e = $DEFAULT_EXPIRES_IN if !defined $e || $e !~ /^\d+$/ || $e == 0;
+            $v = '"' . mint_token($ctx->{client_id}, $ctx->{scope}, $ctx->{now}, $e) . '"';
+        }
+        push @out, json_str($k) . ':' . $v if defined $v;
+    }
+    return '{' . join(',', @out) . '}';
+}
+
+# A Perl string as a JSON string literal
+sub json_str ($s) { JSON::PP->new->allow_nonref->encode("$s") }
+
+sub mint_token ($cid, $scope, $iat, $expires_in) {
+    my @scp = grep { length } split / /, $scope // '';
+    return encode_jwt(
+        alg     => 'HS256',
+        key     => $SECRET,
+        extra_headers => { typ => 'JWT', kid => 'okta-mock-hs256' },
+        payload => {
+            ver => 1,
+            jti => 'AT.' . encode_b64u(random_bytes(33)),
+            iss => 'okta-mock',
+            aud => 'api://okta-mock',
+            iat => int($iat),
+            exp => int($iat) + $expires_in,
+            cid => $cid,
+            sub => $cid,
+            uid => '00u' . random_bytes_hex(8),
+            scp => \@scp,
+        },
+    );
+}
+
+sub token_endpoint ($req) {
+    my $now = int time;
+    my %form = eval { parse_form($req->{body}) };     # lenient, for recording
+    my $scope = $form{scope};
+    record_request($req, ref $scope ? $scope->[0] : $scope);
+
+    my $spec = { verify => 1 };
+    my ($scenario, @cap);
+    if ($req->{path} =~ m{/s/([^/]+)/}) {
+        $scenario = $1;
+        ($spec, @cap) = find_scenario($scenario);
+        return (json_error(500, 'server_error', "unknown mock scenario $scenario"),
+                "unknown scenario $scenario") if !$spec;
+    }
+
+    if (!$spec->{verify}) {
+        my $ctx = {
+            now => $now,
+            scope => ref $scope ? $scope->[0] : $scope,
+            client_id => unverified_client_id(ref $form{client_assertion}
+                                    ? '' : $form{client_assertion} // ''),
+        };
+        return ($spec->{reply}->($ctx, @cap), "scenario $scenario");
+    }
+
+    if ($spec->{delay_ms}) {
+        sleep($spec->{delay_ms}->(@cap) / 1000);
+        $now = int time;
+    }
+
+    my $ok = eval { verify_token_request($req, $now) };
+    if (!$ok) {
+        my $e = $@;
+        die $e if ref $e ne 'HASH';    # a bug in the mock: 500
+        return (json_error($e->{status}, $e->{error}, $e->{desc}),
+                "$e->{error}: $e->{desc}");
+    }
+
+    my $expires_in = $spec->{expires_in} ? $spec->{expires_in}->(@cap) : $DEFAULT_EXPIRES_IN;
+    my $ctx = { now => $now, scope => $ok->{scope}, client_id => $ok->{client_id} };
+    my $body = token_body($ctx, expires_in => $expires_in,
+        access_token => '"' . mint_token($ok->{client_id}, $ok->{scope}, $now, $expires_in) . '"');
+    return (json_raw(200, $body),
+            sprintf('issued token for %s (%s, kid %s) scope "%s" expires_in %d%s',
+                    $ok->{client_id}, $ok->{alg}, $ok->{kid}, $ok->{scope} // '',
+                    $expires_in, $scenario ? " scenario $scenario" : ''));
+}
+
+# Form body to hash; a parameter seen twice becomes an array ref.
+sub parse_form ($body) {
+    my %form;
+    return %form if $body eq '';
+    for my $pair (split /&/, $body, -1) {
+        die "malformed form body (empty pair)\n" if $pair eq '';
+        die "malformed form body (no '=' in pair)\n" if $pair !~ /=/;
+        my ($k, $v) = split /=/, $pair, 2;
+        ($k, $v) = (form_decode($k), form_decode($v));
+        if (exists $form{$k}) {
+            $form{$k} = [ ref $form{$k} ? @{ $form{$k} } : $form{$k}, $v ];
+        } else {
+            $form{$k} = $v;
+        }
+    }
+    return %form;
+}
+
+sub unverified_client_id ($assertion) {
+    my ($payload) = $assertion =~ /^[^.]+\.([A-Za-z0-9_-]+)\./ or return 'unknown';
+    my $claims = eval { $JSON->decode(decode_b64u($payload) // '') };
+    return ref $claims eq 'HASH' && defined $claims->{iss} && !ref $claims->{iss}
+        ? $claims->{iss} : 'unknown';
+}
+
+# A JSON integer as decoded by JSON::PP: integer-valued and not a string.
+sub is_json_int ($v) {
+    return 0 if !defined $v || ref $v;
+    my $flags = B::svref_2object(\$v)->FLAGS;
+    return ($flags & B::SVf_IOK) && !($flags & B::SVf_POK) ? 1 : 0;
+}
+
+sub verify_token_request ($req, $now) {
+    # --- HTTP level --------------------------------------------------------
+    refuse(400, 'invalid_request', "method must be POST, got $req->{method}")
+        if $req->{method} ne 'POST';
+
+    my %seen;
+    for my $h (@{ $req->{headers} }) {
+        my $name = $h->[0];
+        refuse(400, 'invalid_request', "unexpected header $name")
+            if !$ALLOWED_HEADERS{$name};
+        refuse(400, 'invalid_request', "duplicate header $name") if $seen{$name}++;
+    }
+    my %hdr = map { @$_ } @{ $req->{headers} };
+
+    refuse(400, 'invalid_request', 'missing Content-Type header')
+        if !defined $hdr{'content-type'};
+    refuse(400, 'invalid_request',
+           "Content-Type must be application/x-www-form-urlencoded, got $hdr{'content-type'}")
+        if $hdr{'content-type'} !~ m{^application/x-www-form-urlencoded(?:[ \t]*;.*)?$};
+    refuse(400, 'invalid_request', 'missing Accept header') if !defined $hdr{accept};
+    refuse(400, 'invalid_request', "Accept must be application/json, got $hdr{accept}")
+        if $hdr{accept} !~ m{^application/json(?:[ \t]*;.*)?$};
+    refuse(400, 'invalid_request', 'missing Content-Length header')
+        if !defined $hdr{'content-length'};
+
+    # --- form body ---------------------------------------------------------
+    my $body = $req->{body};
+    # Bytes a form-urlencoding serializer never leaves raw
+    if ($body =~ /([^A-Za-z0-9*\-._~+%!\$'(),\/:;=?@&])/) {
+        refuse(400, 'invalid_request',
+               sprintf 'unencoded character 0x%02X in form body', ord $1);
+    }
+    refuse(400, 'invalid_request', 'bad percent-encoding in form body')
+        if $body =~ /%(?![0-9A-Fa-f]{2})/;
+    my %form = eval { parse_form($body) };
+    if ($@) { chomp(my $e = $@); refuse(400, 'invalid_request', $e) }
+    for my $k (sort keys %form) {
+        refuse(400, 'invalid_request', "duplicate parameter $k") if ref $form{$k};
+        refuse(400, 'invalid_request', "unexpected parameter $k") if !$ALLOWED_PARAMS{$k};
+    }
+
+    refuse(400, 'invalid_request', 'missing grant_type') if !defined $form{grant_type};
+    refuse(400, 'unsupported_grant_type',
+           "grant_type must be client_credentials, got $form{grant_type}")
+        if $form{grant_type} ne 'client_credentials';
+    refuse(400, 'invalid_request', 'missing client_assertion_type')
+        if !defined $form{client_assertion_type};
+    refuse(401, 'invalid_client', "client_assertion_type must be $ASSERTION_TYPE")
+        if $form{client_assertion_type} ne $ASSERTION_TYPE;
+    refuse(400, 'invalid_request', 'missing client_assertion')
+        if !defined $form{client_assertion} || $form{client_assertion} eq '';
+
+    # --- the assertion -----------------------------------------------------
+    my $jwt = $form{client_assertion};
+    # Compact JWS, base64url without padding (decode_jwt tolerates '=')
+    my ($b64h, $b64p, $b64s) = $jwt =~ /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/
+        or refuse(401, 'invalid_client', 'client_assertion is not a compact JWS');
+    my $header = eval { $JSON->decode(decode_b64u($b64h) // '') };
+    refuse(401, 'invalid_client', 'JWS header is not a JSON object')
+        if ref $header ne 'HASH';
+
+    my $alg = $header->{alg};
+    refuse(401, 'invalid_client', 'JWS header has no alg') if !defined $alg || ref $alg;
+    refuse(401, 'invalid_client', "alg $alg not allowed") if !$ACCEPTED_ALG{$alg};
+    refuse(401, 'invalid_client', 'typ must be JWT')
+        if !defined $header->{typ} || ref $header->{typ} || $header->{typ} ne 'JWT';
+    refuse(401, 'invalid_client', 'crit header not supported') if exists $header->{crit};
+
+    my $sig = decode_b64u($b64s) // '';
+    if (my $c = $EC_CURVE{$alg}) {
+        # A DER-encoded ECDSA signature is the classic mistake: JWS wants R||S
+        refuse(401, 'invalid_client',
+               sprintf '%s signature must be %d bytes (R||S), got %d',
+                       $alg, 2 * $c->[1], length $sig)
+            if length $sig != 2 * $c->[1];
+    }
+
+    my @candidates;    # [kid, key object]
+    if (exists $header->{kid}) {
+        my $kid = $header->{kid};
+        refuse(401, 'invalid_client', 'unknown kid')
+            if !defined $kid || ref $kid || $kid !~ /^[A-Za-z0-9_-]+$/
+               || !-f "$KEYS_DIR/$kid.pub.pem";
+        my ($key, $why) = load_key_for_alg("$KEYS_DIR/$kid.pub.pem", $alg);
+        refuse(401, 'invalid_client', "key $kid unusable for $alg: $why") if !$key;
+        @candidates = ([$kid, $key]);
+    } else {
+        for my $file (sort glob "$KEYS_DIR/*.pub.pem") {
+            my ($key) = load_key_for_alg($file, $alg);
+            next if !$key;    # wrong type or size for this alg
+            push @candidates, [$file =~ m{([^/]+)\.pub\.pem$}, $key];
+        }
+    }
+
+    my ($kid_used, $payload_json);
+    for my $c (@candidates) {
+        $payload_json = eval {
+            decode_jwt(token => $jwt, key => $c->[1], accepted_alg => $alg,
+                       decode_payload => 0, ignore_claims => 1);
+        };
+        if (defined $payload_json) { $kid_used = $c->[0]; last }
+    }
+    if (!defined $kid_used) {
+        refuse(401, 'invalid_client',
+               exists $header->{kid} ? "signature invalid for kid $header->{kid}"
+                                     : "no key verifies the signature (no kid)");
+    }
+
+    # --- claims ------------------------------------------------------------
+    my $claims = eval { $JSON->decode($payload_json) };
+    refuse(401, 'invalid_client', 'JWT payload is not a JSON object') if ref $claims ne 'HASH';
+    my $bad = sub ($why) { refuse(401, 'invalid_client', $why) };
+
+    for my $c (qw(iss sub)) {
+        $bad->("$c missing") if !defined $claims->{$c} || ref $claims->{$c} || $claims->{$c} eq '';
+    }
+    $bad->('iss and sub differ') if $claims->{iss} ne $claims->{sub};
+    $bad->('iss must be a client id starting with 0oa') if $claims->{iss} !~ /^0oa/;
+    $bad->('client_id parameter differs from iss')
+        if defined $form{client_id} && $form{client_id} ne $claims->{iss};
+
+    my $aud = $claims->{aud};
+    $bad->('aud missing') if !defined $aud;
+    $bad->('aud must be a string') if ref $aud;
+    my @expected = ("http://$opt{host}:$opt{port}$req->{path}");
+    push @expected, "http://$hdr{host}$req->{path}" if defined $hdr{host};
+    $bad->("aud mismatch: got $aud, expected $expected[0]") if !grep { $aud eq $_ } @expected;
+
+    for my $c (qw(exp iat)) {
+        $bad->("$c missing") if !exists $claims->{$c};
+        $bad->("$c must be an integer") if !is_json_int($claims->{$c});
+    }
+    my ($exp, $iat) = @$claims{qw(exp iat)};
+    $bad->("exp in the past ($exp <= $now)") if $exp <= $now;
+    $bad->("exp too far in the future ($exp > now + $MAX_LIFETIME)")
+        if $exp > $now + $MAX_LIFETIME + $CLOCK_SKEW;
+    $bad->("iat in the future ($iat > $now)") if $iat > $now + $CLOCK_SKEW;
+    $bad->("exp - iat exceeds $MAX_LIFETIME") if $exp - $iat > $MAX_LIFETIME;
+    if (exists $claims->{nbf}) {
+        $bad->('nbf must be an integer') if !is_json_int($claims->{nbf});
+        $bad->('nbf in the future') if $claims->{nbf} > $now + $CLOCK_SKEW;
+    }
+
+    my $jti = $claims->{jti};
+    $bad->('jti missing') if !defined $jti || ref $jti || $jti eq '';
+    # Check and remember atomically: two concurrent requests with one jti
+    # must not both pass.
+    my $reused = with_state(sub ($st) {
+        return 1 if exists $st->{jti}{$jti};
+        $st->{jti}{$jti} = $now;
+        return 0;
+    });
+    refuse(400, 'invalid_client', 'jti reused') if $reused;
+
+    # --- scope -------------------------------------------------------------
+    my $scope = $form{scope};
+    if (defined $scope) {
+        refuse(400, 'invalid_scope', 'empty scope parameter') if $scope eq '';
+        refuse(400, 'invalid_scope', 'malformed scope (one space between scopes)')
+            if $scope !~ /^[^ ]+(?: [^ ]+)*$/;
+        my @bad = grep { !$GRANTABLE_SCOPES{$_} } split / /, $scope;
+        refuse(400, 'invalid_scope', 'The following scopes are not allowed: ' . join(', ', @bad))
+            if @bad;
+    }
+
+    return { client_id => $claims->{iss}, scope => $scope, alg => $alg, kid => $kid_used };
+}
+
+# Load a public key file and check it can serve this alg.
+# Returns ($key) or (undef, $reason).
+sub load_key_for_alg ($file, $alg) {
+    if ($alg =~ /^RS/) {
+        my $k = eval { Crypt::PK::RSA->new($file) } or return (undef, 'not an RSA key');
+        return (undef, sprintf 'RSA key too short (%d bits)', $k->size * 8)
+            if $k->size * 8 < 2048;
+        return ($k);
+    }
+    my $c = $EC_CURVE{$alg};
+    my $k = eval { Crypt::PK::ECC->new($file) } or return (undef, 'not an EC key');
+    my $oid = $k->key2hash->{curve_oid} // '';
+    return (undef, "EC key is not on curve $c->[2]") if $oid ne $c->[0];
+    return ($k);
+}
+
+# ---------------------------------------------------------------------------
+# Protected API
+# ---------------------------------------------------------------------------
+sub protected_api ($req) {
+    record_request($req, undef);
+    my @auth   = map { $_->[1] } grep { $_->[0] eq 'authorization' } @{ $req->{headers} };
+    my @cookie = map { $_->[1] } grep { $_->[0] eq 'cookie' } @{ $req->{headers} };
+    my $refused = sub ($why) {
+        return text(401, "api: token refused: $why\n", "token refused: $why");
+    };
+
+    # The first Authorization header decides; the count shows duplicates.
+    return $refused->('missing') if !@auth;
+    my ($token) = $auth[0] =~ /^Bearer ([A-Za-z0-9._~+\/-]+=*)$/
+        or return $refused->('not bearer');
+    return $refused->('malformed')
+        if $token !~ /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+    my $claims = eval {
+        decode_jwt(token => $token, key => $SECRET, accepted_alg => 'HS256',
+                   ignore_claims => 1);
+    };
+    return $refused->('bad signature') if ref $claims ne 'HASH';
+    return $refused->('wrong issuer') if ($claims->{iss} // '') ne 'okta-mock';
+    return $refused->('expired') if ($claims->{exp} // 0) <= time;
+
+    my $body = sprintf "api: token ok client=%s scope=%s token=%s...%s (%d bytes)\n"
+                     . "authorization_headers=%d\ncookie=%s\n",
+        $claims->{cid}, join(' ', @{ $claims->{scp} // [] }),
+        substr($token, 0, 12), substr($token, -6), length $token,
+        scalar @auth, @cookie ? join('; ', @cookie) : 'none';
+    # Echo X-* request headers too ("x-name=value" lines, in order), so a
+    # test can pass an nginx variable to the API and see it.
+    $body .= "$_->[0]=$_->[1]\n" for grep { $_->[0] =~ /^x-/ } @{ $req->{headers} };
+    return text(200, $body, "token ok client=$claims->{cid}");
+}
+
+# ---------------------------------------------------------------------------
+sub short ($s, $n = 8) { length $s > $n ? substr($s, 0, $n) . '...' : $s }
+
+sub logline ($msg) {
+    # Reasons never contain assertions or tokens; cut anything long anyway.
+    $msg =~ s/([A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)/short($1)/ge;
+    printf STDERR "%s okta-mock[%d] %s\n", strftime('%H:%M:%S', localtime), $$, $msg;
+}
+
+main();

@@ -1,0 +1,708 @@
+#!/usr/bin/env perl
+# Self-test of t/mock/okta-mock.pl: starts the mock through OAuth2Mock, signs
+# client assertions itself with Crypt::JWT and checks that the mock accepts
+# the good ones, refuses the bad ones with the right error, serves its canned
+# scenarios, counts, and that its protected API checks the tokens it issued.
+#
+# usage (from the project root): perl t/mock/selftest.pl [-v]
+# Prints one line per check, then "N passed, N failed"; exits 1 on failure.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use OAuth2Mock;
+
+use Crypt::JWT qw(encode_jwt decode_jwt);
+use Crypt::PK::RSA;
+use Crypt::PK::ECC;
+use Crypt::Misc qw(encode_b64u decode_b64u);
+use Crypt::PRNG qw(random_bytes_hex);
+use IO::Socket::INET;
+use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
+use JSON::PP;
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(time sleep);
+
+my $VERBOSE = grep { $_ eq '-v' } @ARGV;
+my $JSON = JSON::PP->new->canonical;
+
+my ($passed, $failed) = (0, 0);
+
+sub check {
+    my ($ok, $name, $diag) = @_;
+    if ($ok) {
+        $passed++;
+        print "ok - $name\n";
+    } else {
+        $failed++;
+        print "NOT OK - $name\n";
+        print map { "#   $_\n" } split /\n/, $diag // '';
+    }
+    return $ok;
+}
+
+my $port = OAuth2Mock::start();
+my $KEYS = $ENV{TEST_NGINX_KEYS};
+my $STATE = $ENV{TEST_NGINX_MOCK_STATE};
+my $TOKEN_PATH = '/oauth2/v1/token';
+my $CLIENT_ID = '0oaSELFTEST123';
+print "# mock on 127.0.0.1:$port, keys $KEYS\n";
+
+my @secrets_seen;    # assertions and tokens; none may show up in the log
+
+# ---------------------------------------------------------------------------
+# HTTP client
+# ---------------------------------------------------------------------------
+
+# Send one request, read the whole answer (the mock always closes).
+# %a: method, path, headers => [name, value, ...], body
+sub http {
+    my (%a) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp', Timeout => 5)
+        or die "connect: $@\n";
+    my $body = $a{body} // '';
+    my $req = ($a{method} // 'GET') . " $a{path} HTTP/1.1\r\n";
+    my @h = @{ $a{headers} // [] };
+    while (my ($k, $v) = splice @h, 0, 2) { $req .= "$k: $v\r\n" }
+    $req .= "Content-Length: " . length($body) . "\r\n"
+        if length $body || ($a{method} // '') eq 'POST';
+    $req .= "\r\n$body";
+    print $s $req;
+    return read_response($s);
+}
+
+sub read_response {
+    my ($s) = @_;
+    local $SIG{ALRM} = sub { die "read timeout\n" };
+    alarm 20;
+    my $raw = '';
+    while (sysread($s, $raw, 65536, length $raw)) { }
+    alarm 0;
+    close $s;
+    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
+    my ($status_line, @lines) = split /\r\n/, $head // '';
+    my ($status) = ($status_line // '') =~ m{^HTTP/1\.1 (\d{3})};
+    my %h;
+    for (@lines) { my ($k, $v) = /^([^:]+):\s*(.*)$/; push @{ $h{lc $k} }, $v }
+    my $json = eval { JSON::PP->new->allow_nonref->decode($body) };
+    return { status => $status // 0, headers => \%h, body => $body // '',
+             json => $json, raw => $raw };
+}
+
+sub form_encode {
+    my ($s) = @_;
+    $s =~ s/([^A-Za-z0-9\-._~ ])/sprintf '%%%02X', ord $1/ge;
+    $s =~ tr/ /+/;
+    return $s;
+}
+
+# ---------------------------------------------------------------------------
+# Assertions
+# ---------------------------------------------------------------------------
+my %key_cache;
+sub key {
+    my ($name) = @_;
+    return $key_cache{$name} //= do {
+        my $file = "$KEYS/$name.pem";
+        my @pass;
+        if (-f "$KEYS/$name.pass") {
+            open my $fh, '<', "$KEYS/$name.pass" or die;
+            chomp(my $p = <$fh>);
+            @pass = ($p);
+        }
+        open my $fh, '<', $file or die "$file: $!";
+        my $pem = do { local $/; <$fh> };
+        $pem =~ /EC PRIVATE KEY|BEGIN PRIVATE KEY/ && eval { Crypt::PK::ECC->new($file, @pass) }
+            || Crypt::PK::RSA->new($file, @pass);
+    };
+}
+
+sub aud { my ($path) = @_; "http://127.0.0.1:$port" . ($path // $TOKEN_PATH) }
+
+# %o: alg (RS256), key (rsa1), kid (defaults to key; undef = no kid),
+#     claims => {overrides; undef deletes}, header => {overrides}, path
+sub assertion {
+    my (%o) = @_;
+    my $alg = $o{alg} // 'RS256';
+    my $key = $o{key} // 'rsa1';
+    my $now = time;
+    my %claims = (iss => $CLIENT_ID, sub => $CLIENT_ID, aud => aud($o{path}),
+                  iat => int $now, exp => int($now) + 300,
+                  jti => random_bytes_hex(16));
+    my %header = (typ => 'JWT');
+    $header{kid} = exists $o{kid} ? $o{kid} : $key;
+    delete $header{kid} if !defined $header{kid};
+    for my $src ([\%claims, $o{claims}], [\%header, $o{header}]) {
+        my ($dst, $over) = @$src;
+        while (my ($k, $v) = each %{ $over // {} }) {
+            if (defined $v) { $dst->{$k} = $v } else { delete $dst->{$k} }
+        }
+    }
+    my $jwt = encode_jwt(payload => \%claims, alg => $alg, key => key($key),
+                         extra_headers => \%header);
+    push @secrets_seen, $jwt;
+    return $jwt;
+}
+
+# A token request. %o: assertion, scope, path, params (extra raw
+# "k=v" strings), headers (replace the defaults), add_headers, method
+sub token_request {
+    my (%o) = @_;
+    my $path = $o{path} // $TOKEN_PATH;
+    my $jwt = exists $o{assertion} ? $o{assertion} : assertion(path => $path);
+    my @form = ('grant_type=client_credentials',
+                'client_assertion_type='
+                . form_encode('urn:ietf:params:oauth:client-assertion-type:jwt-bearer'),
+                'client_assertion=' . form_encode($jwt));
+    push @form, 'scope=' . form_encode($o{scope}) if defined $o{scope};
+    push @form, @{ $o{params} // [] };
+    my @headers = $o{headers} ? @{ $o{headers} } : (
+        Host => "127.0.0.1:$port",
+        'Content-Type' => 'application/x-www-form-urlencoded',
+        Accept => 'application/json',
+    );
+    push @headers, @{ $o{add_headers} // [] };
+    my $r = http(method => $o{method} // 'POST', path => $path,
+                 headers => \@headers, body => $o{body} // join('&', @form));
+    push @secrets_seen, $r->{json}{access_token}
+        if ref $r->{json} eq 'HASH' && defined $r->{json}{access_token};
+    return $r;
+}
+
+sub api {
+    my (@headers) = @_;
+    return http(path => '/api/things', headers => [Host => "127.0.0.1:$port", @headers]);
+}
+
+# Expect a refusal: status, error and a regex for the description
+sub refused {
+    my ($name, $r, $status, $error, $desc_re) = @_;
+    my $j = ref $r->{json} eq 'HASH' ? $r->{json} : {};
+    check($r->{status} == $status && ($j->{error} // '') eq $error
+          && ($j->{error_description} // '') =~ $desc_re,
+          "$name -> $status $error", "got: $r->{status} $r->{body}");
+}
+
+sub granted {
+    my ($name, $r, %want) = @_;
+    my $j = ref $r->{json} eq 'HASH' ? $r->{json} : {};
+    my $ok = $r->{status} == 200 && ($j->{token_type} // '') eq 'Bearer'
+        && defined $j->{access_token} && !ref $j->{access_token};
+    $ok &&= ($j->{expires_in} // '') eq ($want{expires_in} // 3600);
+    $ok &&= exists $want{scope} ? (($j->{scope} // '<none>') eq ($want{scope} // '<none>')) : 1;
+    check($ok, "$name -> 200 token", "got: $r->{status} $r->{body}");
+    return $j->{access_token} // '';
+}
+
+# ---------------------------------------------------------------------------
+# Valid assertions
+# ---------------------------------------------------------------------------
+my $r = token_request(scope => 'okta.users.read');
+my $token = granted('RS256 rsa1', $r, scope => 'okta.users.read');
+check(($r->{headers}{'content-type'}[0] // '') eq 'application/json', 'token answer is application/json');
+check(length $token >= 400 && length $token <= 900, 'token size 400-900 bytes', length $token);
+check($r->{body} =~ /^\{"token_type":"Bearer","expires_in":3600,"access_token":"[^"]+","scope":"okta.users.read"\}$/,
+      'token body in Okta field order', $r->{body});
+
+$r = api(Authorization => "Bearer $token");
+check($r->{status} == 200 && $r->{body} =~
+      /^api: token ok client=\Q$CLIENT_ID\E scope=okta\.users\.read token=\Q${\ substr $token, 0, 12}\E\.\.\.\Q${\ substr $token, -6}\E \(\d+ bytes\)\nauthorization_headers=1\ncookie=none\n\z/,
+      'API accepts the token', $r->{body});
+$r = api(Authorization => "Bearer $token", Cookie => 'session=abc');
+check($r->{body} =~ /^cookie=session=abc$/m, 'API echoes the client cookie', $r->{body});
+$r = api(Authorization => "Bearer $token", 'X-Token-Status' => 'HIT', 'X-Request-Id' => 'r1');
+check($r->{body} =~ /\ncookie=none\nx-token-status=HIT\nx-request-id=r1\n\z/, 'API echoes X-* headers', $r->{body});
+$r = api(Authorization => "Bearer $token", Authorization => "Bearer $token");
+check($r->{body} =~ /^authorization_headers=2$/m, 'API counts Authorization headers', $r->{body});
+
+my $token2 = granted('second request', token_request(scope => 'okta.users.read'));
+check($token2 ne $token, 'tokens are all distinct');
+
+for my $case ([ES256 => 'ec1'], [ES384 => 'ec384'], [ES512 => 'ec521'],
+              [RS384 => 'rsa1'], [RS512 => 'rsa1'], [RS256 => 'rsa-pkcs1'],
+              [ES256 => 'ec-sec1'], [RS256 => 'rsa-enc']) {
+    my ($alg, $key) = @$case;
+    my $t = granted("$alg $key", token_request(assertion => assertion(alg => $alg, key => $key)));
+    $r = api(Authorization => "Bearer $t");
+    check($r->{status} == 200, "API accepts the $alg $key token", $r->{body});
+}
+
+granted('RS256 without kid', token_request(assertion => assertion(kid => undef)));
+granted('ES256 without kid', token_request(assertion => assertion(alg => 'ES256', key => 'ec1', kid => undef)));
+
+$r = token_request(params => ['scope=okta.users.read%20okta.groups.read']);
+my $t = granted('two scopes, %20', $r, scope => 'okta.users.read okta.groups.read');
+check(api(Authorization => "Bearer $t")->{body} =~ /scope=okta\.users\.read okta\.groups\.read /,
+      'API shows both scopes');
+$r = token_request(scope => 'okta.users.read okta.groups.read okta.apps.read');
+granted('three scopes, +', $r, scope => 'okta.users.read okta.groups.read okta.apps.read');
+
+$r = token_request();
+$t = granted('no scope', $r, scope => undef);
+check(api(Authorization => "Bearer $t")->{body} =~ /scope= token=/, 'API shows empty scope');
+
+granted('Content-Type with charset', token_request(headers => [
+    Host => "127.0.0.1:$port",
+    'Content-Type' => 'application/x-www-form-urlencoded; charset=UTF-8',
+    Accept => 'application/json']));
+granted('allowed extra headers', token_request(add_headers => [
+    'User-Agent' => 'selftest', 'X-Request-Id' => 'abc', 'X-Forwarded-For' => '10.0.0.1',
+    'X-Real-IP' => '10.0.0.1', Connection => 'close']));
+granted('client_id parameter equal to iss', token_request(params => ["client_id=$CLIENT_ID"]));
+granted('HTTP/1.0 without Host', token_request(headers => [
+    'Content-Type' => 'application/x-www-form-urlencoded', Accept => 'application/json']));
+
+# aud in the Host header form
+my $host_aud = "http://okta.example.test$TOKEN_PATH";
+granted('aud from Host header', token_request(
+    assertion => assertion(claims => { aud => $host_aud }),
+    headers => [Host => 'okta.example.test', 'Content-Type' => 'application/x-www-form-urlencoded',
+                Accept => 'application/json']));
+refused('aud from another Host', token_request(
+    assertion => assertion(claims => { aud => $host_aud })),
+    401, 'invalid_client', qr/^aud mismatch/);
+
+# boundaries of the lifetime rules
+my $now = int time;
+granted('exp = now + 3600', token_request(assertion => assertion(
+    claims => { iat => $now, exp => $now + 3600 })));
+granted('iat 3 s in the future (skew)', token_request(assertion => assertion(
+    claims => { iat => $now + 3, exp => $now + 300 })));
+
+# ---------------------------------------------------------------------------
+# Refused assertions
+# ---------------------------------------------------------------------------
+my $once = assertion();
+granted('first use of a jti', token_request(assertion => $once));
+refused('reused jti (same assertion)', token_request(assertion => $once), 400, 'invalid_client', qr/^jti reused$/);
+refused('reused jti (new signature)', token_request(assertion => assertion(
+    claims => { jti => decode_jwt(token => $once, ignore_signature => 1)->{jti} })),
+    400, 'invalid_client', qr/^jti reused$/);
+
+refused('wrong aud (https)', token_request(assertion => assertion(
+    claims => { aud => "https://127.0.0.1:$port$TOKEN_PATH" })), 401, 'invalid_client', qr/^aud mismatch/);
+refused('aud of another path', token_request(path => '/oauth2/default/v1/token',
+    assertion => assertion()), 401, 'invalid_client', qr/^aud mismatch/);
+refused('aud as array', token_request(assertion => assertion(claims => { aud => [aud()] })),
+    401, 'invalid_client', qr/^aud must be a string$/);
+refused('aud missing', token_request(assertion => assertion(claims => { aud => undef })),
+    401, 'invalid_client', qr/^aud missing$/);
+
+# A signature by rsa2 presented as kid rsa1
+refused('rsa2 signature under kid rsa1', token_request(assertion => assertion(key => 'rsa2', kid => 'rsa1')),
+    401, 'invalid_client', qr/^signature invalid for kid rsa1$/);
+refused('kid rsa2 (no public key)', token_request(assertion => assertion(key => 'rsa2')),
+    401, 'invalid_client', qr/^unknown kid$/);
+refused('rsa2 without kid', token_request(assertion => assertion(key => 'rsa2', kid => undef)),
+    401, 'invalid_client', qr/^no key verifies the signature/);
+refused('kid with a path', token_request(assertion => assertion(kid => '../keys/rsa1')),
+    401, 'invalid_client', qr/^unknown kid$/);
+refused('kid of the certificate', token_request(assertion => assertion(kid => 'cert')),
+    401, 'invalid_client', qr/^unknown kid$/);
+refused('RS256 with an EC kid', token_request(assertion => assertion(kid => 'ec1')),
+    401, 'invalid_client', qr/^key ec1 unusable for RS256: not an RSA key$/);
+refused('ES256 signed with a P-384 key', token_request(assertion => assertion(alg => 'ES256', key => 'ec384')),
+    401, 'invalid_client', qr/^ES256 signature must be 64 bytes \(R\|\|S\), got 96$/);
+refused('ES384 header but kid on P-256', token_request(assertion => assertion(alg => 'ES384', key => 'ec384', kid => 'ec1')),
+    401, 'invalid_client', qr/^key ec1 unusable for ES384: EC key is not on curve P-384$/);
+refused('RSA 1024 key', token_request(assertion => assertion(key => 'rsa1024')),
+    401, 'invalid_client', qr/^key rsa1024 unusable for RS256: RSA key too short \(1024 bits\)$/);
+
+# ECDSA signature in DER instead of R||S
+{
+    my $good = assertion(alg => 'ES256', key => 'ec1');
+    my ($h, $p) = split /\./, $good;
+    my $der = key('ec1')->sign_message("$h.$p", 'SHA256');
+    refused('ES256 DER signature', token_request(assertion => "$h.$p." . encode_b64u($der)),
+        401, 'invalid_client', qr/^ES256 signature must be 64 bytes \(R\|\|S\), got 7\d$/);
+}
+
+# Tampered payload, padding, algorithms
+{
+    my ($h, $p, $s) = split /\./, assertion();
+    my $claims = decode_json(decode_b64u($p));
+    $claims->{iss} = $claims->{sub} = '0oaEVIL';
+    refused('tampered payload', token_request(assertion => "$h." . encode_b64u(encode_json($claims)) . ".$s"),
+        401, 'invalid_client', qr/^signature invalid for kid rsa1$/);
+    refused('base64 padding', token_request(assertion => "$h.$p.$s="),
+        401, 'invalid_client', qr/^client_assertion is not a compact JWS$/);
+    refused('two segments', token_request(assertion => "$h.$p"),
+        401, 'invalid_client', qr/^client_assertion is not a compact JWS$/);
+
+    my $none_h = encode_b64u('{"alg":"none","typ":"JWT"}');
+    refused('alg none, empty signature', token_request(assertion => "$none_h.$p."),
+        401, 'invalid_client', qr/^client_assertion is not a compact JWS$/);
+    refused('alg none', token_request(assertion => "$none_h.$p.AAAA"),
+        401, 'invalid_client', qr/^alg none not allowed$/);
+
+    # HS256 keyed with the public key PEM: the classic key-confusion attack
+    open my $fh, '<', "$KEYS/rsa1.pub.pem" or die;
+    my $pub = do { local $/; <$fh> };
+    my $hs = encode_jwt(payload => $claims, alg => 'HS256', key => $pub,
+                        extra_headers => { typ => 'JWT', kid => 'rsa1' });
+    refused('HS256 with the public key as secret', token_request(assertion => $hs),
+        401, 'invalid_client', qr/^alg HS256 not allowed$/);
+}
+refused('PS256', token_request(assertion => assertion(alg => 'PS256')),
+    401, 'invalid_client', qr/^alg PS256 not allowed$/);
+refused('typ missing', token_request(assertion => assertion(header => { typ => undef })),
+    401, 'invalid_client', qr/^typ must be JWT$/);
+refused('typ at+jwt', token_request(assertion => assertion(header => { typ => 'at+jwt' })),
+    401, 'invalid_client', qr/^typ must be JWT$/);
+
+$now = int time;
+my @claim_cases = (
+    ['exp too far', { exp => $now + 3700 }, qr/^exp too far in the future/],
+    ['exp in the past', { exp => $now - 1 }, qr/^exp in the past/],
+    ['exp missing', { exp => undef }, qr/^exp missing$/],
+    ['exp as string', { exp => "" . ($now + 300) }, qr/^exp must be an integer$/],
+    ['exp as float', { exp => $now + 300.5 }, qr/^exp must be an integer$/],
+    ['iat missing', { iat => undef }, qr/^iat missing$/],
+    ['iat in the future', { iat => $now + 60 }, qr/^iat in the future/],
+    ['exp - iat > 3600', { iat => $now - 200, exp => $now + 3500 }, qr/^exp - iat exceeds 3600$/],
+    ['nbf in the future', { nbf => $now + 60 }, qr/^nbf in the future$/],
+    ['iss differs from sub', { sub => '0oaOTHER' }, qr/^iss and sub differ$/],
+    ['iss not a client id', { iss => 'client', sub => 'client' }, qr/^iss must be a client id/],
+    ['sub missing', { sub => undef }, qr/^sub missing$/],
+    ['jti missing', { jti => undef }, qr/^jti missing$/],
+    ['jti empty', { jti => '' }, qr/^jti missing$/],
+);
+for my $c (@claim_cases) {
+    my ($name, $claims, $re) = @$c;
+    refused($name, token_request(assertion => assertion(claims => $claims)), 401, 'invalid_client', $re);
+}
+refused('client_id parameter differs', token_request(params => ['client_id=0oaOTHER']),
+    401, 'invalid_client', qr/^client_id parameter differs from iss$/);
+
+# scope
+refused('bad scope', token_request(scope => 'okta.users.read okta.bogus'),
+    400, 'invalid_scope', qr/^The following scopes are not allowed: okta\.bogus$/);
+refused('OIDC scope', token_request(scope => 'openid'),
+    400, 'invalid_scope', qr/^The following scopes are not allowed: openid$/);
+refused('empty scope', token_request(scope => ''), 400, 'invalid_scope', qr/^empty scope parameter$/);
+refused('double space in scope', token_request(scope => 'okta.users.read  okta.apps.read'),
+    400, 'invalid_scope', qr/^malformed scope/);
+
+# HTTP level
+refused('extra Cookie header', token_request(add_headers => [Cookie => 'a=b']),
+    400, 'invalid_request', qr/^unexpected header cookie$/);
+refused('Authorization header', token_request(add_headers => [Authorization => 'Bearer x']),
+    400, 'invalid_request', qr/^unexpected header authorization$/);
+refused('X-Leak header', token_request(add_headers => ['X-Leak' => '1']),
+    400, 'invalid_request', qr/^unexpected header x-leak$/);
+refused('duplicate Accept', token_request(add_headers => [Accept => 'application/json']),
+    400, 'invalid_request', qr/^duplicate header accept$/);
+refused('Content-Type text/plain', token_request(headers => [
+    Host => "127.0.0.1:$port", 'Content-Type' => 'text/plain', Accept => 'application/json']),
+    400, 'invalid_request', qr/^Content-Type must be/);
+refused('Content-Type missing', token_request(headers => [
+    Host => "127.0.0.1:$port", Accept => 'application/json']),
+    400, 'invalid_request', qr/^missing Content-Type header$/);
+refused('Accept missing', token_request(headers => [
+    Host => "127.0.0.1:$port", 'Content-Type' => 'application/x-www-form-urlencoded']),
+    400, 'invalid_request', qr/^missing Accept header$/);
+refused('Accept */*', token_request(headers => [
+    Host => "127.0.0.1:$port", 'Content-Type' => 'application/x-www-form-urlencoded', Accept => '*/*']),
+    400, 'invalid_request', qr/^Accept must be application\/json/);
+refused('GET', token_request(method => 'GET'), 400, 'invalid_request', qr/^method must be POST, got GET$/);
+refused('grant_type password', token_request(body => 'grant_type=password'),
+    400, 'unsupported_grant_type', qr/^grant_type must be client_credentials/);
+refused('empty body', token_request(body => ''), 400, 'invalid_request', qr/^missing grant_type$/);
+refused('duplicate parameter', token_request(params => ['grant_type=client_credentials']),
+    400, 'invalid_request', qr/^duplicate parameter grant_type$/);
+refused('unexpected parameter', token_request(params => ['client_secret=x']),
+    400, 'invalid_request', qr/^unexpected parameter client_secret$/);
+refused('raw space in body', token_request(params => ['scope=okta.users.read okta.apps.read']),
+    400, 'invalid_request', qr/^unencoded character 0x20 in form body$/);
+refused('wrong client_assertion_type', token_request(body =>
+    'grant_type=client_credentials&client_assertion_type=jwt&client_assertion=' . assertion()),
+    401, 'invalid_client', qr/^client_assertion_type must be/);
+refused('missing client_assertion', token_request(body => 'grant_type=client_credentials&client_assertion_type='
+    . form_encode('urn:ietf:params:oauth:client-assertion-type:jwt-bearer')),
+    400, 'invalid_request', qr/^missing client_assertion$/);
+
+# ---------------------------------------------------------------------------
+# Scenarios
+# ---------------------------------------------------------------------------
+sub scen { my ($name) = @_; "/oauth2/s/$name/v1/token" }
+# canned scenarios do not verify: send a worthless assertion
+sub canned { my ($name) = @_; token_request(path => scen($name), assertion => 'x') }
+
+$r = token_request(path => scen('ok'), assertion => assertion(path => scen('ok')));
+granted('scenario ok', $r);
+
+$r = token_request(path => scen('expires-60'), assertion => assertion(path => scen('expires-60')));
+$t = granted('scenario expires-60', $r, expires_in => 60);
+{
+    my $c = decode_jwt(token => $t, ignore_signature => 1);
+    check($c->{exp} - $c->{iat} == 60, 'expires-60 token lives 60 s');
+}
+refused('expires-60 still verifies', canned('expires-60'), 401, 'invalid_client', qr/compact JWS/);
+$r = token_request(path => scen('expires-huge'), assertion => assertion(path => scen('expires-huge')));
+granted('scenario expires-huge', $r, expires_in => 999999999);
+refused('expires-huge still verifies', canned('expires-huge'), 401, 'invalid_client', qr/compact JWS/);
+
+$r = canned('status-503');
+check($r->{status} == 503 && $r->{body} eq '{"error":"server_error","error_description":"mock status 503"}',
+      'status-503', "$r->{status} $r->{body}");
+$r = canned('status-400');
+check($r->{status} == 400 && $r->{json}{error} eq 'server_error', 'status-400', "$r->{status} $r->{body}");
+$r = canned('invalid-client');
+check($r->{status} == 401 && $r->{json}{error} eq 'invalid_client'
+      && $r->{json}{error_description} eq 'The client_assertion signature is invalid.', 'invalid-client', $r->{body});
+$r = canned('invalid-scope');
+check($r->{status} == 400 && $r->{json}{error} eq 'invalid_scope'
+      && $r->{json}{error_description} eq 'The following scopes are not allowed: okta.bogus', 'invalid-scope', $r->{body});
+$r = canned('rate-limit');
+{
+    my $h = $r->{headers};
+    my $reset = $h->{'x-rate-limit-reset'}[0] // 0;
+    check($r->{status} == 429 && $h->{'x-rate-limit-limit'}[0] eq '600'
+          && $h->{'x-rate-limit-remaining'}[0] eq '0' && abs($reset - time - 60) <= 2
+          && $r->{json}{errorCode} eq 'E0000047' && ref $r->{json}{errorCauses} eq 'ARRAY'
+          && defined $h->{date}, 'rate-limit', $r->{raw});
+}
+$r = canned('evil-description');
+check($r->{status} == 400 && $r->{json}{error} eq 'invalid_request'
+      && $r->{json}{error_description} eq "line one\r\n[forged] line two", 'evil-description', $r->{body});
+$r = canned('html-500');
+check($r->{status} == 500 && $r->{headers}{'content-type'}[0] eq 'text/html'
+      && $r->{body} eq '<html><body><h1>500 Internal Server Error</h1></body></html>', 'html-500', $r->{raw});
+$r = canned('bad-json');
+check($r->{status} == 200 && $r->{body} eq '{"access_token": "abc", ', 'bad-json', $r->{body});
+$r = canned('empty');
+check($r->{status} == 200 && $r->{body} eq '' && $r->{headers}{'content-length'}[0] eq '0', 'empty', $r->{raw});
+$r = canned('array');
+check($r->{status} == 200 && $r->{body} eq '[]', 'array', $r->{body});
+$r = canned('no-access-token');
+check($r->{status} == 200 && $r->{body} eq '{"token_type":"Bearer","expires_in":3600}', 'no-access-token', $r->{body});
+$r = canned('empty-token');
+check($r->{status} == 200 && $r->{json}{access_token} eq '', 'empty-token', $r->{body});
+$r = canned('token-crlf');
+check($r->{status} == 200 && $r->{json}{access_token} eq "abc\r\nX-Evil: 1"
+      && $r->{body} =~ /"abc\\r\\nX-Evil: 1"/, 'token-crlf', $r->{body});
+$r = canned('token-space');
+check($r->{json}{access_token} eq 'abc def', 'token-space', $r->{body});
+$r = canned('token-not-string');
+check($r->{body} =~ /"access_token":42[,}]/, 'token-not-string', $r->{body});
+$r = canned('big');
+check($r->{status} == 200 && $r->{json}{access_token} eq 'a' x 20000, 'big', length $r->{body});
+$r = canned('not-bearer');
+check($r->{json}{token_type} eq 'mac', 'not-bearer', $r->{body});
+check(api(Authorization => "Bearer $r->{json}{access_token}")->{status} == 200,
+      'not-bearer token is a real one');
+$r = canned('no-token-type');
+check(!exists $r->{json}{token_type} && $r->{json}{expires_in} == 3600, 'no-token-type', $r->{body});
+$r = canned('no-expires');
+check(!exists $r->{json}{expires_in} && $r->{json}{token_type} eq 'Bearer', 'no-expires', $r->{body});
+check(api(Authorization => "Bearer $r->{json}{access_token}")->{status} == 200,
+      'no-expires token is a real one');
+$r = canned('expires-zero');
+check($r->{body} =~ /"expires_in":0,/, 'expires-zero', $r->{body});
+$r = canned('expires-negative');
+check($r->{body} =~ /"expires_in":-5,/, 'expires-negative', $r->{body});
+$r = canned('expires-string');
+check($r->{body} =~ /"expires_in":"3600",/, 'expires-string', $r->{body});
+$r = canned('expires-float');
+check($r->{body} =~ /"expires_in":3600\.5,/, 'expires-float', $r->{body});
+$r = canned('dup-keys');
+check($r->{body} eq '{"access_token":"a","access_token":"b","token_type":"Bearer","expires_in":60}', 'dup-keys', $r->{body});
+$r = canned('redirect');
+check($r->{status} == 302 && $r->{headers}{location}[0] eq 'http://example.invalid/' && $r->{body} eq '',
+      'redirect', $r->{raw});
+$r = canned('no-content');
+check($r->{status} == 204 && $r->{body} eq '' && !$r->{headers}{'content-length'}, 'no-content', $r->{raw});
+$r = canned('gzip');
+{
+    my $plain;
+    gunzip(\$r->{body} => \$plain) or $plain = '';
+    my $j = eval { decode_json($plain) } // {};
+    check($r->{status} == 200 && $r->{headers}{'content-encoding'}[0] eq 'gzip'
+          && $j->{token_type} eq 'Bearer' && $j->{expires_in} == 3600
+          && api(Authorization => "Bearer $j->{access_token}")->{status} == 200, 'gzip', $plain);
+    push @secrets_seen, $j->{access_token} if $j->{access_token};
+}
+$r = canned('no-such-scenario');
+check($r->{status} == 500 && $r->{json}{error_description} eq 'unknown mock scenario no-such-scenario',
+      'unknown scenario -> 500', $r->{body});
+
+# delay: a slow answer must not block another request
+{
+    my $path = scen('delay-1500');
+    my $t0 = time;
+    my $slow = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp')
+        or die "connect: $@";
+    my $body = 'grant_type=client_credentials&client_assertion_type='
+        . form_encode('urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+        . '&client_assertion=' . assertion(path => $path);
+    print $slow "POST $path HTTP/1.0\r\nHost: 127.0.0.1:$port\r\n"
+        . "Content-Type: application/x-www-form-urlencoded\r\nAccept: application/json\r\n"
+        . "Content-Length: " . length($body) . "\r\n\r\n$body";
+    sleep 0.2;
+    my $fast = token_request();
+    my $t_fast = time - $t0;
+    check($fast->{status} == 200 && $t_fast < 1.2, 'a fast request passes a slow one',
+          sprintf '%.2f s', $t_fast);
+    my $sr = read_response($slow);
+    my $t_slow = time - $t0;
+    check($sr->{status} == 200 && $sr->{json}{token_type} eq 'Bearer' && $t_slow >= 1.5,
+          'delay-1500 answers after 1.5 s, verified', sprintf '%.2f s %s', $t_slow, $sr->{body});
+    refused('delay-1 still verifies', canned('delay-1'), 401, 'invalid_client', qr/compact JWS/);
+}
+
+# ---------------------------------------------------------------------------
+# Counters and inspection
+# ---------------------------------------------------------------------------
+{
+    check(OAuth2Mock::reset_state(), '/_reset');
+    my $st = OAuth2Mock::stats($TOKEN_PATH);
+    check($st->{calls} eq '0' && $st->{headers} eq '' && $st->{last_scope} eq '', 'stats after reset', $JSON->encode($st));
+
+    token_request(scope => 'okta.users.read');
+    token_request(scope => 'okta.bogus');                    # refused, still counted
+    token_request(scope => 'okta.apps.read okta.users.read', add_headers => ['User-Agent' => 'selftest/1']);
+    token_request(path => '/oauth2/default/v1/token', assertion => assertion(path => '/oauth2/default/v1/token'));
+    canned('status-503') for 1 .. 2;
+
+    my $body = OAuth2Mock::get("/_stats$TOKEN_PATH");
+    check($body eq "calls=3\nheaders=accept,content-length,content-type,host,user-agent\n"
+                 . "last_scope=okta.apps.read okta.users.read\n", 'stats format and counts', $body);
+    $st = OAuth2Mock::stats('/oauth2/default/v1/token');
+    check($st->{calls} == 1 && $st->{last_scope} eq '', 'counters are per path', $JSON->encode($st));
+    $st = OAuth2Mock::stats(scen('status-503'));
+    check($st->{calls} == 2, 'canned scenarios are counted', $JSON->encode($st));
+
+    $body = OAuth2Mock::get("/_headers$TOKEN_PATH") // '';
+    check($body =~ /^user-agent: selftest\/1$/m && $body =~ /^accept: application\/json$/m,
+          '/_headers shows names and values', $body);
+
+    token_request(path => scen('invalid-client'), assertion => 'x', add_headers => [Cookie => 'c=1']);
+    $st = OAuth2Mock::stats(scen('invalid-client'));
+    check($st->{headers} eq 'accept,content-length,content-type,cookie,host',
+          'last headers recorded for canned scenarios too', $st->{headers});
+
+    # reset clears the jti store but keeps the signing secret
+    my $a1 = assertion();
+    granted('jti before reset', token_request(assertion => $a1));
+    OAuth2Mock::reset_state();
+    granted('same jti after reset', token_request(assertion => $a1));
+    check(api(Authorization => "Bearer $token")->{status} == 200, 'tokens stay valid across reset');
+}
+
+# ---------------------------------------------------------------------------
+# Protected API refusals
+# ---------------------------------------------------------------------------
+sub api_refused {
+    my ($name, $reason, @h) = @_;
+    my $r = api(@h);
+    check($r->{status} == 401 && $r->{body} eq "api: token refused: $reason\n", "API: $name", "$r->{status} $r->{body}");
+}
+api_refused('no Authorization', 'missing');
+api_refused('Basic', 'not bearer', Authorization => 'Basic dXNlcjpwYXNz');
+api_refused('lowercase bearer', 'not bearer', Authorization => "bearer $token");
+api_refused('not a JWT', 'malformed', Authorization => 'Bearer abc');
+{
+    my ($h, $p, $s) = split /\./, $token;
+    my $c = decode_json(decode_b64u($p));
+    $c->{scp} = ['okta.everything'];
+    api_refused('tampered token', 'bad signature',
+                Authorization => "Bearer $h." . encode_b64u(encode_json($c)) . ".$s");
+    my $foreign = encode_jwt(payload => $c, alg => 'HS256', key => 'not-the-secret');
+    api_refused('foreign token', 'bad signature', Authorization => "Bearer $foreign");
+    api_refused('an assertion as token', 'bad signature', Authorization => 'Bearer ' . assertion());
+
+    open my $fh, '<', "$STATE/secret" or die "$STATE/secret: $!";
+    chomp(my $secret = <$fh>);
+    $c->{exp} = int(time) - 1;
+    my $expired = encode_jwt(payload => $c, alg => 'HS256', key => $secret);
+    api_refused('expired token', 'expired', Authorization => "Bearer $expired");
+    $c->{exp} = int(time) + 60;
+    $c->{iss} = 'someone';
+    api_refused('wrong issuer', 'wrong issuer',
+                Authorization => 'Bearer ' . encode_jwt(payload => $c, alg => 'HS256', key => $secret));
+}
+{
+    my $t0 = time;
+    $r = http(path => '/_sleep?ms=300');
+    check($r->{status} == 200 && $r->{body} eq "slept\n" && time - $t0 >= 0.3, '/_sleep?ms=300');
+    check(http(path => '/_sleep?ms=x')->{status} == 400, '/_sleep refuses a bad ms');
+}
+$r = http(path => '/elsewhere');
+check($r->{status} == 404, 'other paths -> 404');
+
+# ---------------------------------------------------------------------------
+# /_hup with a stand-in nginx master that forks a new "worker" on SIGHUP
+# ---------------------------------------------------------------------------
+{
+    my $pidfile = OAuth2Mock::root() . "/t/servroot-mock/$$/fake-master.pid";
+    my $master = fork // die "fork: $!";
+    if (!$master) {
+        my @workers;
+        $SIG{HUP} = sub {
+            my $w = fork;
+            if (defined $w && !$w) { sleep 3; POSIX::_exit(0) }
+            push @workers, $w;
+        };
+        $SIG{TERM} = sub { kill 'TERM', @workers; POSIX::_exit(0) };
+        open my $fh, '>', $pidfile or POSIX::_exit(1);
+        print $fh "$$\n";
+        close $fh;
+        sleep 1 while 1;
+    }
+    my $deadline = time + 5;
+    sleep 0.05 until -s $pidfile || time > $deadline;
+    my $t0 = time;
+    $r = http(path => "/_hup?pidfile=$pidfile");
+    check($r->{status} == 200 && $r->{body} eq "reloaded\n" && time - $t0 < 5,
+          '/_hup signals and waits for a new child', "$r->{status} $r->{body}");
+    kill 'TERM', $master;
+    waitpid $master, 0;
+    $r = http(path => '/_hup?pidfile=relative.pid');
+    check($r->{status} == 400, '/_hup wants an absolute pidfile', $r->{body});
+}
+
+# ---------------------------------------------------------------------------
+# The log: one line per request, no secrets
+# ---------------------------------------------------------------------------
+{
+    my $log_file = "$STATE/../mock.log";
+    if (open my $fh, '<', $log_file) {
+        my $log = do { local $/; <$fh> };
+        check($log =~ /POST \/oauth2\/v1\/token 401 invalid_client: signature invalid for kid rsa1/,
+              'log has method, path, status, reason');
+        # the signature part is unique to each assertion/token
+        my @leaks = grep { my $sig = (split /\./)[-1] // ''; length $sig > 8 && index($log, $sig) >= 0 }
+                    grep { defined && /\./ } @secrets_seen;
+        check(!@leaks && @secrets_seen > 50, 'no assertion or token in the log',
+              scalar(@leaks) . ' leaked of ' . scalar @secrets_seen);
+    } elsif ($ENV{OAUTH2_MOCK_VERBOSE}) {
+        print "# log went to stderr, not checked\n";
+    } else {
+        check(0, "mock log $log_file readable", $!);
+    }
+}
+
+# ---------------------------------------------------------------------------
+# Clean shutdown: TERM ends the in-flight children too
+# ---------------------------------------------------------------------------
+{
+    my $pidfile = "$STATE/../mock.pid";
+    open my $fh, '<', $pidfile or die "$pidfile: $!";
+    chomp(my $pid = <$fh>);
+    my $slow = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp') or die;
+    my $path = scen('delay-8000');
+    print $slow "POST $path HTTP/1.0\r\nContent-Length: 1\r\n\r\nx";
+    sleep 0.3;
+    my $t0 = time;
+    OAuth2Mock::stop();
+    my $sr = read_response($slow);    # EOF as soon as the child is gone
+    check(time - $t0 < 4 && !kill(0, $pid) && !-e $pidfile,
+          'TERM stops the mock and its children, removes the pidfile',
+          sprintf '%.2f s, status %s', time - $t0, $sr->{status});
+}
+
+print "$passed passed, $failed failed\n";
+exit($failed ? 1 : 0);
