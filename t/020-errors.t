@@ -1,0 +1,850 @@
+# Every failure of the token request: a 502 to the client, one error
+# line naming the client and the cause, nothing sent upstream, and the
+# worker alive for the next request.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use OAuth2Mock;
+
+OAuth2Mock::start();
+
+# the error log is checked after every request: keep the whole block's
+check_accum_error_log();
+repeat_each(1);
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: the token endpoint refuses the client (401 invalid_client)
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-client/e01/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-client/e01/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/invalid-client/e01/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: HTTP 401, error "invalid_client": "The client_assertion signature is invalid\."/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 2: an invalid scope (400 invalid_scope)
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-scope/e02/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-scope/e02/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/invalid-scope/e02/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: HTTP 400, error "invalid_scope": "The following scopes are not allowed: okta\.bogus"/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 3: rate limited, Okta management error style (429)
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit/e03/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit/e03/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/rate-limit/e03/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: HTTP 429, errorCode "E0000047": "API call exceeded rate limit due to too many requests\."/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 4: a 500 with an HTML body
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/html-500/e04/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/html-500/e04/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/html-500/e04/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: HTTP 500, non-JSON body/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 5: a 503 with a JSON error
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/status-503/e05/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/status-503/e05/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/status-503/e05/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: HTTP 503, error "server_error": "mock status 503"/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 6: invalid JSON
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/bad-json/e06/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/bad-json/e06/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/bad-json/e06/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: invalid JSON/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 7: an empty body
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/empty/e07/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/empty/e07/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/empty/e07/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: empty body/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 8: a JSON array
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/array/e08/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/array/e08/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/array/e08/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: not a JSON object/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 9: no access_token
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/no-access-token/e09/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/no-access-token/e09/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/no-access-token/e09/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: no access_token/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 10: an empty access_token
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/empty-token/e10/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/empty-token/e10/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/empty-token/e10/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: access_token is empty/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 11: an access_token with CR LF
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-crlf/e11/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-crlf/e11/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/token-crlf/e11/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: access_token has a character not allowed in a header value/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 12: an access_token that is not a string
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-not-string/e12/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-not-string/e12/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/token-not-string/e12/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: access_token is not a string/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 13: token_type is not Bearer
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/not-bearer/e13/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/not-bearer/e13/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/not-bearer/e13/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: token_type "mac" is not Bearer/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 14: no expires_in
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/no-expires/e14/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/no-expires/e14/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/no-expires/e14/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: no expires_in/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 15: expires_in of 0
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-zero/e15/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-zero/e15/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/expires-zero/e15/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: expires_in must be positive/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 16: expires_in as a string
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-string/e16/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-string/e16/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/expires-string/e16/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: expires_in is not an integer/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 17: duplicated JSON keys
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dup-keys/e17/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dup-keys/e17/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/dup-keys/e17/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: (?:invalid JSON: )?duplicate key/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 18: a redirect
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/redirect/e18/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/redirect/e18/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/redirect/e18/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: HTTP 302/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 19: a gzip-encoded body
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/gzip/e19/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/gzip/e19/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/gzip/e19/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token endpoint response \(HTTP 200\) is encoded with "gzip", which is not supported/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 20: a body over subrequest_output_buffer_size
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/big/e20/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        subrequest_output_buffer_size 4k;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/big/e20/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/big/e20/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token endpoint response \(HTTP 200\) larger than subrequest_output_buffer_size \(4096\): raise it in location "\/_oauth2\/okta"/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 21: a slow answer beyond proxy_read_timeout
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/delay-3000/e21/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_read_timeout 1s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/delay-3000/e21/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/delay-3000/e21/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": no response from the token endpoint through "\/_oauth2\/okta" \(status 504/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 22: the token location does not exist
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/e22/oauth2/v1/token;
+        token_location  /_oauth2/missing;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request
+GET /api/x
+--- error_code: 502
+--- error_log
+oauth2 client "okta": token endpoint location "/_oauth2/missing" not found or without proxy_pass (status 404)
+--- no_error_log
+exited on signal
+
+=== TEST 23: the token endpoint refuses connections
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:1/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:1/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request
+GET /api/x
+--- error_code: 502
+--- error_log eval
+[qr/connect\(\) failed \(111: Connection refused\)/,
+ qr/oauth2 client "okta": no response from the token endpoint through "\/_oauth2\/okta" \(status 502/]
+--- no_error_log
+exited on signal
+
+=== TEST 24: error details from the server are sanitized in the log
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/evil-description/e24/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/evil-description/e24/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request
+GET /api/x
+--- error_code: 502
+--- error_log
+token request failed: HTTP 400, error "invalid_request": "line one??[forged] line two"
+--- no_error_log eval
+qr/^\[forged\]/m

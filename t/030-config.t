@@ -1,0 +1,391 @@
+# nginx -t refuses every bad configuration with a message naming the
+# directive and the client, and accepts a good one.
+#
+# Data-driven Test::Base blocks: each is written to a configuration and
+# checked with "nginx -t" (t/lib/NginxConf.pm); --- error is what nginx
+# must print, --- valid marks a configuration it must accept.
+
+use lib 't/lib';
+use Test::Base;
+use NginxConf;
+use OAuth2Mock;
+
+OAuth2Mock::start();
+
+plan tests => 2 * blocks();
+
+for my $block (blocks()) {
+    my ($rc, $out) = NginxConf::nginx_t(http_config => $block->http_config,
+                                        config      => $block->config);
+    my $name = $block->name;
+
+    if (defined $block->error) {
+        my $expected = $block->error;
+        chomp $expected;
+        isnt($rc, 0, "$name: nginx -t fails");
+        like($out, qr/\[emerg\] (?:\d+#\d+: )?\Q$expected\E/, "$name: nginx -t says why")
+            or diag($out);
+
+    } else {
+        is($rc, 0, "$name: nginx -t succeeds") or diag($out);
+        unlike($out, qr/\[(?:emerg|alert|crit|error|warn)\]/,
+               "$name: nothing to complain about");
+    }
+}
+
+__DATA__
+
+=== TEST 1: oauth2_token names an unknown client
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location / { oauth2_token nope; }
+--- error
+unknown oauth2_client "nope" in "oauth2_token" in 
+
+=== TEST 2: a duplicate client
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+duplicate oauth2_client "okta", first defined in 
+
+=== TEST 3: token_endpoint is missing
+--- http_config
+    oauth2_client okta {
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"token_endpoint" is missing in oauth2_client "okta"
+
+=== TEST 4: client_id is missing
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"client_id" is missing in oauth2_client "okta"
+
+=== TEST 5: private_key is missing
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        key_id          rsa1;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"private_key" is missing in oauth2_client "okta"
+
+=== TEST 6: token_endpoint is not an http(s) URL
+--- http_config
+    oauth2_client okta {
+        token_endpoint  ftp://example.com/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"token_endpoint" must be an http:// or https:// URL, not "ftp://example.com/token"
+
+=== TEST 7: token_endpoint without a host
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https:///oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"token_endpoint" "https:///oauth2/v1/token" is not a valid URL
+
+=== TEST 8: an unreadable key file
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     /nonexistent/key.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"private_key" of oauth2_client "okta": open() "/nonexistent/key.pem" failed
+
+=== TEST 9: a certificate instead of a private key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/cert.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"private_key" of oauth2_client "okta": no private key found (a certificate or public key?)
+
+=== TEST 10: a public key instead of a private key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pub.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"private_key" of oauth2_client "okta": no private key found (a certificate or public key?)
+
+=== TEST 11: an encrypted key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa-enc.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"private_key" of oauth2_client "okta": encrypted private keys are not supported
+
+=== TEST 12: an RSA key that is too short
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1024.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"private_key" of oauth2_client "okta": RSA key of 1024 bits is too short, at least 2048 are required
+
+=== TEST 13: signing_alg ES256 with an RSA key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+        signing_alg     ES256;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"signing_alg" of oauth2_client "okta" does not fit its "private_key": signing_alg ES256 needs an EC P-256 key
+
+=== TEST 14: signing_alg RS256 with an EC key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          rsa1;
+        signing_alg     RS256;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"signing_alg" of oauth2_client "okta" does not fit its "private_key": signing_alg RS256 needs an RSA key
+
+=== TEST 15: ES384 with a P-256 key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          rsa1;
+        signing_alg     ES384;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"signing_alg" of oauth2_client "okta" does not fit its "private_key": signing_alg ES384 needs an EC P-384 key, the key is EC P-256
+
+=== TEST 16: an unknown signing_alg
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+        signing_alg     HS256;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"signing_alg" must be RS256, RS384, RS512, ES256, ES384 or ES512, not "HS256"
+
+=== TEST 17: assertion_lifetime over an hour
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+        assertion_lifetime 2h;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"assertion_lifetime" of oauth2_client "okta" must be between 1s and 1h, not 7200 seconds
+
+=== TEST 18: a directive that does not belong in the block
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+        proxy_pass      http://x;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+unknown directive "proxy_pass" in oauth2_client block
+
+=== TEST 19: a duplicate directive in the block
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+        client_id       other;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"client_id" directive is duplicate
+
+=== TEST 20: a client named off
+--- http_config
+    oauth2_client off {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+invalid oauth2_client name "off"
+
+=== TEST 21: token_location that is not a URI
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+        token_location  @named;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"token_location" "@named" of oauth2_client "okta" must start with "/"
+
+=== TEST 22: a bad oauth2_token_cache
+--- http_config
+    oauth2_token_cache oauth2:1m;
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+invalid parameter "oauth2:1m", expected "zone=name:size"
+
+=== TEST 23: a zone too small
+--- http_config
+    oauth2_token_cache zone=oauth2:4k;
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+zone "oauth2" is too small
+
+=== TEST 24: oauth2_token without a client name
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location / { oauth2_token; }
+--- error
+invalid number of arguments in "oauth2_token" directive
+
+=== TEST 25: a valid configuration with a client defined after its use
+--- config
+    location = /t {
+        return 204;
+    }
+
+    location /api/ {
+        oauth2_token late;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- http_config
+    oauth2_token_cache zone=tokens:64k;
+
+    oauth2_client late {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/ec-sec1.pem;
+        scope           okta.users.read;
+        assertion_lifetime 1h;
+    }
+
+    oauth2_client pkcs1 {
+        token_endpoint  http://127.0.0.1:8080/oauth2/default/v1/token;
+        client_id       0oa-other;
+        private_key     $TEST_NGINX_KEYS/rsa-pkcs1.pem;
+        key_id          k;
+        signing_alg     RS384;
+    }
+--- valid
