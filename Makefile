@@ -42,7 +42,7 @@ unit: $(UNIT)
 keys:
 	sh t/keys/gen.sh t/keys
 
-test: test-unit test-nginx
+test: deps test-unit test-nginx
 
 test-unit: $(UNIT)
 	$(UNIT)

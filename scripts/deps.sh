@@ -8,6 +8,11 @@ set -eu
 pkgs="gcc make perl openssl nginx nginx-dev libssl-dev libjansson-dev
       libpcre2-dev zlib1g-dev libtest-base-perl libcrypt-jwt-perl"
 
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "deps: not a Debian system; install by hand: $pkgs" >&2
+    exit 0
+fi
+
 missing=
 for p in $pkgs; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null \

@@ -443,6 +443,15 @@ ngx_http_oauth2_client_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /* the zone keeps a name in a byte-sized length */
+
+    if (name.len > 255) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "oauth2_client name \"%V\" is too long, "
+                           "at most 255 characters", &name);
+        return NGX_CONF_ERROR;
+    }
+
     for (p = name.data; p < name.data + name.len; p++) {
         if (!(isalnum(*p) || *p == '_' || *p == '-' || *p == '.')) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -360,7 +360,19 @@ zone "oauth2" is too small
 --- error
 invalid number of arguments in "oauth2_token" directive
 
-=== TEST 25: a valid configuration with a client defined after its use
+=== TEST 25: a client name longer than 255 characters
+--- http_config
+    oauth2_client nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+oauth2_client name "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn" is too long, at most 255 characters
+
+=== TEST 26: a valid configuration with a client defined after its use
 --- config
     location = /t {
         return 204;
