@@ -32,5 +32,4 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-# policy-rc.d keeps the nginx package from starting a system nginx
 $sudo apt-get install -y -qq --no-install-recommends $missing

@@ -34,6 +34,9 @@
 
 #define NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MIN    2048
 
+/* the signing buffer holds a 4096-bit signature at most */
+#define NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MAX    4096
+
 
 static void ngx_http_oauth2_client_key_error(char *err, size_t errlen,
     const char *fmt, ...);
@@ -269,6 +272,13 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
             ngx_http_oauth2_client_key_error(err, errlen,
                       "RSA key of %d bits is too short, at least %d are "
                       "required", bits, NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MIN);
+            goto failed;
+        }
+
+        if (bits > NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MAX) {
+            ngx_http_oauth2_client_key_error(err, errlen,
+                      "RSA key of %d bits is too long, at most %d are "
+                      "supported", bits, NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MAX);
             goto failed;
         }
 

@@ -771,6 +771,25 @@ ngx_http_oauth2_client_test_keys(ngx_http_oauth2_client_test_keys_t *keys)
 
     EVP_PKEY_free(rsa1024);
 
+    /* an RSA key whose signature would not fit the signing buffer */
+
+    rsa1024 = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 4160);
+    CHECK(rsa1024 != NULL);
+
+    pem = ngx_http_oauth2_client_test_pem(rsa1024,
+                                     NGX_HTTP_OAUTH2_CLIENT_TEST_PKCS8, &len);
+    CHECK(pem != NULL);
+
+    if (pem != NULL) {
+        ngx_http_oauth2_client_test_parse_bad(pem, len,
+                                        "RSA key of 4160 bits is too long, "
+                                        "at most 4096 are supported",
+                                        __LINE__);
+        free(pem);
+    }
+
+    EVP_PKEY_free(rsa1024);
+
     /* key types and curves JWS has no algorithm for here */
 
     ed25519 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
