@@ -19,6 +19,10 @@
 /* bumped whenever the layout below changes */
 #define NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION  1
 
+/* the node that follows an rbtree node's key, from its color on */
+#define ngx_http_oauth2_client_node(n)                                       \
+    ((ngx_http_oauth2_client_node_t *) &(n)->color)
+
 
 typedef struct {
     u_char                           color;
@@ -27,7 +31,7 @@ typedef struct {
     uint32_t                         token_len;
     uint32_t                         token_cap;
     ngx_queue_t                      queue;
-    uint64_t                         expires;    /* wall clock, ms */
+    ngx_msec_t                       expires;    /* ngx_current_msec */
     u_char                          *token;      /* token_cap bytes */
     u_char                           conf_id[32];
     u_char                           name[1];
@@ -64,21 +68,6 @@ static void ngx_http_oauth2_client_cache_free_node(
     ngx_http_oauth2_client_node_t *node);
 
 
-#define ngx_http_oauth2_client_node(n)                                       \
-    ((ngx_http_oauth2_client_node_t *) &(n)->color)
-
-
-uint64_t
-ngx_http_oauth2_client_now_ms(void)
-{
-    ngx_time_t  *tp;
-
-    tp = ngx_timeofday();
-
-    return (uint64_t) tp->sec * 1000 + tp->msec;
-}
-
-
 ngx_shm_zone_t *
 ngx_http_oauth2_client_cache_add_zone(ngx_conf_t *cf, ngx_str_t *name,
     ssize_t size)
@@ -92,7 +81,7 @@ ngx_http_oauth2_client_cache_add_zone(ngx_conf_t *cf, ngx_str_t *name,
         return NULL;
     }
 
-    if (shm_zone->data) {
+    if (shm_zone->data != NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "zone \"%V\" is already used", name);
         return NULL;
@@ -122,7 +111,7 @@ ngx_http_oauth2_client_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     cache = shm_zone->data;
 
-    if (ocache) {
+    if (ocache != NULL) {
         /* a reload: adopt the old zone, and with it every cached token */
 
         if (ocache->sh->version != NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION) {
@@ -259,46 +248,67 @@ ngx_http_oauth2_client_cache_get(ngx_shm_zone_t *shm_zone,
     ngx_str_t *value)
 {
     u_char                          *p;
-    size_t                           len;
-    uint64_t                         now;
+    size_t                           size;
+    ngx_msec_t                       now;
     ngx_http_oauth2_client_node_t   *n;
     ngx_http_oauth2_client_cache_t  *cache;
 
     cache = shm_zone->data;
-    now = ngx_http_oauth2_client_now_ms();
-
-    ngx_shmtx_lock(&cache->shpool->mutex);
-
-    n = ngx_http_oauth2_client_cache_lookup(cache, client);
+    now = ngx_current_msec;
 
     /*
-     * A token is used only while it is live and was obtained with the
-     * client's current settings; an expired one is never handed out.
+     * The copy is allocated before the lock is taken, sized by the last
+     * token this worker saw: nothing that may call malloc() runs under
+     * the zone's mutex.  A longer token costs one more round.
      */
 
-    if (n == NULL
-        || n->token_len == 0
-        || now >= n->expires
-        || ngx_memcmp(n->conf_id, client->conf_id, sizeof(n->conf_id)) != 0)
-    {
-        ngx_shmtx_unlock(&cache->shpool->mutex);
-        return NGX_DECLINED;
-    }
+    size = client->token_len;
 
-    len = sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1 + n->token_len;
+    for ( ;; ) {
 
-    p = ngx_pnalloc(pool, len);
-    if (p == NULL) {
+        p = ngx_pnalloc(pool, sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1
+                              + size);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_shmtx_lock(&cache->shpool->mutex);
+
+        n = ngx_http_oauth2_client_cache_lookup(cache, client);
+
+        /*
+         * A token is used only while it is live and was obtained with the
+         * client's current settings; an expired one is never handed out.
+         */
+
+        if (n == NULL
+            || n->token_len == 0
+            || (ngx_msec_int_t) (n->expires - now) <= 0
+            || ngx_memcmp(n->conf_id, client->conf_id, sizeof(n->conf_id))
+               != 0)
+        {
+            ngx_shmtx_unlock(&cache->shpool->mutex);
+            return NGX_DECLINED;
+        }
+
+        if (n->token_len <= size) {
+            break;
+        }
+
+        size = n->token_len;
+        client->token_len = size;
+
         ngx_shmtx_unlock(&cache->shpool->mutex);
-        return NGX_ERROR;
     }
 
     value->data = p;
-    value->len = len;
+    value->len = sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1 + n->token_len;
 
     p = ngx_cpymem(p, NGX_HTTP_OAUTH2_CLIENT_BEARER,
                    sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1);
     ngx_memcpy(p, n->token, n->token_len);
+
+    client->token_len = n->token_len;
 
     ngx_queue_remove(&n->queue);
     ngx_queue_insert_head(&cache->sh->queue, &n->queue);
@@ -312,7 +322,7 @@ ngx_http_oauth2_client_cache_get(ngx_shm_zone_t *shm_zone,
 ngx_int_t
 ngx_http_oauth2_client_cache_put(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client, u_char *token, size_t len,
-    uint64_t expires, ngx_log_t *log)
+    ngx_msec_t expires, ngx_log_t *log)
 {
     u_char                          *buf;
     size_t                           size;
@@ -358,7 +368,7 @@ ngx_http_oauth2_client_cache_put(ngx_shm_zone_t *shm_zone,
             goto nomem;
         }
 
-        if (n->token) {
+        if (n->token != NULL) {
             ngx_explicit_memzero(n->token, n->token_cap);
             ngx_slab_free_locked(cache->shpool, n->token);
         }
@@ -407,7 +417,7 @@ ngx_http_oauth2_client_cache_alloc(ngx_http_oauth2_client_cache_t *cache,
     ngx_http_oauth2_client_node_t  *n;
 
     p = ngx_slab_alloc_locked(cache->shpool, size);
-    if (p) {
+    if (p != NULL) {
         return p;
     }
 
@@ -421,7 +431,7 @@ ngx_http_oauth2_client_cache_alloc(ngx_http_oauth2_client_cache_t *cache,
             ngx_http_oauth2_client_cache_free_node(cache, n);
 
             p = ngx_slab_alloc_locked(cache->shpool, size);
-            if (p) {
+            if (p != NULL) {
                 return p;
             }
         }
@@ -445,7 +455,7 @@ ngx_http_oauth2_client_cache_free_node(ngx_http_oauth2_client_cache_t *cache,
     ngx_queue_remove(&n->queue);
     ngx_rbtree_delete(&cache->sh->rbtree, node);
 
-    if (n->token) {
+    if (n->token != NULL) {
         ngx_explicit_memzero(n->token, n->token_cap);
         ngx_slab_free_locked(cache->shpool, n->token);
     }

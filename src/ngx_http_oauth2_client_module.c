@@ -216,29 +216,7 @@ ngx_http_oauth2_client_add_variables(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_oauth2_client_init(ngx_conf_t *cf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
-
-    if (ngx_http_oauth2_client_handler_init(cf) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
-    /*
-     * The precontent phase runs after every access check, so "satisfy any"
-     * cannot skip us and a request that is denied never costs a token
-     * fetch; it still runs before any content handler reads headers_in.
-     */
-
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    *h = ngx_http_oauth2_client_handler;
-
-    return NGX_OK;
+    return ngx_http_oauth2_client_handler_init(cf);
 }
 
 
@@ -368,7 +346,7 @@ ngx_http_oauth2_client_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     ssize_t     size;
     ngx_str_t  *value, name, s;
 
-    if (omcf->shm_zone) {
+    if (omcf->shm_zone != NULL) {
         return "is duplicate";
     }
 
@@ -453,7 +431,10 @@ ngx_http_oauth2_client_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     for (p = name.data; p < name.data + name.len; p++) {
-        if (!(isalnum(*p) || *p == '_' || *p == '-' || *p == '.')) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9')
+              || *p == '_' || *p == '-' || *p == '.'))
+        {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid oauth2_client name \"%V\": "
                                "use letters, digits, \"_\", \"-\" and \".\"",
@@ -747,6 +728,26 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_strlchr(client->token_location.data,
+                    client->token_location.data + client->token_location.len,
+                    '?')
+        != NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"token_location\" \"%V\" of oauth2_client "
+                           "\"%V\" must be a URI without arguments",
+                           &client->token_location, &client->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (client->key_id.data != NULL && client->key_id.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"key_id\" of oauth2_client \"%V\" is empty: "
+                           "give the key's kid, or leave key_id out",
+                           &client->name);
+        return NGX_CONF_ERROR;
+    }
+
     if (client->assertion_lifetime == NGX_CONF_UNSET) {
         client->assertion_lifetime = NGX_HTTP_OAUTH2_CLIENT_LIFETIME;
     }
@@ -830,7 +831,7 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    if (client->key_id.data) {
+    if (client->key_id.data != NULL) {
         client->c_key_id = ngx_http_oauth2_client_cstr(cf, &client->key_id);
         if (client->c_key_id == NULL) {
             return NGX_CONF_ERROR;
@@ -874,10 +875,10 @@ static ngx_int_t
 ngx_http_oauth2_client_conf_id(ngx_http_oauth2_client_conf_t *client)
 {
     u_char       fp[32];
-    ngx_uint_t   i;
-    EVP_MD_CTX  *md;
     ngx_int_t    rc;
     ngx_str_t   *parts[5];
+    ngx_uint_t   i;
+    EVP_MD_CTX  *md;
 
     if (ngx_http_oauth2_client_key_fingerprint(client->pkey, fp) != 0) {
         return NGX_ERROR;
@@ -964,16 +965,17 @@ static ngx_int_t
 ngx_http_oauth2_client_token_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_str_t                           value;
-    ngx_http_oauth2_client_ctx_t       *ctx;
-    ngx_http_oauth2_client_loc_conf_t  *olcf;
-    ngx_http_oauth2_client_main_conf_t *omcf;
+    size_t                               skip;
+    ngx_str_t                            value;
+    ngx_http_oauth2_client_ctx_t        *ctx;
+    ngx_http_oauth2_client_loc_conf_t   *olcf;
+    ngx_http_oauth2_client_main_conf_t  *omcf;
 
-    size_t  skip = sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1;
+    skip = sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1;
 
     ctx = ngx_http_get_module_ctx(r->main, ngx_http_oauth2_client_module);
 
-    if (ctx && ctx->value.len > skip) {
+    if (ctx != NULL && ctx->value.len > skip) {
         value = ctx->value;
         goto found;
     }

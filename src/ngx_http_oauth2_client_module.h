@@ -56,6 +56,9 @@ typedef struct {
     /* the rbtree key in the zone */
     uint32_t                         hash;
 
+    /* worker-local: the length of the last token seen, to size copies */
+    size_t                           token_len;
+
     /*
      * SHA-256 over everything that shapes a token: a cached token is
      * used only by a client whose settings produced it, so a reload
@@ -82,7 +85,11 @@ typedef struct {
 } ngx_http_oauth2_client_loc_conf_t;
 
 
-/* per request, of the main request */
+/*
+ * Per main request.  It lives in the request pool, reachable from a pool
+ * cleanup too, so that it survives the internal redirects that wipe the
+ * module contexts: the header it injected can then be taken back.
+ */
 typedef struct {
     ngx_http_oauth2_client_conf_t   *client;
     ngx_http_request_t              *subrequest;
@@ -90,23 +97,31 @@ typedef struct {
     /* "Bearer <token>": the token is value.data + 7 */
     ngx_str_t                        value;
 
-    /* the token request body, cleansed once it has been answered */
+    /* the Authorization header we set, and the client's value it held */
+    ngx_table_elt_t                 *header;
+    ngx_str_t                        client_value;
+
+    /* the token request body, wiped once it has been answered */
     ngx_str_t                        body;
 
-    /* the token endpoint's response body */
+    /* the token endpoint's response body, wiped likewise */
     ngx_buf_t                       *response;
 
-    ngx_uint_t                       status;    /* upstream's HTTP status */
+    /* when the token request was sent */
+    ngx_msec_t                       sent;
+
     ngx_int_t                        rc;        /* the subrequest's rc */
 
     unsigned                         token_status:3;
     unsigned                         done:1;
-    unsigned                         injected:1;
+    unsigned                         complete:1;
     unsigned                         too_big:1;
+    unsigned                         failed:1;
+    unsigned                         injected:1;
+    unsigned                         pushed:1;
 } ngx_http_oauth2_client_ctx_t;
 
 
-ngx_int_t ngx_http_oauth2_client_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_oauth2_client_handler_init(ngx_conf_t *cf);
 
 ngx_shm_zone_t *ngx_http_oauth2_client_cache_add_zone(ngx_conf_t *cf,
@@ -116,8 +131,7 @@ ngx_int_t ngx_http_oauth2_client_cache_get(ngx_shm_zone_t *shm_zone,
     ngx_str_t *value);
 ngx_int_t ngx_http_oauth2_client_cache_put(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client, u_char *token, size_t len,
-    uint64_t expires, ngx_log_t *log);
-uint64_t ngx_http_oauth2_client_now_ms(void);
+    ngx_msec_t expires, ngx_log_t *log);
 
 
 extern ngx_module_t  ngx_http_oauth2_client_module;

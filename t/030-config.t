@@ -372,7 +372,33 @@ invalid number of arguments in "oauth2_token" directive
 --- error
 oauth2_client name "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn" is too long, at most 255 characters
 
-=== TEST 26: a valid configuration with a client defined after its use
+=== TEST 26: an empty key_id
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          "";
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"key_id" of oauth2_client "okta" is empty: give the key's kid, or leave key_id out
+
+=== TEST 27: a token_location with arguments
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        token_location  /_oauth2/okta?x=1;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"token_location" "/_oauth2/okta?x=1" of oauth2_client "okta" must be a URI without arguments
+
+=== TEST 28: a valid configuration with a client defined after its use
 --- config
     location = /t {
         return 204;
