@@ -39,8 +39,6 @@
     "&client_assertion="
 
 
-static void ngx_http_oauth2_client_jose_error(char *err, size_t errlen,
-    const char *fmt, ...);
 static void ngx_http_oauth2_client_ssl_error(char *err, size_t errlen,
     const char *what);
 static int ngx_http_oauth2_client_b64url_value(unsigned char c);
@@ -70,9 +68,10 @@ static const char  ngx_http_oauth2_client_b64url_basis[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 
-static void
-ngx_http_oauth2_client_jose_error(char *err, size_t errlen, const char *fmt,
-    ...)
+/* every function here reports its failures through this */
+
+void
+ngx_http_oauth2_client_error(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list  args;
 
@@ -101,11 +100,11 @@ ngx_http_oauth2_client_ssl_error(char *err, size_t errlen, const char *what)
 
     if (e != 0) {
         ERR_error_string_n(e, reason, sizeof(reason));
-        ngx_http_oauth2_client_jose_error(err, errlen, "%s failed (%s)", what,
+        ngx_http_oauth2_client_error(err, errlen, "%s failed (%s)", what,
                                           reason);
 
     } else {
-        ngx_http_oauth2_client_jose_error(err, errlen, "%s failed", what);
+        ngx_http_oauth2_client_error(err, errlen, "%s failed", what);
     }
 
     ERR_clear_error();
@@ -429,7 +428,7 @@ ngx_http_oauth2_client_jws_sign(EVP_PKEY *pkey, int alg,
     if (pkey == NULL || sig == NULL || siglen == NULL
         || (input == NULL && len != 0))
     {
-        ngx_http_oauth2_client_jose_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "jws_sign() called without a key, "
                                           "input or signature buffer");
         return -1;
@@ -437,7 +436,7 @@ ngx_http_oauth2_client_jws_sign(EVP_PKEY *pkey, int alg,
 
     md = ngx_http_oauth2_client_alg_md(alg);
     if (md == NULL) {
-        ngx_http_oauth2_client_jose_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "unknown signing_alg %d", alg);
         return -1;
     }
@@ -451,7 +450,7 @@ ngx_http_oauth2_client_jws_sign(EVP_PKEY *pkey, int alg,
     size = EVP_PKEY_get_size(pkey);
 
     if (size <= 0 || (size_t) size > sizeof(buf)) {
-        ngx_http_oauth2_client_jose_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "a key of %d bits gives signatures "
                                           "too long, at most 4096 bits are "
                                           "supported",
@@ -519,35 +518,35 @@ ngx_http_oauth2_client_assertion_check(
     const ngx_http_oauth2_client_assertion_t *a, char *err, size_t errlen)
 {
     if (a == NULL) {
-        ngx_http_oauth2_client_jose_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "no assertion parameters");
         return -1;
     }
 
     if (a->pkey == NULL) {
-        ngx_http_oauth2_client_jose_error(err, errlen, "no private key");
+        ngx_http_oauth2_client_error(err, errlen, "no private key");
         return -1;
     }
 
     if (ngx_http_oauth2_client_alg_name(a->alg) == NULL) {
-        ngx_http_oauth2_client_jose_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "unknown signing_alg %d", a->alg);
         return -1;
     }
 
     if (a->client_id == NULL || a->client_id[0] == '\0') {
-        ngx_http_oauth2_client_jose_error(err, errlen, "no client_id");
+        ngx_http_oauth2_client_error(err, errlen, "no client_id");
         return -1;
     }
 
     if (a->audience == NULL || a->audience[0] == '\0') {
-        ngx_http_oauth2_client_jose_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "no audience (token endpoint)");
         return -1;
     }
 
     if (a->lifetime < 1 || a->lifetime > NGX_HTTP_OAUTH2_CLIENT_LIFETIME_MAX) {
-        ngx_http_oauth2_client_jose_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "assertion lifetime %ld is not in "
                                           "the range 1..%d seconds",
                                           a->lifetime,
@@ -572,7 +571,7 @@ ngx_http_oauth2_client_json_dump(json_t *json, char *err, size_t errlen,
     json_decref(json);
 
     if (s == NULL) {
-        ngx_http_oauth2_client_jose_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "could not serialize the JWT %s",
                                           what);
     }
@@ -626,7 +625,7 @@ ngx_http_oauth2_client_assertion_create(
     }
 
     if (json == NULL) {
-        ngx_http_oauth2_client_jose_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "could not build the JWT header: "
                                           "%s", jerr.text);
         goto failed;
@@ -646,7 +645,7 @@ ngx_http_oauth2_client_assertion_create(
                         "jti", (const char *) jti64);
 
     if (json == NULL) {
-        ngx_http_oauth2_client_jose_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "could not build the JWT claims "
                                           "(is client_id or the token "
                                           "endpoint valid UTF-8?): %s",
@@ -668,7 +667,7 @@ ngx_http_oauth2_client_assertion_create(
 
     out = malloc(size);
     if (out == NULL) {
-        ngx_http_oauth2_client_jose_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "malloc(%zu) failed", size);
         goto failed;
     }
@@ -746,7 +745,7 @@ ngx_http_oauth2_client_token_request_body(
 
     body = malloc(size);
     if (body == NULL) {
-        ngx_http_oauth2_client_jose_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "malloc(%zu) failed", size);
         goto done;
     }

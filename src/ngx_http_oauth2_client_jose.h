@@ -67,6 +67,10 @@ typedef struct {
 } ngx_http_oauth2_client_token_t;
 
 
+/* formats a message into err, as snprintf() does; err may be NULL */
+void ngx_http_oauth2_client_error(char *err, size_t errlen, const char *fmt,
+    ...);
+
 /* algorithms */
 const char *ngx_http_oauth2_client_alg_name(int alg);
 int ngx_http_oauth2_client_alg_by_name(const char *name, size_t len);

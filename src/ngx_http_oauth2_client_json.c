@@ -30,8 +30,6 @@
     (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
 
 
-static void ngx_http_oauth2_client_json_error(char *err, size_t errlen,
-    const char *fmt, ...);
 static void ngx_http_oauth2_client_json_sanitize(char *dst, const char *src,
     size_t len);
 static int ngx_http_oauth2_client_json_member(json_t *obj, const char *key,
@@ -39,22 +37,6 @@ static int ngx_http_oauth2_client_json_member(json_t *obj, const char *key,
 static int ngx_http_oauth2_client_json_is_bearer(const char *s, size_t len);
 static void ngx_http_oauth2_client_json_http_error(unsigned status,
     const unsigned char *body, size_t len, char *err, size_t errlen);
-
-
-static void
-ngx_http_oauth2_client_json_error(char *err, size_t errlen, const char *fmt,
-    ...)
-{
-    va_list  args;
-
-    if (err == NULL || errlen == 0) {
-        return;
-    }
-
-    va_start(args, fmt);
-    (void) vsnprintf(err, errlen, fmt, args);
-    va_end(args);
-}
 
 
 /*
@@ -154,13 +136,13 @@ ngx_http_oauth2_client_json_http_error(unsigned status,
     }
 
     if (json == NULL) {
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "HTTP %u, non-JSON body", status);
         return;
     }
 
     if (!json_is_object(json)) {
-        ngx_http_oauth2_client_json_error(err, errlen, "HTTP %u", status);
+        ngx_http_oauth2_client_error(err, errlen, "HTTP %u", status);
         goto done;
     }
 
@@ -168,21 +150,21 @@ ngx_http_oauth2_client_json_http_error(unsigned status,
     has2 = ngx_http_oauth2_client_json_member(json, "error_description", v2);
 
     if (has1 && has2) {
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "HTTP %u, error \"%s\": \"%s\"",
                                           status, v1, v2);
         goto done;
     }
 
     if (has1) {
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "HTTP %u, error \"%s\"",
                                           status, v1);
         goto done;
     }
 
     if (has2) {
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "HTTP %u, error_description \"%s\"",
                                           status, v2);
         goto done;
@@ -192,22 +174,22 @@ ngx_http_oauth2_client_json_http_error(unsigned status,
     has2 = ngx_http_oauth2_client_json_member(json, "errorSummary", v2);
 
     if (has1 && has2) {
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "HTTP %u, errorCode \"%s\": \"%s\"",
                                           status, v1, v2);
 
     } else if (has1) {
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "HTTP %u, errorCode \"%s\"",
                                           status, v1);
 
     } else if (has2) {
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "HTTP %u, errorSummary \"%s\"",
                                           status, v2);
 
     } else {
-        ngx_http_oauth2_client_json_error(err, errlen, "HTTP %u", status);
+        ngx_http_oauth2_client_error(err, errlen, "HTTP %u", status);
     }
 
 done:
@@ -260,13 +242,13 @@ ngx_http_oauth2_client_token_parse(unsigned status,
     }
 
     if (tok == NULL || tok->access_token == NULL) {
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "no buffer for the token");
         return -1;
     }
 
     if (body == NULL || len == 0) {
-        ngx_http_oauth2_client_json_error(err, errlen, "empty body");
+        ngx_http_oauth2_client_error(err, errlen, "empty body");
         return -1;
     }
 
@@ -277,7 +259,7 @@ ngx_http_oauth2_client_token_parse(unsigned status,
 
 #if (JANSSON_VERSION_HEX >= 0x020b00)
         if (json_error_code(&jerr) == json_error_duplicate_key) {
-            ngx_http_oauth2_client_json_error(err, errlen, "duplicate key");
+            ngx_http_oauth2_client_error(err, errlen, "duplicate key");
             return -1;
         }
 #endif
@@ -294,7 +276,7 @@ ngx_http_oauth2_client_token_parse(unsigned status,
 
         ngx_http_oauth2_client_json_sanitize(value, jerr.text,
                                              strlen(jerr.text));
-        ngx_http_oauth2_client_json_error(err, errlen, "invalid JSON: %s",
+        ngx_http_oauth2_client_error(err, errlen, "invalid JSON: %s",
                                           value);
         return -1;
     }
@@ -302,7 +284,7 @@ ngx_http_oauth2_client_token_parse(unsigned status,
     rc = -1;
 
     if (!json_is_object(json)) {
-        ngx_http_oauth2_client_json_error(err, errlen, "not a JSON object");
+        ngx_http_oauth2_client_error(err, errlen, "not a JSON object");
         goto done;
     }
 
@@ -311,12 +293,12 @@ ngx_http_oauth2_client_token_parse(unsigned status,
     v = json_object_get(json, "access_token");
 
     if (v == NULL) {
-        ngx_http_oauth2_client_json_error(err, errlen, "no access_token");
+        ngx_http_oauth2_client_error(err, errlen, "no access_token");
         goto done;
     }
 
     if (!json_is_string(v)) {
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "access_token is not a string");
         goto done;
     }
@@ -325,13 +307,13 @@ ngx_http_oauth2_client_token_parse(unsigned status,
     tlen = json_string_length(v);
 
     if (tlen == 0) {
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "access_token is empty");
         goto done;
     }
 
     if (tlen > NGX_HTTP_OAUTH2_CLIENT_TOKEN_MAX) {
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "access_token is longer than %d "
                                           "bytes",
                                           NGX_HTTP_OAUTH2_CLIENT_TOKEN_MAX);
@@ -341,7 +323,7 @@ ngx_http_oauth2_client_token_parse(unsigned status,
     if (!ngx_http_oauth2_client_token_chars_valid(
                                    (const unsigned char *) token, tlen))
     {
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "access_token has a character not "
                                           "allowed in a header value");
         goto done;
@@ -352,12 +334,12 @@ ngx_http_oauth2_client_token_parse(unsigned status,
     v = json_object_get(json, "token_type");
 
     if (v == NULL) {
-        ngx_http_oauth2_client_json_error(err, errlen, "no token_type");
+        ngx_http_oauth2_client_error(err, errlen, "no token_type");
         goto done;
     }
 
     if (!json_is_string(v)) {
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "token_type is not a string");
         goto done;
     }
@@ -367,7 +349,7 @@ ngx_http_oauth2_client_token_parse(unsigned status,
     {
         ngx_http_oauth2_client_json_sanitize(value, json_string_value(v),
                                              json_string_length(v));
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "token_type \"%s\" is not Bearer",
                                           value);
         goto done;
@@ -378,12 +360,12 @@ ngx_http_oauth2_client_token_parse(unsigned status,
     v = json_object_get(json, "expires_in");
 
     if (v == NULL) {
-        ngx_http_oauth2_client_json_error(err, errlen, "no expires_in");
+        ngx_http_oauth2_client_error(err, errlen, "no expires_in");
         goto done;
     }
 
     if (!json_is_integer(v)) {
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "expires_in is not an integer");
         goto done;
     }
@@ -391,7 +373,7 @@ ngx_http_oauth2_client_token_parse(unsigned status,
     expires = json_integer_value(v);
 
     if (expires <= 0) {
-        ngx_http_oauth2_client_json_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                           "expires_in must be positive");
         goto done;
     }

@@ -38,8 +38,6 @@
 #define NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MAX    4096
 
 
-static void ngx_http_oauth2_client_key_error(char *err, size_t errlen,
-    const char *fmt, ...);
 static int ngx_http_oauth2_client_key_password(char *buf, int size,
     int rwflag, void *data);
 static int ngx_http_oauth2_client_key_find(const unsigned char *data,
@@ -48,22 +46,6 @@ static int ngx_http_oauth2_client_key_curve(EVP_PKEY *pkey, char *name,
     size_t size);
 static void ngx_http_oauth2_client_key_describe(EVP_PKEY *pkey, char *buf,
     size_t size);
-
-
-static void
-ngx_http_oauth2_client_key_error(char *err, size_t errlen, const char *fmt,
-    ...)
-{
-    va_list  args;
-
-    if (err == NULL || errlen == 0) {
-        return;
-    }
-
-    va_start(args, fmt);
-    (void) vsnprintf(err, errlen, fmt, args);
-    va_end(args);
-}
 
 
 /*
@@ -190,7 +172,7 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
     }
 
     if (len > NGX_HTTP_OAUTH2_CLIENT_KEY_FILE_MAX) {
-        ngx_http_oauth2_client_key_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                          "key data of %zu bytes is too big",
                                          len);
         return NULL;
@@ -207,7 +189,7 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
     }
 
     if (i < len && data[i] == '{') {
-        ngx_http_oauth2_client_key_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                          "JWK key files are not supported, "
                                          "use the PEM form");
         return NULL;
@@ -219,7 +201,7 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
     if (len != 0) {
         bio = BIO_new_mem_buf(data, (int) len);
         if (bio == NULL) {
-            ngx_http_oauth2_client_key_error(err, errlen,
+            ngx_http_oauth2_client_error(err, errlen,
                                              "BIO_new_mem_buf() failed");
             ERR_clear_error();
             return NULL;
@@ -242,7 +224,7 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
             || ngx_http_oauth2_client_key_find(data, len,
                                                "Proc-Type: 4,ENCRYPTED"))
         {
-            ngx_http_oauth2_client_key_error(err, errlen,
+            ngx_http_oauth2_client_error(err, errlen,
                                              "encrypted private keys are "
                                              "not supported");
 
@@ -251,12 +233,12 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
                    || ngx_http_oauth2_client_key_find(data, len,
                                                       "PUBLIC KEY-----"))
         {
-            ngx_http_oauth2_client_key_error(err, errlen,
+            ngx_http_oauth2_client_error(err, errlen,
                                              "no private key found (a "
                                              "certificate or public key?)");
 
         } else {
-            ngx_http_oauth2_client_key_error(err, errlen,
+            ngx_http_oauth2_client_error(err, errlen,
                                              "no PEM private key found");
         }
 
@@ -269,14 +251,14 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
         bits = EVP_PKEY_get_bits(pkey);
 
         if (bits < NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MIN) {
-            ngx_http_oauth2_client_key_error(err, errlen,
+            ngx_http_oauth2_client_error(err, errlen,
                       "RSA key of %d bits is too short, at least %d are "
                       "required", bits, NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MIN);
             goto failed;
         }
 
         if (bits > NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MAX) {
-            ngx_http_oauth2_client_key_error(err, errlen,
+            ngx_http_oauth2_client_error(err, errlen,
                       "RSA key of %d bits is too long, at most %d are "
                       "supported", bits, NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MAX);
             goto failed;
@@ -286,7 +268,7 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
 
     case EVP_PKEY_EC:
         if (ngx_http_oauth2_client_key_curve(pkey, name, sizeof(name)) == 0) {
-            ngx_http_oauth2_client_key_error(err, errlen,
+            ngx_http_oauth2_client_error(err, errlen,
                                              "EC key on curve %s is not "
                                              "supported, only P-256, P-384 "
                                              "and P-521 are", name);
@@ -297,7 +279,7 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
 
     default:
         type = EVP_PKEY_get0_type_name(pkey);
-        ngx_http_oauth2_client_key_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                          "unsupported key type %s, only RSA "
                                          "and EC keys are supported",
                                          type != NULL ? type : "(unknown)");
@@ -324,14 +306,14 @@ ngx_http_oauth2_client_key_load(const char *path, char *err, size_t errlen)
     unsigned char  *buf;
 
     if (path == NULL) {
-        ngx_http_oauth2_client_key_error(err, errlen, "no key file");
+        ngx_http_oauth2_client_error(err, errlen, "no key file");
         return NULL;
     }
 
     fd = open(path, O_RDONLY);
     if (fd == -1) {
         e = errno;
-        ngx_http_oauth2_client_key_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                          "open() \"%s\" failed: %s",
                                          path, strerror(e));
         return NULL;
@@ -343,21 +325,21 @@ ngx_http_oauth2_client_key_load(const char *path, char *err, size_t errlen)
 
     if (fstat(fd, &st) == -1) {
         e = errno;
-        ngx_http_oauth2_client_key_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                          "fstat() \"%s\" failed: %s",
                                          path, strerror(e));
         goto done;
     }
 
     if (!S_ISREG(st.st_mode)) {
-        ngx_http_oauth2_client_key_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                          "\"%s\" is not a regular file",
                                          path);
         goto done;
     }
 
     if (st.st_size > NGX_HTTP_OAUTH2_CLIENT_KEY_FILE_MAX) {
-        ngx_http_oauth2_client_key_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                          "\"%s\" is too big: %lld bytes, at "
                                          "most %d are allowed", path,
                                          (long long) st.st_size,
@@ -366,7 +348,7 @@ ngx_http_oauth2_client_key_load(const char *path, char *err, size_t errlen)
     }
 
     if (st.st_size == 0) {
-        ngx_http_oauth2_client_key_error(err, errlen, "\"%s\" is empty",
+        ngx_http_oauth2_client_error(err, errlen, "\"%s\" is empty",
                                          path);
         goto done;
     }
@@ -375,7 +357,7 @@ ngx_http_oauth2_client_key_load(const char *path, char *err, size_t errlen)
 
     buf = malloc(size);
     if (buf == NULL) {
-        ngx_http_oauth2_client_key_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                          "malloc(%zu) failed", size);
         goto done;
     }
@@ -394,7 +376,7 @@ ngx_http_oauth2_client_key_load(const char *path, char *err, size_t errlen)
                 continue;
             }
 
-            ngx_http_oauth2_client_key_error(err, errlen,
+            ngx_http_oauth2_client_error(err, errlen,
                                              "read() \"%s\" failed: %s",
                                              path, strerror(e));
             goto done;
@@ -429,7 +411,7 @@ ngx_http_oauth2_client_key_default_alg(EVP_PKEY *pkey, char *err,
     char  name[64];
 
     if (pkey == NULL) {
-        ngx_http_oauth2_client_key_error(err, errlen, "no private key");
+        ngx_http_oauth2_client_error(err, errlen, "no private key");
         return NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET;
     }
 
@@ -451,7 +433,7 @@ ngx_http_oauth2_client_key_default_alg(EVP_PKEY *pkey, char *err,
             return NGX_HTTP_OAUTH2_CLIENT_ALG_ES512;
 
         default:
-            ngx_http_oauth2_client_key_error(err, errlen,
+            ngx_http_oauth2_client_error(err, errlen,
                                              "EC key on curve %s is not "
                                              "supported, only P-256, P-384 "
                                              "and P-521 are", name);
@@ -460,7 +442,7 @@ ngx_http_oauth2_client_key_default_alg(EVP_PKEY *pkey, char *err,
 
     default:
         ngx_http_oauth2_client_key_describe(pkey, name, sizeof(name));
-        ngx_http_oauth2_client_key_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                          "unsupported key type %s, only RSA "
                                          "and EC keys are supported", name);
         return NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET;
@@ -479,13 +461,13 @@ ngx_http_oauth2_client_key_check_alg(EVP_PKEY *pkey, int alg, char *err,
 
     name = ngx_http_oauth2_client_alg_name(alg);
     if (name == NULL) {
-        ngx_http_oauth2_client_key_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                          "unknown signing_alg %d", alg);
         return -1;
     }
 
     if (pkey == NULL) {
-        ngx_http_oauth2_client_key_error(err, errlen, "no private key");
+        ngx_http_oauth2_client_error(err, errlen, "no private key");
         return -1;
     }
 
@@ -500,7 +482,7 @@ ngx_http_oauth2_client_key_check_alg(EVP_PKEY *pkey, int alg, char *err,
         }
 
         ngx_http_oauth2_client_key_describe(pkey, desc, sizeof(desc));
-        ngx_http_oauth2_client_key_error(err, errlen,
+        ngx_http_oauth2_client_error(err, errlen,
                                          "signing_alg %s needs an RSA key, "
                                          "the key is %s", name, desc);
         return -1;
@@ -526,7 +508,7 @@ ngx_http_oauth2_client_key_check_alg(EVP_PKEY *pkey, int alg, char *err,
     }
 
     ngx_http_oauth2_client_key_describe(pkey, desc, sizeof(desc));
-    ngx_http_oauth2_client_key_error(err, errlen,
+    ngx_http_oauth2_client_error(err, errlen,
                                      "signing_alg %s needs an EC P-%d key, "
                                      "the key is %s", name, bits, desc);
     return -1;

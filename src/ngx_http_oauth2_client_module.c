@@ -556,7 +556,7 @@ ngx_http_oauth2_client_set_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_url_t   u;
     ngx_str_t  *value;
 
-    if (client->token_endpoint.data) {
+    if (client->token_endpoint.data != NULL) {
         return "is duplicate";
     }
 
@@ -611,7 +611,7 @@ ngx_http_oauth2_client_set_scope(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t   *value;
     ngx_uint_t   i;
 
-    if (client->scope.data) {
+    if (client->scope.data != NULL) {
         return "is duplicate";
     }
 
