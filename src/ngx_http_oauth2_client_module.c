@@ -943,7 +943,7 @@ ngx_http_oauth2_client_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_str_t  *value;
 
-    if (olcf->name.data) {
+    if (olcf->name.data != NULL) {
         return "is duplicate";
     }
 
