@@ -44,5 +44,8 @@ else
     make -f objs/Makefile modules
 fi
 
-cp "$src/objs/ngx_http_oauth2_client_module.so" "$build/"
+# a new file, renamed into place: a running nginx that has the old one
+# mapped must not see it change under it
+cp "$src/objs/ngx_http_oauth2_client_module.so" "$build/.module.so.tmp"
+mv -f "$build/.module.so.tmp" "$build/ngx_http_oauth2_client_module.so"
 echo "built $build/ngx_http_oauth2_client_module.so"
