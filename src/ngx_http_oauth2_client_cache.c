@@ -6,6 +6,12 @@
  * reloads.  An rbtree keyed by the client name holds one node a client;
  * a queue orders the nodes by last use, so that a full zone gives up the
  * least recently used tokens of other clients first.
+ *
+ * A node also holds what the workers agree on: which of them fetches the
+ * next token (a claim, with the owner's pid and a deadline, so that a
+ * worker that dies holding it blocks nobody past the deadline), when the
+ * token should be refreshed, and until when no new attempt may be made
+ * after a failure.  Each decision is one short critical section.
  */
 
 
@@ -17,21 +23,29 @@
 
 
 /* bumped whenever the layout below changes */
-#define NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION  1
+#define NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION  2
 
 /* the node that follows an rbtree node's key, from its color on */
 #define ngx_http_oauth2_client_node(n)                                       \
     ((ngx_http_oauth2_client_node_t *) &(n)->color)
 
 
+/* times are ngx_current_msec values: the monotonic clock, in ms */
+
 typedef struct {
     u_char                           color;
     u_char                           name_len;
-    u_short                          reserved;
+    u_short                          failures;   /* in a row */
     uint32_t                         token_len;
     uint32_t                         token_cap;
+    uint32_t                         generation; /* of the token */
+    ngx_pid_t                        claim_pid;  /* 0: no fetch claimed */
+    ngx_uint_t                       claim;      /* claim sequence */
     ngx_queue_t                      queue;
-    ngx_msec_t                       expires;    /* ngx_current_msec */
+    ngx_msec_t                       expires;    /* end of use */
+    ngx_msec_t                       refresh;    /* refresh from then */
+    ngx_msec_t                       claim_deadline;
+    ngx_msec_t                       backoff;    /* no attempt before */
     u_char                          *token;      /* token_cap bytes */
     u_char                           conf_id[32];
     u_char                           name[1];
@@ -60,6 +74,14 @@ static void ngx_http_oauth2_client_rbtree_insert_value(
 static ngx_http_oauth2_client_node_t *ngx_http_oauth2_client_cache_lookup(
     ngx_http_oauth2_client_cache_t *cache,
     ngx_http_oauth2_client_conf_t *client);
+static ngx_http_oauth2_client_node_t *ngx_http_oauth2_client_cache_node(
+    ngx_http_oauth2_client_cache_t *cache,
+    ngx_http_oauth2_client_conf_t *client);
+static void ngx_http_oauth2_client_cache_claim(
+    ngx_http_oauth2_client_node_t *n, ngx_msec_t now, ngx_msec_t timeout,
+    ngx_http_oauth2_client_lookup_t *lk);
+static void ngx_http_oauth2_client_cache_unclaim(
+    ngx_http_oauth2_client_node_t *n, ngx_uint_t claim);
 static void *ngx_http_oauth2_client_cache_alloc(
     ngx_http_oauth2_client_cache_t *cache, size_t size,
     ngx_http_oauth2_client_node_t *keep);
@@ -107,6 +129,8 @@ ngx_http_oauth2_client_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_http_oauth2_client_cache_t  *ocache = data;
 
     size_t                           len;
+    ngx_queue_t                     *q;
+    ngx_http_oauth2_client_node_t   *n;
     ngx_http_oauth2_client_cache_t  *cache;
 
     cache = shm_zone->data;
@@ -124,6 +148,24 @@ ngx_http_oauth2_client_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
         cache->sh = ocache->sh;
         cache->shpool = ocache->shpool;
+
+        /*
+         * A reload is how an operator says "fixed, try again": the
+         * backoff of every client is lifted.
+         */
+
+        ngx_shmtx_lock(&cache->shpool->mutex);
+
+        for (q = ngx_queue_head(&cache->sh->queue);
+             q != ngx_queue_sentinel(&cache->sh->queue);
+             q = ngx_queue_next(q))
+        {
+            n = ngx_queue_data(q, ngx_http_oauth2_client_node_t, queue);
+            n->backoff = ngx_current_msec;
+            n->failures = 0;
+        }
+
+        ngx_shmtx_unlock(&cache->shpool->mutex);
 
         return NGX_OK;
     }
@@ -242,10 +284,10 @@ ngx_http_oauth2_client_cache_lookup(ngx_http_oauth2_client_cache_t *cache,
 }
 
 
-ngx_int_t
-ngx_http_oauth2_client_cache_get(ngx_shm_zone_t *shm_zone,
+ngx_uint_t
+ngx_http_oauth2_client_cache_acquire(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client, ngx_pool_t *pool,
-    ngx_str_t *value)
+    ngx_msec_t timeout, ngx_http_oauth2_client_lookup_t *lk)
 {
     u_char                          *p;
     size_t                           size;
@@ -255,6 +297,8 @@ ngx_http_oauth2_client_cache_get(ngx_shm_zone_t *shm_zone,
 
     cache = shm_zone->data;
     now = ngx_current_msec;
+
+    ngx_memzero(lk, sizeof(ngx_http_oauth2_client_lookup_t));
 
     /*
      * The copy is allocated before the lock is taken, sized by the last
@@ -269,30 +313,26 @@ ngx_http_oauth2_client_cache_get(ngx_shm_zone_t *shm_zone,
         p = ngx_pnalloc(pool, sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1
                               + size);
         if (p == NULL) {
-            return NGX_ERROR;
+            return NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE;
         }
 
         ngx_shmtx_lock(&cache->shpool->mutex);
 
-        n = ngx_http_oauth2_client_cache_lookup(cache, client);
+        n = ngx_http_oauth2_client_cache_node(cache, client);
 
-        /*
-         * A token is used only while it is live and was obtained with the
-         * client's current settings; an expired one is never handed out.
-         */
-
-        if (n == NULL
-            || n->token_len == 0
-            || (ngx_msec_int_t) (n->expires - now) <= 0
-            || ngx_memcmp(n->conf_id, client->conf_id, sizeof(n->conf_id))
-               != 0)
-        {
+        if (n == NULL) {
             ngx_shmtx_unlock(&cache->shpool->mutex);
-            return NGX_DECLINED;
+            return NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE;
+        }
+
+        /* an expired token is never handed out */
+
+        if (n->token_len == 0 || (ngx_msec_int_t) (n->expires - now) <= 0) {
+            break;
         }
 
         if (n->token_len <= size) {
-            break;
+            goto live;
         }
 
         size = n->token_len;
@@ -301,8 +341,33 @@ ngx_http_oauth2_client_cache_get(ngx_shm_zone_t *shm_zone,
         ngx_shmtx_unlock(&cache->shpool->mutex);
     }
 
-    value->data = p;
-    value->len = sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1 + n->token_len;
+    /* no live token */
+
+    if (n->claim_pid != 0
+        && (ngx_msec_int_t) (n->claim_deadline - now) > 0)
+    {
+        lk->owner = n->claim_pid;
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT;
+    }
+
+    if ((ngx_msec_int_t) (n->backoff - now) > 0) {
+        lk->retry = n->backoff - now;
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF;
+    }
+
+    ngx_http_oauth2_client_cache_claim(n, now, timeout, lk);
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return NGX_HTTP_OAUTH2_CLIENT_STATUS_MISS;
+
+live:
+
+    lk->value.data = p;
+    lk->value.len = sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1 + n->token_len;
+    lk->generation = n->generation;
 
     p = ngx_cpymem(p, NGX_HTTP_OAUTH2_CLIENT_BEARER,
                    sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1);
@@ -313,25 +378,71 @@ ngx_http_oauth2_client_cache_get(ngx_shm_zone_t *shm_zone,
     ngx_queue_remove(&n->queue);
     ngx_queue_insert_head(&cache->sh->queue, &n->queue);
 
+    if ((ngx_msec_int_t) (n->refresh - now) > 0
+        || (n->claim_pid != 0
+            && (ngx_msec_int_t) (n->claim_deadline - now) > 0))
+    {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT;
+    }
+
+    /* in the refresh window, and nobody refreshing */
+
+    if ((ngx_msec_int_t) (n->backoff - now) > 0) {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE;
+    }
+
+    ngx_http_oauth2_client_cache_claim(n, now, timeout, lk);
+
     ngx_shmtx_unlock(&cache->shpool->mutex);
 
-    return NGX_OK;
+    return NGX_HTTP_OAUTH2_CLIENT_STATUS_REFRESH;
 }
 
 
-ngx_int_t
-ngx_http_oauth2_client_cache_put(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, u_char *token, size_t len,
-    ngx_msec_t expires, ngx_log_t *log)
+static void
+ngx_http_oauth2_client_cache_claim(ngx_http_oauth2_client_node_t *n,
+    ngx_msec_t now, ngx_msec_t timeout, ngx_http_oauth2_client_lookup_t *lk)
 {
-    u_char                          *buf;
-    size_t                           size;
-    ngx_http_oauth2_client_node_t   *n;
-    ngx_http_oauth2_client_cache_t  *cache;
+    /* a claim left past its deadline: its owner died or hangs */
 
-    cache = shm_zone->data;
+    if (n->claim_pid != 0) {
+        lk->took_over = n->claim_pid;
+    }
 
-    ngx_shmtx_lock(&cache->shpool->mutex);
+    n->claim++;
+    n->claim_pid = ngx_pid;
+    n->claim_deadline = now + timeout;
+
+    lk->claim = n->claim;
+}
+
+
+static void
+ngx_http_oauth2_client_cache_unclaim(ngx_http_oauth2_client_node_t *n,
+    ngx_uint_t claim)
+{
+    /* only the claim this fetch made: another may have taken over since */
+
+    if (n->claim == claim && n->claim_pid == ngx_pid) {
+        n->claim_pid = 0;
+    }
+}
+
+
+/*
+ * The node of the client, made when missing.  A node left by a client
+ * with other settings (before a reload) starts over.
+ */
+
+static ngx_http_oauth2_client_node_t *
+ngx_http_oauth2_client_cache_node(ngx_http_oauth2_client_cache_t *cache,
+    ngx_http_oauth2_client_conf_t *client)
+{
+    size_t                          size;
+    ngx_rbtree_node_t              *node;
+    ngx_http_oauth2_client_node_t  *n;
 
     n = ngx_http_oauth2_client_cache_lookup(cache, client);
 
@@ -340,27 +451,69 @@ ngx_http_oauth2_client_cache_put(ngx_shm_zone_t *shm_zone,
                + offsetof(ngx_http_oauth2_client_node_t, name)
                + client->name.len;
 
-        buf = ngx_http_oauth2_client_cache_alloc(cache, size, NULL);
-        if (buf == NULL) {
-            goto nomem;
+        node = ngx_http_oauth2_client_cache_alloc(cache, size, NULL);
+        if (node == NULL) {
+            return NULL;
         }
 
-        n = ngx_http_oauth2_client_node((ngx_rbtree_node_t *) buf);
+        n = ngx_http_oauth2_client_node(node);
 
-        ((ngx_rbtree_node_t *) buf)->key = client->hash;
+        ngx_memzero(n, offsetof(ngx_http_oauth2_client_node_t, name));
+
+        node->key = client->hash;
         n->name_len = (u_char) client->name.len;
         ngx_memcpy(n->name, client->name.data, client->name.len);
-        n->token = NULL;
-        n->token_len = 0;
-        n->token_cap = 0;
+        ngx_memcpy(n->conf_id, client->conf_id, sizeof(n->conf_id));
+        n->backoff = ngx_current_msec;
 
-        ngx_rbtree_insert(&cache->sh->rbtree, (ngx_rbtree_node_t *) buf);
+        ngx_rbtree_insert(&cache->sh->rbtree, node);
         ngx_queue_insert_head(&cache->sh->queue, &n->queue);
 
-    } else {
-        ngx_queue_remove(&n->queue);
-        ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+        return n;
     }
+
+    if (ngx_memcmp(n->conf_id, client->conf_id, sizeof(n->conf_id)) != 0) {
+        ngx_memcpy(n->conf_id, client->conf_id, sizeof(n->conf_id));
+
+        if (n->token != NULL) {
+            ngx_explicit_memzero(n->token, n->token_cap);
+        }
+
+        n->token_len = 0;
+        n->failures = 0;
+        n->backoff = ngx_current_msec;
+    }
+
+    return n;
+}
+
+
+ngx_int_t
+ngx_http_oauth2_client_cache_store(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim, u_char *token,
+    size_t len, ngx_msec_t expires, ngx_msec_t refresh, uint32_t *generation,
+    ngx_log_t *log)
+{
+    u_char                          *buf;
+    ngx_http_oauth2_client_node_t   *n;
+    ngx_http_oauth2_client_cache_t  *cache;
+
+    cache = shm_zone->data;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_http_oauth2_client_cache_node(cache, client);
+    if (n == NULL) {
+        goto nomem;
+    }
+
+    ngx_queue_remove(&n->queue);
+    ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+
+    ngx_http_oauth2_client_cache_unclaim(n, claim);
+
+    n->failures = 0;
+    n->backoff = ngx_current_msec;
 
     if (n->token_cap < len) {
         buf = ngx_http_oauth2_client_cache_alloc(cache, len, n);
@@ -384,13 +537,18 @@ ngx_http_oauth2_client_cache_put(ngx_shm_zone_t *shm_zone,
     ngx_memcpy(n->token, token, len);
     n->token_len = (uint32_t) len;
     n->expires = expires;
-    ngx_memcpy(n->conf_id, client->conf_id, sizeof(n->conf_id));
+    n->refresh = refresh;
+    *generation = ++n->generation;
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
 
     return NGX_OK;
 
 nomem:
+
+    if (n != NULL) {
+        n->token_len = 0;
+    }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
 
@@ -400,6 +558,115 @@ nomem:
                   &client->name, &shm_zone->shm.name);
 
     return NGX_ERROR;
+}
+
+
+/*
+ * A failed attempt: no new one before the backoff ends.  min is the
+ * first delay and max the cap of an exponential backoff over the
+ * failures in a row, with jitter; a server's own wait (429), when given,
+ * is taken as it is.  Returns the delay.
+ */
+
+ngx_msec_t
+ngx_http_oauth2_client_cache_fail(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim,
+    ngx_msec_t min, ngx_msec_t max, ngx_msec_t wait)
+{
+    ngx_uint_t                       i;
+    ngx_msec_t                       delay;
+    ngx_http_oauth2_client_node_t   *n;
+    ngx_http_oauth2_client_cache_t  *cache;
+
+    cache = shm_zone->data;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_http_oauth2_client_cache_node(cache, client);
+
+    if (n == NULL) {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return min;
+    }
+
+    ngx_http_oauth2_client_cache_unclaim(n, claim);
+
+    if (n->failures < 64) {
+        n->failures++;
+    }
+
+    if (wait) {
+        delay = wait;
+
+    } else {
+        delay = min;
+
+        for (i = 1; i < n->failures && delay < max; i++) {
+            delay *= 2;
+        }
+
+        delay = ngx_min(delay, max);
+
+        /* "equal jitter": a fleet of nginx nodes does not retry in step */
+
+        delay = delay / 2 + (ngx_msec_t) ngx_random() % (delay / 2 + 1);
+    }
+
+    n->backoff = ngx_current_msec + delay;
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return delay;
+}
+
+
+void
+ngx_http_oauth2_client_cache_release(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim)
+{
+    ngx_http_oauth2_client_node_t   *n;
+    ngx_http_oauth2_client_cache_t  *cache;
+
+    cache = shm_zone->data;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_http_oauth2_client_cache_lookup(cache, client);
+
+    if (n != NULL) {
+        ngx_http_oauth2_client_cache_unclaim(n, claim);
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+ngx_int_t
+ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, uint32_t generation)
+{
+    ngx_int_t                        rc;
+    ngx_http_oauth2_client_node_t   *n;
+    ngx_http_oauth2_client_cache_t  *cache;
+
+    cache = shm_zone->data;
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_http_oauth2_client_cache_lookup(cache, client);
+
+    /* only the token that was refused: a newer one stays */
+
+    if (n != NULL && n->token_len != 0 && n->generation == generation) {
+        ngx_explicit_memzero(n->token, n->token_cap);
+        n->token_len = 0;
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return rc;
 }
 
 

@@ -2,8 +2,9 @@
 /*
  * Copyright (C) ngx_http_oauth2_client_module authors
  *
- * The request path: the precontent phase handler, the token subrequest,
- * its response, and the Authorization header.
+ * The request path: the precontent phase handler, the token subrequests
+ * (in front of a request, or behind it to refresh), their responses,
+ * waiting for another's fetch, and the Authorization header.
  */
 
 
@@ -18,28 +19,44 @@
 
 
 static ngx_int_t ngx_http_oauth2_client_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx,
+    ngx_http_oauth2_client_loc_conf_t *olcf);
 static ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_get_ctx(
     ngx_http_request_t *r);
 static ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_create_ctx(
     ngx_http_request_t *r);
-static void ngx_http_oauth2_client_cleanup(void *data);
-static void ngx_http_oauth2_client_wipe(ngx_http_oauth2_client_ctx_t *ctx);
-static ngx_int_t ngx_http_oauth2_client_fetch(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx);
+static void ngx_http_oauth2_client_ctx_cleanup(void *data);
+static ngx_int_t ngx_http_oauth2_client_wait(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx,
+    ngx_http_oauth2_client_loc_conf_t *olcf);
+static void ngx_http_oauth2_client_wait_handler(ngx_http_request_t *r);
+static void ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client);
+static ngx_int_t ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t retry);
+static ngx_http_oauth2_client_fetch_t *ngx_http_oauth2_client_fetch(
+    ngx_http_request_t *r, ngx_http_oauth2_client_conf_t *client,
+    ngx_uint_t claim, ngx_msec_t timeout, ngx_uint_t background);
+static void ngx_http_oauth2_client_fetch_cleanup(void *data);
+static void ngx_http_oauth2_client_wipe(ngx_http_oauth2_client_fetch_t *f);
 static ngx_int_t ngx_http_oauth2_client_request_headers(ngx_pool_t *pool,
     ngx_list_t *headers);
 static ngx_http_request_body_t *ngx_http_oauth2_client_request_body(
     ngx_pool_t *pool, ngx_str_t *body);
 static ngx_int_t ngx_http_oauth2_client_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
+static ngx_int_t ngx_http_oauth2_client_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_oauth2_client_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
-static ngx_int_t ngx_http_oauth2_client_process(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx);
-static ngx_int_t ngx_http_oauth2_client_parse(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx);
-static ngx_int_t ngx_http_oauth2_client_store(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx, ngx_http_oauth2_client_token_t *tok);
+static void ngx_http_oauth2_client_process(ngx_http_request_t *sr,
+    ngx_http_oauth2_client_fetch_t *f);
+static ngx_int_t ngx_http_oauth2_client_parse(ngx_http_request_t *sr,
+    ngx_http_oauth2_client_fetch_t *f, u_char *msg, size_t size);
+static void ngx_http_oauth2_client_store(ngx_http_request_t *sr,
+    ngx_http_oauth2_client_fetch_t *f, ngx_http_oauth2_client_token_t *tok);
+static void ngx_http_oauth2_client_backoff(ngx_http_request_t *sr,
+    ngx_http_oauth2_client_fetch_t *f, u_char *msg);
+static ngx_msec_t ngx_http_oauth2_client_rate_wait(ngx_http_upstream_t *u);
 static ngx_int_t ngx_http_oauth2_client_inject(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx);
 static void ngx_http_oauth2_client_restore(ngx_http_request_t *r,
@@ -50,7 +67,8 @@ static void ngx_http_oauth2_client_fingerprint(u_char *token, size_t len,
 
 static ngx_uint_t  ngx_http_oauth2_client_authorization_hash;
 
-static ngx_http_output_body_filter_pt  ngx_http_next_body_filter;
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
 ngx_int_t
@@ -101,6 +119,11 @@ ngx_http_oauth2_client_handler_init(ngx_conf_t *cf)
     ngx_http_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = ngx_http_oauth2_client_body_filter;
 
+    /* the header filter sees the upstream's 401s, for oauth2_token_purge */
+
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_oauth2_client_header_filter;
+
     return NGX_OK;
 }
 
@@ -108,10 +131,9 @@ ngx_http_oauth2_client_handler_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_oauth2_client_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                            rc;
-    ngx_http_oauth2_client_ctx_t        *ctx;
-    ngx_http_oauth2_client_loc_conf_t   *olcf;
-    ngx_http_oauth2_client_main_conf_t  *omcf;
+    ngx_http_oauth2_client_ctx_t       *ctx;
+    ngx_http_oauth2_client_fetch_t     *f;
+    ngx_http_oauth2_client_loc_conf_t  *olcf;
 
     /*
      * Subrequests share the main request's headers_in, so they are never
@@ -141,9 +163,11 @@ ngx_http_oauth2_client_handler(ngx_http_request_t *r)
             return NGX_DECLINED;
         }
 
-        ngx_http_oauth2_client_wipe(ctx);
-        ngx_memzero(ctx, sizeof(ngx_http_oauth2_client_ctx_t));
         ctx->client = olcf->client;
+        ctx->fetch = NULL;
+        ctx->failed = 0;
+        ctx->waited = 0;
+        ctx->wait_deadline = 0;
     }
 
     if (olcf->client == NULL) {
@@ -165,51 +189,125 @@ ngx_http_oauth2_client_handler(ngx_http_request_t *r)
 
     if (ctx->failed) {
         /* one token attempt a request, whatever error_page does next */
-        return NGX_HTTP_BAD_GATEWAY;
+        return ctx->failed;
     }
 
-    if (ctx->subrequest != NULL) {
+    f = ctx->fetch;
 
-        if (!ctx->done) {
-            return NGX_AGAIN;
-        }
-
-        rc = ngx_http_oauth2_client_process(r, ctx);
-
-        if (rc != NGX_OK) {
-            ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
-            ctx->failed = 1;
-            return rc;
-        }
-
-        return ngx_http_oauth2_client_inject(r, ctx);
+    if (f == NULL) {
+        return ngx_http_oauth2_client_acquire(r, ctx, olcf);
     }
 
+    /* this request's own token request */
+
+    if (!f->processed) {
+        return NGX_AGAIN;
+    }
+
+    if (f->status != NGX_OK) {
+        ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
+        ctx->failed = f->status;
+        return f->status;
+    }
+
+    ctx->value = f->value;
+    ctx->generation = f->generation;
+
+    return ngx_http_oauth2_client_inject(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_http_oauth2_client_loc_conf_t *olcf)
+{
+    ngx_uint_t                           status;
+    ngx_http_oauth2_client_conf_t       *client;
+    ngx_http_oauth2_client_fetch_t      *f;
+    ngx_http_oauth2_client_lookup_t      lk;
+    ngx_http_oauth2_client_main_conf_t  *omcf;
+
+    client = ctx->client;
     omcf = ngx_http_get_module_main_conf(r, ngx_http_oauth2_client_module);
 
-    rc = ngx_http_oauth2_client_cache_get(omcf->shm_zone, ctx->client,
-                                          r->pool, &ctx->value);
+    status = ngx_http_oauth2_client_cache_acquire(omcf->shm_zone, client,
+                                                  r->pool, olcf->wait_timeout,
+                                                  &lk);
 
-    if (rc == NGX_OK) {
-        ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT;
-        return ngx_http_oauth2_client_inject(r, ctx);
+    if (lk.took_over) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "oauth2 client \"%V\": the token request of process "
+                      "%P did not end in time, taking it over",
+                      &client->name, lk.took_over);
     }
 
-    if (rc == NGX_ERROR) {
+    switch (status) {
+
+    case NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT:
+    case NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE:
+        ctx->token_status = ctx->waited ? NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT
+                                        : status;
+        ctx->value = lk.value;
+        ctx->generation = lk.generation;
+        return ngx_http_oauth2_client_inject(r, ctx);
+
+    case NGX_HTTP_OAUTH2_CLIENT_STATUS_REFRESH:
+
+        /*
+         * The token is live but due for a refresh, and this request won
+         * the claim: the refresh runs behind it, and it goes on with
+         * the current token.  A refresh that cannot start is not this
+         * request's failure.
+         */
+
+        if (ngx_http_oauth2_client_fetch(r, client, lk.claim,
+                                         olcf->wait_timeout, 1)
+            == NULL)
+        {
+            ngx_http_oauth2_client_cache_release(omcf->shm_zone, client,
+                                                 lk.claim);
+        }
+
+        ctx->token_status = status;
+        ctx->value = lk.value;
+        ctx->generation = lk.generation;
+        return ngx_http_oauth2_client_inject(r, ctx);
+
+    case NGX_HTTP_OAUTH2_CLIENT_STATUS_MISS:
+
+        f = ngx_http_oauth2_client_fetch(r, client, lk.claim,
+                                         olcf->wait_timeout, 0);
+        if (f == NULL) {
+            ngx_http_oauth2_client_cache_release(omcf->shm_zone, client,
+                                                 lk.claim);
+            ngx_http_oauth2_client_wake(client);
+            ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
+            ctx->failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (!ctx->waited) {
+            ctx->token_status = status;
+        }
+
+        ctx->fetch = f;
+        return NGX_AGAIN;
+
+    case NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT:
+        return ngx_http_oauth2_client_wait(r, ctx, olcf);
+
+    case NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF:
+        ctx->token_status = status;
+        return ngx_http_oauth2_client_unavailable(r, ctx, lk.retry);
+
+    default: /* NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "oauth2 client \"%V\": no memory for the token "
+                      "(in the request, or in the zone)", &client->name);
         ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
+        ctx->failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_MISS;
-
-    rc = ngx_http_oauth2_client_fetch(r, ctx);
-
-    if (rc != NGX_AGAIN) {
-        ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
-        ctx->failed = 1;
-    }
-
-    return rc;
 }
 
 
@@ -228,7 +326,7 @@ ngx_http_oauth2_client_get_ctx(ngx_http_request_t *r)
     /* an internal redirect wiped the context: the pool cleanup holds it */
 
     for (cln = r->pool->cleanup; cln != NULL; cln = cln->next) {
-        if (cln->handler == ngx_http_oauth2_client_cleanup) {
+        if (cln->handler == ngx_http_oauth2_client_ctx_cleanup) {
             ctx = cln->data;
             ngx_http_set_ctx(r, ctx, ngx_http_oauth2_client_module);
             return ctx;
@@ -253,7 +351,9 @@ ngx_http_oauth2_client_create_ctx(ngx_http_request_t *r)
     ctx = cln->data;
     ngx_memzero(ctx, sizeof(ngx_http_oauth2_client_ctx_t));
 
-    cln->handler = ngx_http_oauth2_client_cleanup;
+    ctx->request = r;
+
+    cln->handler = ngx_http_oauth2_client_ctx_cleanup;
 
     ngx_http_set_ctx(r, ctx, ngx_http_oauth2_client_module);
 
@@ -262,50 +362,215 @@ ngx_http_oauth2_client_create_ctx(ngx_http_request_t *r)
 
 
 static void
-ngx_http_oauth2_client_cleanup(void *data)
+ngx_http_oauth2_client_ctx_cleanup(void *data)
 {
     ngx_http_oauth2_client_ctx_t  *ctx = data;
 
-    ngx_http_oauth2_client_wipe(ctx);
+    /* a request that ends while it waits leaves the waiters */
+
+    if (ctx->queued) {
+        ngx_queue_remove(&ctx->queue);
+        ctx->queued = 0;
+    }
 }
 
 
-/* the assertion and the raw response never outlive their use */
+/*
+ * Another fetch is in flight.  The request sleeps on a timer of its own
+ * write event, as limit_req's delay does, and looks at the zone again
+ * when it fires; a fetch of this worker that ends wakes it at once.
+ */
 
-static void
-ngx_http_oauth2_client_wipe(ngx_http_oauth2_client_ctx_t *ctx)
+static ngx_int_t
+ngx_http_oauth2_client_wait(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_http_oauth2_client_loc_conf_t *olcf)
 {
-    if (ctx->body.len) {
-        ngx_explicit_memzero(ctx->body.data, ctx->body.len);
-        ctx->body.len = 0;
+    ngx_msec_t  now, left;
+
+    now = ngx_current_msec;
+
+    if (!ctx->waited) {
+        ctx->waited = 1;
+        ctx->wait_deadline = now + olcf->wait_timeout;
     }
 
-    if (ctx->response != NULL) {
-        ngx_explicit_memzero(ctx->response->start,
-                             ctx->response->end - ctx->response->start);
-        ctx->response = NULL;
+    ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT;
+
+    if ((ngx_msec_int_t) (ctx->wait_deadline - now) <= 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "oauth2 client \"%V\": no token after waiting %M ms "
+                      "for another token request",
+                      &ctx->client->name, olcf->wait_timeout);
+        ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
+        return ngx_http_oauth2_client_unavailable(r, ctx, 1000);
+    }
+
+    left = ctx->wait_deadline - now;
+
+    if (!ctx->queued) {
+        ngx_queue_insert_tail(&ctx->client->waiters, &ctx->queue);
+        ctx->queued = 1;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "oauth2 client \"%V\": waiting, %M ms left",
+                   &ctx->client->name, left);
+
+    r->read_event_handler = ngx_http_test_reading;
+    r->write_event_handler = ngx_http_oauth2_client_wait_handler;
+
+    r->connection->write->delayed = 1;
+    ngx_add_timer(r->connection->write,
+                  ngx_min(left, NGX_HTTP_OAUTH2_CLIENT_POLL));
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_oauth2_client_wait_handler(ngx_http_request_t *r)
+{
+    ngx_event_t                   *wev;
+    ngx_http_oauth2_client_ctx_t  *ctx;
+
+    wev = r->connection->write;
+
+    if (wev->delayed) {
+        /* a write event that is not our timer: keep waiting */
+
+        if (ngx_handle_write_event(wev, 0) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        }
+
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_oauth2_client_module);
+
+    if (ctx != NULL && ctx->queued) {
+        ngx_queue_remove(&ctx->queue);
+        ctx->queued = 0;
+    }
+
+    if (ngx_handle_read_event(r->connection->read, 0) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    r->read_event_handler = ngx_http_block_reading;
+    r->write_event_handler = ngx_http_core_run_phases;
+
+    ngx_http_core_run_phases(r);
+}
+
+
+/* the fetch of this worker ended: its waiters look at the zone now */
+
+static void
+ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client)
+{
+    ngx_queue_t                   *q;
+    ngx_event_t                   *wev;
+    ngx_http_oauth2_client_ctx_t  *ctx;
+
+    while (!ngx_queue_empty(&client->waiters)) {
+        q = ngx_queue_head(&client->waiters);
+        ngx_queue_remove(q);
+
+        ctx = ngx_queue_data(q, ngx_http_oauth2_client_ctx_t, queue);
+        ctx->queued = 0;
+
+        wev = ctx->request->connection->write;
+
+        if (wev->timer_set) {
+            ngx_del_timer(wev);
+        }
+
+        /* as if the timer had fired: the request handler clears both */
+
+        wev->delayed = 1;
+        wev->timedout = 1;
+
+        ngx_post_event(wev, &ngx_posted_events);
     }
 }
 
 
 static ngx_int_t
+ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t retry)
+{
+    ngx_table_elt_t  *h;
+
+    /* no token, and none to be had yet: 503, and when to try again */
+
+    h = ngx_list_push(&r->headers_out.headers);
+
+    if (h != NULL) {
+        h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+
+        if (h->value.data != NULL) {
+            h->hash = 1;
+            ngx_str_set(&h->key, "Retry-After");
+            h->value.len = ngx_sprintf(h->value.data, "%M",
+                                       (retry + 999) / 1000)
+                           - h->value.data;
+#if (nginx_version >= 1023000)
+            h->next = NULL;
+#endif
+
+        } else {
+            h->hash = 0;
+        }
+    }
+
+    ctx->failed = NGX_HTTP_SERVICE_UNAVAILABLE;
+
+    return NGX_HTTP_SERVICE_UNAVAILABLE;
+}
+
+
+static ngx_http_oauth2_client_fetch_t *
 ngx_http_oauth2_client_fetch(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx)
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim,
+    ngx_msec_t timeout, ngx_uint_t background)
 {
     char                                 err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
     char                                *body;
     size_t                               len;
     ngx_int_t                            rc;
+    ngx_uint_t                           flags;
     ngx_list_t                           headers;
+    ngx_pool_cleanup_t                  *cln;
     ngx_http_request_t                  *sr;
     ngx_http_request_body_t             *rb;
     ngx_http_variable_value_t           *variables;
     ngx_http_core_main_conf_t           *cmcf;
     ngx_http_post_subrequest_t          *ps;
-    ngx_http_oauth2_client_conf_t       *client;
+    ngx_http_oauth2_client_fetch_t      *f;
     ngx_http_oauth2_client_assertion_t   a;
+    ngx_http_oauth2_client_main_conf_t  *omcf;
 
-    client = ctx->client;
+    cln = ngx_pool_cleanup_add(r->pool,
+                               sizeof(ngx_http_oauth2_client_fetch_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    f = cln->data;
+    ngx_memzero(f, sizeof(ngx_http_oauth2_client_fetch_t));
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_oauth2_client_module);
+
+    f->shm_zone = omcf->shm_zone;
+    f->client = client;
+    f->claim = claim;
+    f->timeout = timeout;
+    f->background = background;
+
+    /* from here on, a fetch that never ends gives its claim back */
+
+    cln->handler = ngx_http_oauth2_client_fetch_cleanup;
 
     /* every attempt signs a new assertion: a new jti, iat and exp */
 
@@ -324,21 +589,21 @@ ngx_http_oauth2_client_fetch(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "oauth2 client \"%V\": could not sign the client "
                       "assertion: %s", &client->name, err);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
-    ctx->body.data = ngx_pnalloc(r->pool, len);
+    f->body.data = ngx_pnalloc(r->pool, len);
 
-    if (ctx->body.data != NULL) {
-        ngx_memcpy(ctx->body.data, body, len);
-        ctx->body.len = len;
+    if (f->body.data != NULL) {
+        ngx_memcpy(f->body.data, body, len);
+        f->body.len = len;
     }
 
     OPENSSL_cleanse(body, len);
     free(body);
 
-    if (ctx->body.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (f->body.data == NULL) {
+        return NULL;
     }
 
     /*
@@ -350,12 +615,12 @@ ngx_http_oauth2_client_fetch(ngx_http_request_t *r,
      */
 
     if (ngx_http_oauth2_client_request_headers(r->pool, &headers) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
-    rb = ngx_http_oauth2_client_request_body(r->pool, &ctx->body);
+    rb = ngx_http_oauth2_client_request_body(r->pool, &f->body);
     if (rb == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
     cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
@@ -363,26 +628,34 @@ ngx_http_oauth2_client_fetch(ngx_http_request_t *r,
     variables = ngx_pcalloc(r->pool, cmcf->variables.nelts
                                      * sizeof(ngx_http_variable_value_t));
     if (variables == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
     if (ps == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
     ps->handler = ngx_http_oauth2_client_done;
-    ps->data = ctx;
+    ps->data = f;
+
+    /*
+     * A refresh is a background subrequest: it outlives the wait of the
+     * request that started it, which goes on with the current token.
+     */
+
+    flags = NGX_HTTP_SUBREQUEST_IN_MEMORY
+            | (background ? NGX_HTTP_SUBREQUEST_BACKGROUND
+                          : NGX_HTTP_SUBREQUEST_WAITED);
 
     rc = ngx_http_subrequest(r, &client->token_location, NULL, &sr, ps,
-                             NGX_HTTP_SUBREQUEST_IN_MEMORY
-                             |NGX_HTTP_SUBREQUEST_WAITED);
+                             flags);
 
     if (rc != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "oauth2 client \"%V\": could not create the token "
                       "subrequest", &client->name);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
     sr->method = NGX_HTTP_POST;
@@ -392,21 +665,65 @@ ngx_http_oauth2_client_fetch(ngx_http_request_t *r,
 
     sr->headers_in.headers = headers;
     sr->headers_in.content_type = headers.part.elts;
-    sr->headers_in.content_length_n = ctx->body.len;
+    sr->headers_in.content_length_n = f->body.len;
     sr->headers_in.keep_alive_n = -1;
 
     sr->request_body = rb;
     sr->request_body_no_buffering = 0;
     sr->variables = variables;
 
-    ctx->subrequest = sr;
-    ctx->sent = ngx_current_msec;
+    f->subrequest = sr;
+    f->sent = ngx_current_msec;
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "oauth2 client \"%V\": token subrequest to \"%V\"",
-                   &client->name, &client->token_location);
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "oauth2 client \"%V\": %s token subrequest to \"%V\"",
+                   &client->name, background ? "background" : "a",
+                   &client->token_location);
 
-    return NGX_AGAIN;
+    return f;
+}
+
+
+static void
+ngx_http_oauth2_client_fetch_cleanup(void *data)
+{
+    ngx_http_oauth2_client_fetch_t  *f = data;
+
+    ngx_http_oauth2_client_wipe(f);
+
+    if (f->processed) {
+        return;
+    }
+
+    /*
+     * The request ended before its token request did (the client went
+     * away): the claim is given back, and the waiters of this worker try
+     * themselves, instead of waiting out its deadline.
+     */
+
+    ngx_http_oauth2_client_cache_release(f->shm_zone, f->client, f->claim);
+
+    f->processed = 1;
+
+    ngx_http_oauth2_client_wake(f->client);
+}
+
+
+/* the assertion and the raw response never outlive their use */
+
+static void
+ngx_http_oauth2_client_wipe(ngx_http_oauth2_client_fetch_t *f)
+{
+    if (f->body.len) {
+        ngx_explicit_memzero(f->body.data, f->body.len);
+        f->body.len = 0;
+    }
+
+    if (f->response != NULL) {
+        ngx_explicit_memzero(f->response->start,
+                             f->response->end - f->response->start);
+        f->response = NULL;
+    }
 }
 
 
@@ -494,36 +811,35 @@ ngx_http_oauth2_client_request_body(ngx_pool_t *pool, ngx_str_t *body)
 static ngx_int_t
 ngx_http_oauth2_client_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
-    off_t                          size, len;
-    ngx_buf_t                     *b, *resp;
-    ngx_chain_t                   *cl;
-    ngx_http_core_loc_conf_t      *clcf;
-    ngx_http_oauth2_client_ctx_t  *ctx;
-
-    if (r == r->main) {
-        return ngx_http_next_body_filter(r, in);
-    }
+    off_t                            size, len;
+    ngx_buf_t                       *b, *resp;
+    ngx_chain_t                     *cl;
+    ngx_http_core_loc_conf_t        *clcf;
+    ngx_http_oauth2_client_fetch_t  *f;
 
     /*
-     * The context is the main request's: one on the subrequest itself
-     * would be lost if the token location redirected internally.
+     * A token subrequest is known by its post_subrequest handler, which
+     * an internal redirect of the token location leaves in place.
      */
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_oauth2_client_module);
-
-    if (ctx == NULL || ctx->subrequest != r) {
+    if (r == r->main
+        || r->post_subrequest == NULL
+        || r->post_subrequest->handler != ngx_http_oauth2_client_done)
+    {
         return ngx_http_next_body_filter(r, in);
     }
 
-    resp = ctx->response;
+    f = r->post_subrequest->data;
 
-    if (resp == NULL && !ctx->too_big) {
+    resp = f->response;
+
+    if (resp == NULL && !f->too_big) {
         clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
         len = r->headers_out.content_length_n;
 
         if (len > (off_t) clcf->subrequest_output_buffer_size) {
-            ctx->too_big = 1;
+            f->too_big = 1;
 
         } else {
             if (len < 0) {
@@ -535,7 +851,7 @@ ngx_http_oauth2_client_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
                 return NGX_ERROR;
             }
 
-            ctx->response = resp;
+            f->response = resp;
         }
     }
 
@@ -545,10 +861,10 @@ ngx_http_oauth2_client_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         b = cl->buf;
         size = ngx_buf_size(b);
 
-        if (size > 0 && !ctx->too_big) {
+        if (size > 0 && !f->too_big) {
 
             if (!ngx_buf_in_memory(b) || size > resp->end - resp->last) {
-                ctx->too_big = 1;
+                f->too_big = 1;
 
             } else {
                 resp->last = ngx_cpymem(resp->last, b->pos, (size_t) size);
@@ -561,7 +877,7 @@ ngx_http_oauth2_client_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
          */
 
         if (b->last_buf || b->last_in_chain) {
-            ctx->complete = 1;
+            f->complete = 1;
         }
 
         if (ngx_buf_in_memory(b)) {
@@ -577,19 +893,77 @@ ngx_http_oauth2_client_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 }
 
 
+/*
+ * oauth2_token_purge: the upstream refused the token this request
+ * carried, so no other request gets it; the next one fetches a new one.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_header_filter(ngx_http_request_t *r)
+{
+    u_char                               fp[9];
+    ngx_http_oauth2_client_ctx_t        *ctx;
+    ngx_http_oauth2_client_loc_conf_t   *olcf;
+    ngx_http_oauth2_client_main_conf_t  *omcf;
+
+    if (r != r->main
+        || r->headers_out.status != NGX_HTTP_UNAUTHORIZED
+        || r->upstream == NULL)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_oauth2_client_module);
+    olcf = ngx_http_get_module_loc_conf(r, ngx_http_oauth2_client_module);
+
+    if (ctx == NULL || !ctx->injected || !olcf->purge
+        || ctx->client != olcf->client)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_oauth2_client_module);
+
+    if (ngx_http_oauth2_client_cache_purge(omcf->shm_zone, ctx->client,
+                                           ctx->generation)
+        == NGX_OK)
+    {
+        ngx_http_oauth2_client_fingerprint(
+                   ctx->value.data + sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1,
+                   ctx->value.len - (sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1),
+                   fp);
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "oauth2 client \"%V\": the upstream answered 401 to "
+                      "token sha256:%s, dropped from the cache",
+                      &ctx->client->name, fp);
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
 static ngx_int_t
 ngx_http_oauth2_client_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 {
-    ngx_http_oauth2_client_ctx_t  *ctx = data;
+    ngx_http_oauth2_client_fetch_t  *f = data;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
                    "oauth2 client \"%V\": token subrequest done: %i",
-                   &ctx->client->name, rc);
+                   &f->client->name, rc);
 
-    ctx->done = 1;
+    /*
+     * Called once or more as the subrequest finalizes: the first final
+     * call decides; NGX_AGAIN is not final.
+     */
 
-    if (rc != NGX_OK) {
-        ctx->rc = rc;
+    if (rc != NGX_AGAIN && !f->processed) {
+        f->rc = rc;
+        f->processed = 1;
+
+        ngx_http_oauth2_client_process(sr, f);
+        ngx_http_oauth2_client_wipe(f);
+        ngx_http_oauth2_client_wake(f->client);
     }
 
     /*
@@ -606,84 +980,92 @@ ngx_http_oauth2_client_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 }
 
 
-static ngx_int_t
-ngx_http_oauth2_client_process(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx)
+static void
+ngx_http_oauth2_client_process(ngx_http_request_t *sr,
+    ngx_http_oauth2_client_fetch_t *f)
 {
-    ngx_int_t  rc;
+    u_char  msg[NGX_HTTP_OAUTH2_CLIENT_ERRLEN + 256];
 
     /* the upstream's "sending to client" does not describe our lines */
 
-    r->connection->log->action = NULL;
+    sr->connection->log->action = NULL;
 
-    rc = ngx_http_oauth2_client_parse(r, ctx);
+    f->status = ngx_http_oauth2_client_parse(sr, f, msg, sizeof(msg));
 
-    ngx_http_oauth2_client_wipe(ctx);
+    if (f->status == NGX_HTTP_BAD_GATEWAY) {
+        ngx_http_oauth2_client_backoff(sr, f, msg);
 
-    return rc;
+    } else if (f->status != NGX_OK) {
+        /* out of memory: no backoff for that, the claim is given back */
+        ngx_http_oauth2_client_cache_release(f->shm_zone, f->client,
+                                             f->claim);
+    }
 }
 
 
+/*
+ * Reads the token response: NGX_OK with the token stored, or
+ * NGX_HTTP_BAD_GATEWAY with what went wrong in msg, NUL-terminated.
+ */
+
 static ngx_int_t
-ngx_http_oauth2_client_parse(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx)
+ngx_http_oauth2_client_parse(ngx_http_request_t *sr,
+    ngx_http_oauth2_client_fetch_t *f, u_char *msg, size_t size)
 {
     int                              rc;
     char                             err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
-    u_char                          *body;
+    u_char                          *body, *last;
     size_t                           len;
     ngx_uint_t                       status;
     ngx_table_elt_t                 *ce;
-    ngx_http_request_t              *sr;
     ngx_http_upstream_t             *u;
     ngx_http_core_loc_conf_t        *clcf;
     ngx_http_oauth2_client_conf_t   *client;
     ngx_http_oauth2_client_token_t   tok;
 
-    sr = ctx->subrequest;
-    client = ctx->client;
+    client = f->client;
     u = sr->upstream;
+    last = msg + size - 1;
+
+    /* the status nginx gave the subrequest, an error page's included */
+
+    status = sr->headers_out.status;
+
+    if (status == 0 && f->rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        status = f->rc;
+    }
 
     if (u == NULL) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "oauth2 client \"%V\": token endpoint location \"%V\" "
-                      "not found or without proxy_pass (status %ui)",
-                      &client->name, &client->token_location,
-                      sr->headers_out.status);
+        *ngx_slprintf(msg, last, "token endpoint location \"%V\" not found "
+                      "or without proxy_pass (status %ui)",
+                      &client->token_location, status) = '\0';
+        return NGX_HTTP_BAD_GATEWAY;
+    }
+
+    if (u->headers_in.status_n == 0) {
+        *ngx_slprintf(msg, last, "no response from the token endpoint "
+                      "through \"%V\" (status %ui, see the upstream error "
+                      "above)", &client->token_location, status) = '\0';
         return NGX_HTTP_BAD_GATEWAY;
     }
 
     status = u->headers_in.status_n;
 
-    if (status == 0) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "oauth2 client \"%V\": no response from the token "
-                      "endpoint through \"%V\" (status %ui, see the "
-                      "upstream error above)",
-                      &client->name, &client->token_location,
-                      sr->headers_out.status);
-        return NGX_HTTP_BAD_GATEWAY;
-    }
-
-    if (ctx->too_big) {
+    if (f->too_big) {
         clcf = ngx_http_get_module_loc_conf(sr, ngx_http_core_module);
 
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "oauth2 client \"%V\": token endpoint response "
-                      "(HTTP %ui) larger than subrequest_output_buffer_size "
-                      "(%uz): raise it in location \"%V\"",
-                      &client->name, status,
+        *ngx_slprintf(msg, last, "token endpoint response (HTTP %ui) larger "
+                      "than subrequest_output_buffer_size (%uz): raise it "
+                      "in location \"%V\"", status,
                       clcf->subrequest_output_buffer_size,
-                      &client->token_location);
-
+                      &client->token_location) = '\0';
         return NGX_HTTP_BAD_GATEWAY;
     }
 
-    if (ctx->rc == NGX_ERROR || !ctx->complete) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "oauth2 client \"%V\": token endpoint response "
-                      "(HTTP %ui) is incomplete, see the upstream error "
-                      "above", &client->name, status);
+    if (f->rc == NGX_ERROR || !f->complete) {
+        *ngx_slprintf(msg, last, "token endpoint response (HTTP %ui) is "
+                      "incomplete, see the upstream error above",
+                      status) = '\0';
         return NGX_HTTP_BAD_GATEWAY;
     }
 
@@ -694,16 +1076,15 @@ ngx_http_oauth2_client_parse(ngx_http_request_t *r,
              && ngx_strncasecmp(ce->value.data, (u_char *) "identity", 8)
                 == 0))
     {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "oauth2 client \"%V\": token endpoint response "
-                      "(HTTP %ui) is encoded with \"%V\", which is not "
-                      "supported", &client->name, status, &ce->value);
+        *ngx_slprintf(msg, last, "token endpoint response (HTTP %ui) is "
+                      "encoded with \"%V\", which is not supported",
+                      status, &ce->value) = '\0';
         return NGX_HTTP_BAD_GATEWAY;
     }
 
-    if (ctx->response != NULL) {
-        body = ctx->response->pos;
-        len = ctx->response->last - ctx->response->pos;
+    if (f->response != NULL) {
+        body = f->response->pos;
+        len = f->response->last - f->response->pos;
 
     } else {
         body = (u_char *) "";
@@ -712,13 +1093,13 @@ ngx_http_oauth2_client_parse(ngx_http_request_t *r,
 
     /* the token is parsed straight into its header value */
 
-    ctx->value.data = ngx_pnalloc(r->pool,
+    f->value.data = ngx_pnalloc(sr->pool,
                            sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1 + len);
-    if (ctx->value.data == NULL) {
+    if (f->value.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    tok.access_token = ngx_cpymem(ctx->value.data,
+    tok.access_token = ngx_cpymem(f->value.data,
                                   NGX_HTTP_OAUTH2_CLIENT_BEARER,
                                   sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1);
 
@@ -726,28 +1107,28 @@ ngx_http_oauth2_client_parse(ngx_http_request_t *r,
                                             &tok, err, sizeof(err));
 
     if (rc != 0) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "oauth2 client \"%V\": token request failed: %s",
-                      &client->name, err);
+        *ngx_slprintf(msg, last, "token request failed: %s", err) = '\0';
         return NGX_HTTP_BAD_GATEWAY;
     }
 
-    ctx->value.len = sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1
-                     + tok.access_token_len;
+    f->value.len = sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1
+                   + tok.access_token_len;
 
-    return ngx_http_oauth2_client_store(r, ctx, &tok);
+    ngx_http_oauth2_client_store(sr, f, &tok);
+
+    return NGX_OK;
 }
 
 
-static ngx_int_t
-ngx_http_oauth2_client_store(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx, ngx_http_oauth2_client_token_t *tok)
+static void
+ngx_http_oauth2_client_store(ngx_http_request_t *sr,
+    ngx_http_oauth2_client_fetch_t *f, ngx_http_oauth2_client_token_t *tok)
 {
-    u_char                               fp[9];
-    ngx_msec_t                           lifetime, margin;
-    ngx_http_oauth2_client_main_conf_t  *omcf;
+    u_char                          fp[9];
+    ngx_msec_t                      lifetime, margin, end, window, refresh;
+    ngx_http_oauth2_client_conf_t  *client;
 
-    omcf = ngx_http_get_module_main_conf(r, ngx_http_oauth2_client_module);
+    client = f->client;
 
     /*
      * The lifetime counts from when the request was sent, not from when
@@ -760,24 +1141,204 @@ ngx_http_oauth2_client_store(ngx_http_request_t *r,
 
     lifetime = (ngx_msec_t) tok->expires_in * 1000;
     margin = ngx_min(lifetime / 10, NGX_HTTP_OAUTH2_CLIENT_MARGIN_MAX);
+    end = f->sent + lifetime - margin;
+
+    /*
+     * The refresh starts refresh_before ahead of that end, plus up to a
+     * quarter more, drawn anew for every token, so that a fleet of nginx
+     * nodes does not refresh in step.
+     */
+
+    window = client->refresh_pct ? lifetime / 100 * client->refresh_pct
+                                   + lifetime % 100 * client->refresh_pct
+                                     / 100
+                                 : client->refresh_time;
+
+    window += (ngx_msec_t) ngx_random() % (window / 4 + 1);
+
+    refresh = end - window;
+
+    if ((ngx_msec_int_t) (refresh - f->sent) < 0) {
+        refresh = f->sent;
+    }
 
     ngx_http_oauth2_client_fingerprint(tok->access_token,
                                        tok->access_token_len, fp);
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+    ngx_log_error(NGX_LOG_INFO, sr->connection->log, 0,
                   "oauth2 client \"%V\": new token sha256:%s, expires in "
-                  "%L s%s", &ctx->client->name, fp, tok->expires_in,
+                  "%L s%s", &client->name, fp, tok->expires_in,
                   tok->expires_in_capped ? " (capped)" : "");
 
     /* a token that could not be cached still serves this request */
 
-    (void) ngx_http_oauth2_client_cache_put(omcf->shm_zone, ctx->client,
-                                            tok->access_token,
-                                            tok->access_token_len,
-                                            ctx->sent + lifetime - margin,
-                                            r->connection->log);
+    (void) ngx_http_oauth2_client_cache_store(f->shm_zone, client,
+                                              f->claim, tok->access_token,
+                                              tok->access_token_len, end,
+                                              refresh, &f->generation,
+                                              sr->connection->log);
+}
 
-    return NGX_OK;
+
+/*
+ * A failed token request: no new attempt before a backoff shared by all
+ * workers.  Server errors, timeouts and bad answers back off 1 s, then
+ * twice as long each time, up to a minute; a 429 waits as long as the
+ * server says; a client refused as misconfigured (400, 401, 403) waits
+ * a minute and up to ten, and the log says what to check.
+ */
+
+static void
+ngx_http_oauth2_client_backoff(ngx_http_request_t *sr,
+    ngx_http_oauth2_client_fetch_t *f, u_char *msg)
+{
+    char        *hint;
+    ngx_uint_t   status;
+    ngx_msec_t   min, max, wait, delay;
+
+    status = sr->upstream ? sr->upstream->headers_in.status_n : 0;
+
+    min = NGX_HTTP_OAUTH2_CLIENT_BACKOFF_MIN;
+    max = NGX_HTTP_OAUTH2_CLIENT_BACKOFF_MAX;
+    wait = 0;
+    hint = "";
+
+    if (status == NGX_HTTP_TOO_MANY_REQUESTS) {
+        wait = ngx_http_oauth2_client_rate_wait(sr->upstream);
+
+    } else if (status == NGX_HTTP_BAD_REQUEST
+               || status == NGX_HTTP_UNAUTHORIZED
+               || status == NGX_HTTP_FORBIDDEN)
+    {
+        min = NGX_HTTP_OAUTH2_CLIENT_REFUSED_MIN;
+        max = NGX_HTTP_OAUTH2_CLIENT_REFUSED_MAX;
+
+        if (ngx_strstr(msg, "\"invalid_client\"") != NULL) {
+            hint = ": the server does not accept the client; check "
+                   "client_id, key_id, private_key (its public key "
+                   "registered with the server) and that token_endpoint is "
+                   "the URL the server expects";
+
+        } else if (ngx_strstr(msg, "\"invalid_scope\"") != NULL) {
+            hint = ": check scope against the scopes granted to the "
+                   "client";
+
+        } else if (ngx_strstr(msg, "\"unauthorized_client\"") != NULL
+                   || ngx_strstr(msg, "\"unsupported_grant_type\"") != NULL)
+        {
+            hint = ": the client must be allowed the client credentials "
+                   "grant";
+
+        } else if (ngx_strstr(msg, "dpop") != NULL) {
+            hint = ": the client requires DPoP, which is not supported; "
+                   "turn it off for the client";
+
+        } else {
+            hint = ": likely a configuration error of the client or of "
+                   "its settings on the server";
+        }
+    }
+
+    delay = ngx_http_oauth2_client_cache_fail(f->shm_zone, f->client,
+                                              f->claim, min, max, wait);
+
+    ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                  "oauth2 client \"%V\": %s; next attempt in "
+                  "%M.%03M s%s", &f->client->name, msg,
+                  delay / 1000, delay % 1000, hint);
+}
+
+
+/*
+ * How long a 429 asks to wait: until X-Rate-Limit-Reset (epoch seconds,
+ * taken relative to the response's Date, so that clock skew does not
+ * matter), or Retry-After (seconds or a date).  0 when neither says.
+ */
+
+static ngx_msec_t
+ngx_http_oauth2_client_rate_wait(ngx_http_upstream_t *u)
+{
+    time_t            now, t;
+    ngx_int_t         n;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *reset, *retry;
+
+    reset = NULL;
+    retry = NULL;
+
+    part = &u->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("X-Rate-Limit-Reset") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-Rate-Limit-Reset",
+                               h[i].key.len) == 0)
+        {
+            reset = &h[i];
+
+        } else if (h[i].key.len == sizeof("Retry-After") - 1
+                   && ngx_strncasecmp(h[i].key.data, (u_char *) "Retry-After",
+                                      h[i].key.len) == 0)
+        {
+            retry = &h[i];
+        }
+    }
+
+    now = ngx_time();
+
+    if (u->headers_in.date != NULL) {
+        t = ngx_parse_http_time(u->headers_in.date->value.data,
+                                u->headers_in.date->value.len);
+        if (t != NGX_ERROR) {
+            now = t;
+        }
+    }
+
+    t = NGX_ERROR;
+
+    if (reset != NULL) {
+        n = ngx_atotm(reset->value.data, reset->value.len);
+        if (n != NGX_ERROR) {
+            t = n - now;
+        }
+    }
+
+    if (t == NGX_ERROR && retry != NULL) {
+        n = ngx_atotm(retry->value.data, retry->value.len);
+
+        if (n == NGX_ERROR) {
+            n = ngx_parse_http_time(retry->value.data, retry->value.len);
+            if (n != NGX_ERROR) {
+                n -= now;
+            }
+        }
+
+        t = n;
+    }
+
+    if (t == NGX_ERROR) {
+        return 0;
+    }
+
+    /* a second at least, an hour at most: a server's word within reason */
+
+    if (t < 1) {
+        t = 1;
+    }
+
+    return ngx_min((ngx_msec_t) t * 1000, NGX_HTTP_OAUTH2_CLIENT_RATE_MAX);
 }
 
 

@@ -36,6 +36,8 @@ static char *ngx_http_oauth2_client_set_scope(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_oauth2_client_set_alg(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_oauth2_client_set_refresh(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_oauth2_client_finish(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client);
 static char *ngx_http_oauth2_client_cstr(ngx_conf_t *cf, ngx_str_t *s);
@@ -103,6 +105,13 @@ static ngx_command_t  ngx_http_oauth2_client_block_commands[] = {
       offsetof(ngx_http_oauth2_client_conf_t, signing_alg),
       NULL },
 
+    { ngx_string("refresh_before"),
+      NGX_CONF_TAKE1,
+      ngx_http_oauth2_client_set_refresh,
+      0,
+      0,
+      NULL },
+
     { ngx_string("assertion_lifetime"),
       NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -135,6 +144,20 @@ static ngx_command_t  ngx_http_oauth2_client_commands[] = {
       ngx_http_oauth2_client_token,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("oauth2_token_wait_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_oauth2_client_loc_conf_t, wait_timeout),
+      NULL },
+
+    { ngx_string("oauth2_token_purge"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_oauth2_client_loc_conf_t, purge),
       NULL },
 
       ngx_null_command
@@ -190,7 +213,11 @@ static ngx_str_t  ngx_http_oauth2_client_status_names[] = {
     ngx_null_string,
     ngx_string("HIT"),
     ngx_string("MISS"),
-    ngx_string("ERROR")
+    ngx_string("ERROR"),
+    ngx_string("REFRESH"),
+    ngx_string("STALE"),
+    ngx_string("WAIT"),
+    ngx_string("BACKOFF")
 };
 
 
@@ -279,6 +306,9 @@ ngx_http_oauth2_client_create_loc_conf(ngx_conf_t *cf)
      *     olcf->name = { 0, NULL };
      */
 
+    olcf->wait_timeout = NGX_CONF_UNSET_MSEC;
+    olcf->purge = NGX_CONF_UNSET;
+
     return olcf;
 }
 
@@ -293,6 +323,17 @@ ngx_http_oauth2_client_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_uint_t                           i;
     ngx_http_oauth2_client_conf_t      **clients;
     ngx_http_oauth2_client_main_conf_t  *omcf;
+
+    ngx_conf_merge_msec_value(conf->wait_timeout, prev->wait_timeout,
+                              NGX_HTTP_OAUTH2_CLIENT_WAIT_TIMEOUT);
+    ngx_conf_merge_value(conf->purge, prev->purge, 0);
+
+    if (conf->wait_timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"oauth2_token_wait_timeout\" must be more "
+                           "than 0");
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->name.data == NULL) {
         conf->name = prev->name;
@@ -465,6 +506,8 @@ ngx_http_oauth2_client_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     client->name = name;
     client->signing_alg = NGX_CONF_UNSET_UINT;
     client->assertion_lifetime = NGX_CONF_UNSET;
+    client->refresh_time = NGX_CONF_UNSET_MSEC;
+    ngx_queue_init(&client->waiters);
     client->file = cf->conf_file->file.name.data;
     client->line = cf->conf_file->line;
 
@@ -675,6 +718,56 @@ ngx_http_oauth2_client_set_alg(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 static char *
+ngx_http_oauth2_client_set_refresh(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_oauth2_client_conf_t *client = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (client->refresh_pct != 0
+        || client->refresh_time != NGX_CONF_UNSET_MSEC)
+    {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    /* a share of the token's lifetime, "10%", or a time, "5m" */
+
+    if (value[1].len > 1 && value[1].data[value[1].len - 1] == '%') {
+        n = ngx_atoi(value[1].data, value[1].len - 1);
+
+        if (n < 1 || n > 99) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"refresh_before\" must be a time or a "
+                               "share from 1%% to 99%%, not \"%V\"",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        client->refresh_pct = n;
+
+        return NGX_CONF_OK;
+    }
+
+    client->refresh_time = ngx_parse_time(&value[1], 0);
+
+    if (client->refresh_time == (ngx_msec_t) NGX_ERROR
+        || client->refresh_time == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"refresh_before\" must be a time or a share "
+                           "from 1%% to 99%%, not \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
 ngx_http_oauth2_client_finish(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client)
 {
@@ -746,6 +839,12 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
                            "give the key's kid, or leave key_id out",
                            &client->name);
         return NGX_CONF_ERROR;
+    }
+
+    if (client->refresh_time == NGX_CONF_UNSET_MSEC
+        && client->refresh_pct == 0)
+    {
+        client->refresh_pct = NGX_HTTP_OAUTH2_CLIENT_REFRESH_PCT;
     }
 
     if (client->assertion_lifetime == NGX_CONF_UNSET) {
@@ -965,44 +1064,25 @@ static ngx_int_t
 ngx_http_oauth2_client_token_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    size_t                               skip;
-    ngx_str_t                            value;
-    ngx_http_oauth2_client_ctx_t        *ctx;
-    ngx_http_oauth2_client_loc_conf_t   *olcf;
-    ngx_http_oauth2_client_main_conf_t  *omcf;
+    size_t                         skip;
+    ngx_str_t                      value;
+    ngx_http_oauth2_client_ctx_t  *ctx;
+
+    /*
+     * The token the module set on this request, if it did: looking into
+     * the zone here could claim a fetch that nobody would make.
+     */
 
     skip = sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1;
 
     ctx = ngx_http_get_module_ctx(r->main, ngx_http_oauth2_client_module);
 
-    if (ctx != NULL && ctx->value.len > skip) {
-        value = ctx->value;
-        goto found;
-    }
-
-    olcf = ngx_http_get_module_loc_conf(r, ngx_http_oauth2_client_module);
-    omcf = ngx_http_get_module_main_conf(r, ngx_http_oauth2_client_module);
-
-    if (olcf->client == NULL || omcf->shm_zone == NULL) {
+    if (ctx == NULL || !ctx->injected || ctx->value.len <= skip) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    switch (ngx_http_oauth2_client_cache_get(omcf->shm_zone, olcf->client,
-                                             r->pool, &value))
-    {
-    case NGX_OK:
-        goto found;
-
-    case NGX_DECLINED:
-        v->not_found = 1;
-        return NGX_OK;
-
-    default:
-        return NGX_ERROR;
-    }
-
-found:
+    value = ctx->value;
 
     v->len = value.len - skip;
     v->data = value.data + skip;

@@ -24,12 +24,30 @@
 
 #define NGX_HTTP_OAUTH2_CLIENT_BEARER        "Bearer "
 
+#define NGX_HTTP_OAUTH2_CLIENT_REFRESH_PCT   10
+#define NGX_HTTP_OAUTH2_CLIENT_WAIT_TIMEOUT  10000
 
+/* how often a request waiting on another worker's fetch looks again */
+#define NGX_HTTP_OAUTH2_CLIENT_POLL          25
+
+/* backoff after failures, ms: first delay and cap */
+#define NGX_HTTP_OAUTH2_CLIENT_BACKOFF_MIN   1000
+#define NGX_HTTP_OAUTH2_CLIENT_BACKOFF_MAX   60000
+#define NGX_HTTP_OAUTH2_CLIENT_REFUSED_MIN   60000
+#define NGX_HTTP_OAUTH2_CLIENT_REFUSED_MAX   600000
+#define NGX_HTTP_OAUTH2_CLIENT_RATE_MAX      3600000
+
+
+/* $oauth2_token_status, and the answers of the cache */
 typedef enum {
     NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE = 0,
-    NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT,
-    NGX_HTTP_OAUTH2_CLIENT_STATUS_MISS,
-    NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT,      /* a live token */
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_MISS,     /* none: fetch one now */
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR,    /* the fetch failed */
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_REFRESH,  /* live: refresh it behind */
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE,    /* live, refresh due, backoff */
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT,     /* none: another fetches */
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF   /* none, and no attempt yet */
 } ngx_http_oauth2_client_status_e;
 
 
@@ -45,6 +63,10 @@ typedef struct {
     ngx_uint_t                       signing_alg;
     time_t                           assertion_lifetime;
 
+    /* refresh_before: a share of the lifetime, or a time */
+    ngx_uint_t                       refresh_pct;
+    ngx_msec_t                       refresh_time;
+
     EVP_PKEY                        *pkey;
 
     /* NUL-terminated copies for the nginx-free JOSE code */
@@ -58,6 +80,9 @@ typedef struct {
 
     /* worker-local: the length of the last token seen, to size copies */
     size_t                           token_len;
+
+    /* worker-local: requests of this worker waiting for a token */
+    ngx_queue_t                      waiters;
 
     /*
      * SHA-256 over everything that shapes a token: a cached token is
@@ -82,7 +107,52 @@ typedef struct {
     ngx_str_t                        name;      /* data NULL: unset */
     u_char                          *file;
     ngx_uint_t                       line;
+    ngx_msec_t                       wait_timeout;
+    ngx_flag_t                       purge;
 } ngx_http_oauth2_client_loc_conf_t;
+
+
+/* what the cache answers */
+typedef struct {
+    ngx_str_t                        value;     /* "Bearer <token>" */
+    uint32_t                         generation;
+    ngx_uint_t                       claim;     /* the claim taken */
+    ngx_pid_t                        owner;     /* WAIT: who fetches */
+    ngx_pid_t                        took_over; /* a stale claim's owner */
+    ngx_msec_t                       retry;     /* BACKOFF: ms to wait */
+} ngx_http_oauth2_client_lookup_t;
+
+
+/*
+ * One token request.  It lives in the request pool; a pool cleanup
+ * wipes its buffers and gives up its claim if it never finished.
+ */
+typedef struct {
+    ngx_shm_zone_t                  *shm_zone;
+    ngx_http_oauth2_client_conf_t   *client;
+    ngx_http_request_t              *subrequest;
+
+    /* the token request body, wiped once it has been answered */
+    ngx_str_t                        body;
+
+    /* the token endpoint's response body, wiped likewise */
+    ngx_buf_t                       *response;
+
+    /* the outcome: "Bearer <token>", or the status to answer with */
+    ngx_str_t                        value;
+    ngx_int_t                        status;
+    uint32_t                         generation;
+
+    ngx_uint_t                       claim;
+    ngx_msec_t                       sent;
+    ngx_msec_t                       timeout;   /* of the claim */
+    ngx_int_t                        rc;        /* the subrequest's rc */
+
+    unsigned                         background:1;
+    unsigned                         processed:1;
+    unsigned                         complete:1;
+    unsigned                         too_big:1;
+} ngx_http_oauth2_client_fetch_t;
 
 
 /*
@@ -92,31 +162,26 @@ typedef struct {
  */
 typedef struct {
     ngx_http_oauth2_client_conf_t   *client;
-    ngx_http_request_t              *subrequest;
+    ngx_http_request_t              *request;
+    ngx_http_oauth2_client_fetch_t  *fetch;     /* the one it waits for */
 
     /* "Bearer <token>": the token is value.data + 7 */
     ngx_str_t                        value;
+    uint32_t                         generation;
 
     /* the Authorization header we set, and the client's value it held */
     ngx_table_elt_t                 *header;
     ngx_str_t                        client_value;
 
-    /* the token request body, wiped once it has been answered */
-    ngx_str_t                        body;
+    /* in the waiters of the client, while waiting for a fetch */
+    ngx_queue_t                      queue;
+    ngx_msec_t                       wait_deadline;
 
-    /* the token endpoint's response body, wiped likewise */
-    ngx_buf_t                       *response;
-
-    /* when the token request was sent */
-    ngx_msec_t                       sent;
-
-    ngx_int_t                        rc;        /* the subrequest's rc */
+    ngx_int_t                        failed;    /* the status answered */
 
     unsigned                         token_status:3;
-    unsigned                         done:1;
-    unsigned                         complete:1;
-    unsigned                         too_big:1;
-    unsigned                         failed:1;
+    unsigned                         waited:1;
+    unsigned                         queued:1;
     unsigned                         injected:1;
     unsigned                         pushed:1;
 } ngx_http_oauth2_client_ctx_t;
@@ -126,12 +191,20 @@ ngx_int_t ngx_http_oauth2_client_handler_init(ngx_conf_t *cf);
 
 ngx_shm_zone_t *ngx_http_oauth2_client_cache_add_zone(ngx_conf_t *cf,
     ngx_str_t *name, ssize_t size);
-ngx_int_t ngx_http_oauth2_client_cache_get(ngx_shm_zone_t *shm_zone,
+ngx_uint_t ngx_http_oauth2_client_cache_acquire(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client, ngx_pool_t *pool,
-    ngx_str_t *value);
-ngx_int_t ngx_http_oauth2_client_cache_put(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, u_char *token, size_t len,
-    ngx_msec_t expires, ngx_log_t *log);
+    ngx_msec_t timeout, ngx_http_oauth2_client_lookup_t *lk);
+ngx_int_t ngx_http_oauth2_client_cache_store(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim, u_char *token,
+    size_t len, ngx_msec_t expires, ngx_msec_t refresh, uint32_t *generation,
+    ngx_log_t *log);
+ngx_msec_t ngx_http_oauth2_client_cache_fail(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim,
+    ngx_msec_t min, ngx_msec_t max, ngx_msec_t wait);
+void ngx_http_oauth2_client_cache_release(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim);
+ngx_int_t ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, uint32_t generation);
 
 
 extern ngx_module_t  ngx_http_oauth2_client_module;
