@@ -287,7 +287,7 @@ ngx_http_oauth2_client_cache_lookup(ngx_http_oauth2_client_cache_t *cache,
 ngx_uint_t
 ngx_http_oauth2_client_cache_acquire(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client, ngx_pool_t *pool,
-    ngx_msec_t timeout, ngx_http_oauth2_client_lookup_t *lk)
+    ngx_msec_t timeout, ngx_pid_t dead, ngx_http_oauth2_client_lookup_t *lk)
 {
     u_char                          *p;
     size_t                           size;
@@ -343,7 +343,10 @@ ngx_http_oauth2_client_cache_acquire(ngx_shm_zone_t *shm_zone,
 
     /* no live token */
 
+    /* a claim is live till its deadline, unless its owner is known dead */
+
     if (n->claim_pid != 0
+        && n->claim_pid != dead
         && (ngx_msec_int_t) (n->claim_deadline - now) > 0)
     {
         lk->owner = n->claim_pid;
@@ -405,7 +408,7 @@ static void
 ngx_http_oauth2_client_cache_claim(ngx_http_oauth2_client_node_t *n,
     ngx_msec_t now, ngx_msec_t timeout, ngx_http_oauth2_client_lookup_t *lk)
 {
-    /* a claim left past its deadline: its owner died or hangs */
+    /* a claim left behind: its owner died, or hangs past the deadline */
 
     if (n->claim_pid != 0) {
         lk->took_over = n->claim_pid;

@@ -232,12 +232,28 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
 
     status = ngx_http_oauth2_client_cache_acquire(omcf->shm_zone, client,
                                                   r->pool, olcf->wait_timeout,
-                                                  &lk);
+                                                  0, &lk);
+
+    /*
+     * A fetch in flight in a process that is gone (a worker killed, say)
+     * is taken over at once, rather than at its claim's deadline.
+     */
+
+    if (status == NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT
+        && lk.owner != ngx_pid
+        && kill(lk.owner, 0) == -1
+        && ngx_errno == NGX_ESRCH)
+    {
+        status = ngx_http_oauth2_client_cache_acquire(omcf->shm_zone, client,
+                                                      r->pool,
+                                                      olcf->wait_timeout,
+                                                      lk.owner, &lk);
+    }
 
     if (lk.took_over) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "oauth2 client \"%V\": the token request of process "
-                      "%P did not end in time, taking it over",
+                      "%P is gone or late, taking it over",
                       &client->name, lk.took_over);
     }
 

@@ -193,7 +193,7 @@ ngx_shm_zone_t *ngx_http_oauth2_client_cache_add_zone(ngx_conf_t *cf,
     ngx_str_t *name, ssize_t size);
 ngx_uint_t ngx_http_oauth2_client_cache_acquire(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client, ngx_pool_t *pool,
-    ngx_msec_t timeout, ngx_http_oauth2_client_lookup_t *lk);
+    ngx_msec_t timeout, ngx_pid_t dead, ngx_http_oauth2_client_lookup_t *lk);
 ngx_int_t ngx_http_oauth2_client_cache_store(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim, u_char *token,
     size_t len, ngx_msec_t expires, ngx_msec_t refresh, uint32_t *generation,
