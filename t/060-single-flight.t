@@ -1,0 +1,852 @@
+# One token request for all workers, refresh ahead of expiry, and a
+# backoff shared by all workers after failures.
+#
+# Blocks end with GET /status: the access log of the block, one line a
+# request, "$uri $status $oauth2_token_status $sent_http_retry_after", so
+# a whole sequence of requests is checked at once.  The mock's /_fail,
+# /_fire, /_burst and /_load drive failures and concurrent clients
+# (t/mock/okta-mock.pl); the API is a server of the same nginx.
+
+use lib 't/lib';
+use Cwd qw(cwd);
+use Test::Nginx::Socket 'no_plan';
+use OAuth2Mock;
+
+OAuth2Mock::start();
+
+$ENV{TEST_NGINX_BACKEND_PORT} = OAuth2Mock::free_port();
+$ENV{TEST_NGINX_LOGDIR} = ($ENV{TEST_NGINX_SERVROOT} || cwd() . '/t/servroot')
+                          . '/logs';
+$ENV{TEST_NGINX_PIDFILE} = "$ENV{TEST_NGINX_LOGDIR}/nginx.pid";
+
+master_on();
+workers(4);
+worker_connections(4096);
+check_accum_error_log();
+repeat_each(1);
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a cold-start burst of 1000 clients on 4 workers makes one token request
+--- http_config
+    map $http_authorization $has_bearer {
+        "~^Bearer ."  bearer;
+        default       none;
+    }
+
+    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+        access_log off;
+
+        location / {
+            return 200 "backend $has_bearer $http_x_token_status\n";
+        }
+    }
+
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/delay-1000/f01/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
+
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/delay-1000/f01/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_set_header X-Token-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+    }
+
+    location ~ ^/sleep/(\d+)$ {
+        proxy_read_timeout 60s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/delay-1000/f01/oauth2/v1/token&scenario=$1&count=$2;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/delay-1000/f01/oauth2/v1/token&scenario=$1;
+    }
+
+    location ~ ^/fire(/.*)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
+    }
+
+    location = /stats {
+        access_log off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/delay-1000/f01/oauth2/v1/token;
+    }
+
+    location = /status {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/status.log;
+    }
+
+    location = /errors {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/error.log;
+    }
+
+    location = /burst {
+        access_log off;
+        proxy_read_timeout 120s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_burst?port=$TEST_NGINX_SERVER_PORT&path=/api/x&n=1000&c=1000;
+    }
+--- request eval
+["GET /burst", "GET /stats"]
+--- timeout: 120
+--- response_body_like eval
+["^n=1000\nok=1000\nerrors=0\nstatus_200=1000\n", "^calls=1\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: short-lived tokens under load are refreshed behind the requests
+--- http_config
+    map $http_authorization $has_bearer {
+        "~^Bearer ."  bearer;
+        default       none;
+    }
+
+    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+        access_log off;
+
+        location / {
+            return 200 "backend $has_bearer $http_x_token_status\n";
+        }
+    }
+
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-4-delay-300/f02/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+        refresh_before  1500ms;
+    }
+--- config
+    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
+
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-4-delay-300/f02/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_set_header X-Token-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+    }
+
+    location ~ ^/sleep/(\d+)$ {
+        proxy_read_timeout 60s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/expires-4-delay-300/f02/oauth2/v1/token&scenario=$1&count=$2;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/expires-4-delay-300/f02/oauth2/v1/token&scenario=$1;
+    }
+
+    location ~ ^/fire(/.*)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
+    }
+
+    location = /stats {
+        access_log off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/expires-4-delay-300/f02/oauth2/v1/token;
+    }
+
+    location = /status {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/status.log;
+    }
+
+    location = /errors {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/error.log;
+    }
+
+    location = /load {
+        access_log off;
+        proxy_read_timeout 60s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_load?port=$TEST_NGINX_SERVER_PORT&path=/api/x&seconds=12&c=4&slow_ms=250;
+    }
+--- request eval
+["GET /api/warm", "GET /load", "GET /stats"]
+--- timeout: 60
+--- response_body_like eval
+["^backend bearer MISS",
+ "^requests=\\d+\nerrors=0\nstatus_200=\\d+\nmax_ms=\\d+\nslow=0\n",
+ "^calls=[3-8]\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: the token endpoint down: the live token is served, then 503 at once
+--- http_config
+    map $http_authorization $has_bearer {
+        "~^Bearer ."  bearer;
+        default       none;
+    }
+
+    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+        access_log off;
+
+        location / {
+            return 200 "backend $has_bearer $http_x_token_status\n";
+        }
+    }
+
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-3/f03/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+        refresh_before  2s;
+    }
+--- config
+    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
+
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-3/f03/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_set_header X-Token-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+    }
+
+    location ~ ^/sleep/(\d+)$ {
+        proxy_read_timeout 60s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/expires-3/f03/oauth2/v1/token&scenario=$1&count=$2;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/expires-3/f03/oauth2/v1/token&scenario=$1;
+    }
+
+    location ~ ^/fire(/.*)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
+    }
+
+    location = /stats {
+        access_log off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/expires-3/f03/oauth2/v1/token;
+    }
+
+    location = /status {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/status.log;
+    }
+
+    location = /errors {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/error.log;
+    }
+--- request eval
+["GET /api/1", "GET /fail/status-503", "GET /sleep/1000", "GET /api/2",
+ "GET /sleep/300", "GET /api/3", "GET /sleep/2000", "GET /api/4",
+ "GET /api/5", "GET /stats", "GET /status", "GET /errors"]
+--- error_code eval
+[200, 200, 200, 200, 200, 200, 200, 502, 503, 200, 200, 200]
+--- response_body_like eval
+["^backend bearer MISS", "^ok", "slept", "^backend bearer REFRESH",
+ "slept", "^backend bearer STALE", "slept", "502 Bad Gateway",
+ "503 Service", "^calls=3\n",
+ "^/api/1 200 MISS -
+/fail/status-503 200 - -
+/sleep/1000 200 - -
+/api/2 200 REFRESH -
+/sleep/300 200 - -
+/api/3 200 STALE -
+/sleep/2000 200 - -
+/api/4 502 ERROR -
+/api/5 503 BACKOFF [12]
+\$",
+ "(?=.*oauth2 client \"okta\": token request failed: HTTP 503, error \"server_error\": \"mock status 503\"; next attempt in (?:0\\.[5-9]\\d\\d|1\\.000) s)(?=.*oauth2 client \"okta\": token request failed: HTTP 503, error \"server_error\": \"mock status 503\"; next attempt in (?:1\\.\\d\\d\\d|2\\.000) s)"]
+
+
+
+=== TEST 4: 429 with X-Rate-Limit-Reset: no attempt before the reset
+--- http_config
+    map $http_authorization $has_bearer {
+        "~^Bearer ."  bearer;
+        default       none;
+    }
+
+    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+        access_log off;
+
+        location / {
+            return 200 "backend $has_bearer $http_x_token_status\n";
+        }
+    }
+
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit-2/f04/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
+
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit-2/f04/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_set_header X-Token-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+    }
+
+    location ~ ^/sleep/(\d+)$ {
+        proxy_read_timeout 60s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/rate-limit-2/f04/oauth2/v1/token&scenario=$1&count=$2;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/rate-limit-2/f04/oauth2/v1/token&scenario=$1;
+    }
+
+    location ~ ^/fire(/.*)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
+    }
+
+    location = /stats {
+        access_log off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/rate-limit-2/f04/oauth2/v1/token;
+    }
+
+    location = /status {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/status.log;
+    }
+
+    location = /errors {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/error.log;
+    }
+--- request eval
+["GET /api/1", "GET /api/2", "GET /sleep/1000", "GET /api/3",
+ "GET /sleep/1300", "GET /api/4", "GET /stats", "GET /status"]
+--- error_code eval
+[502, 503, 200, 503, 200, 502, 200, 200]
+--- response_body_like eval
+["502 Bad Gateway", "503 Service", "slept", "503 Service", "slept",
+ "502 Bad Gateway", "^calls=2\n",
+ "^/api/1 502 ERROR -
+/api/2 503 BACKOFF 2
+/sleep/1000 200 - -
+/api/3 503 BACKOFF 1
+/sleep/1300 200 - -
+/api/4 502 ERROR -
+\$"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: HTTP 429, errorCode "E0000047": "API call exceeded rate limit due to too many requests\."; next attempt in 2\.000 s/
+
+
+
+=== TEST 5: 429 with Retry-After
+--- http_config
+    map $http_authorization $has_bearer {
+        "~^Bearer ."  bearer;
+        default       none;
+    }
+
+    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+        access_log off;
+
+        location / {
+            return 200 "backend $has_bearer $http_x_token_status\n";
+        }
+    }
+
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/retry-after-3/f05/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
+
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/retry-after-3/f05/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_set_header X-Token-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+    }
+
+    location ~ ^/sleep/(\d+)$ {
+        proxy_read_timeout 60s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/retry-after-3/f05/oauth2/v1/token&scenario=$1&count=$2;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/retry-after-3/f05/oauth2/v1/token&scenario=$1;
+    }
+
+    location ~ ^/fire(/.*)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
+    }
+
+    location = /stats {
+        access_log off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/retry-after-3/f05/oauth2/v1/token;
+    }
+
+    location = /status {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/status.log;
+    }
+
+    location = /errors {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/error.log;
+    }
+--- request eval
+["GET /api/1", "GET /api/2", "GET /status"]
+--- error_code eval
+[502, 503, 200]
+--- response_body_like eval
+["502 Bad Gateway", "503 Service",
+ "^/api/1 502 ERROR -
+/api/2 503 BACKOFF 3
+\$"]
+--- error_log eval
+qr/HTTP 429, errorCode "[^"]*": "[^"]*"; next attempt in 3\.000 s/
+
+
+
+=== TEST 6: a refused client backs off long and says what to check
+--- http_config
+    map $http_authorization $has_bearer {
+        "~^Bearer ."  bearer;
+        default       none;
+    }
+
+    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+        access_log off;
+
+        location / {
+            return 200 "backend $has_bearer $http_x_token_status\n";
+        }
+    }
+
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-client/f06/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
+
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-client/f06/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_set_header X-Token-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+    }
+
+    location ~ ^/sleep/(\d+)$ {
+        proxy_read_timeout 60s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/invalid-client/f06/oauth2/v1/token&scenario=$1&count=$2;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/invalid-client/f06/oauth2/v1/token&scenario=$1;
+    }
+
+    location ~ ^/fire(/.*)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
+    }
+
+    location = /stats {
+        access_log off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/invalid-client/f06/oauth2/v1/token;
+    }
+
+    location = /status {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/status.log;
+    }
+
+    location = /errors {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/error.log;
+    }
+--- request eval
+["GET /api/1", "GET /api/2", "GET /stats", "GET /status"]
+--- error_code eval
+[502, 503, 200, 200]
+--- response_body_like eval
+["502 Bad Gateway", "503 Service", "^calls=1\n",
+ "^/api/1 502 ERROR -
+/api/2 503 BACKOFF (?:[3-5]\\d|60)
+\$"]
+--- error_log eval
+qr/token request failed: HTTP 401, error "invalid_client": "[^"]*"; next attempt in (?:[3-5]\d\.\d\d\d|60\.000) s: the server does not accept the client; check client_id, key_id, private_key/
+
+
+
+=== TEST 7: a reload while a token request is in flight
+--- http_config
+    map $http_authorization $has_bearer {
+        "~^Bearer ."  bearer;
+        default       none;
+    }
+
+    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+        access_log off;
+
+        location / {
+            return 200 "backend $has_bearer $http_x_token_status\n";
+        }
+    }
+
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f08/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
+
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f08/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_set_header X-Token-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+    }
+
+    location ~ ^/sleep/(\d+)$ {
+        proxy_read_timeout 60s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f08/oauth2/v1/token&scenario=$1&count=$2;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f08/oauth2/v1/token&scenario=$1;
+    }
+
+    location ~ ^/fire(/.*)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
+    }
+
+    location = /stats {
+        access_log off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/f08/oauth2/v1/token;
+    }
+
+    location = /status {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/status.log;
+    }
+
+    location = /errors {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/error.log;
+    }
+
+    location = /reload {
+        proxy_read_timeout 15s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_hup?pidfile=$TEST_NGINX_PIDFILE;
+    }
+--- request eval
+["GET /fail/delay-2500/1", "GET /fire/api/1", "GET /sleep/300",
+ "GET /reload", "GET /api/2", "GET /stats"]
+--- response_body_like eval
+["^ok", "^fired", "slept", "reloaded", "^backend bearer (?:WAIT|HIT)",
+ "^calls=1\n"]
+--- no_error_log
+[error]
+[emerg]
+
+
+
+=== TEST 8: oauth2_token_purge drops the token the upstream refused
+--- http_config
+    map $http_authorization $has_bearer {
+        "~^Bearer ."  bearer;
+        default       none;
+    }
+
+    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+        access_log off;
+
+        location / {
+            return 200 "backend $has_bearer $http_x_token_status\n";
+        }
+    }
+
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f09/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
+
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f09/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_set_header X-Token-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+    }
+
+    location ~ ^/sleep/(\d+)$ {
+        proxy_read_timeout 60s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f09/oauth2/v1/token&scenario=$1&count=$2;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f09/oauth2/v1/token&scenario=$1;
+    }
+
+    location ~ ^/fire(/.*)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
+    }
+
+    location = /stats {
+        access_log off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/f09/oauth2/v1/token;
+    }
+
+    location = /status {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/status.log;
+    }
+
+    location = /errors {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/error.log;
+    }
+
+    location /revoked/ {
+        oauth2_token okta;
+        oauth2_token_purge on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api401/;
+    }
+
+    location /kept/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api401/;
+    }
+--- request eval
+["GET /api/1", "GET /kept/1", "GET /api/2", "GET /revoked/1", "GET /api/3",
+ "GET /api/4", "GET /stats", "GET /status", "GET /errors"]
+--- error_code eval
+[200, 401, 200, 401, 200, 200, 200, 200, 200]
+--- response_body_like eval
+["MISS", "revoked", "HIT", "revoked", "MISS", "HIT", "^calls=2\n",
+ "^/api/1 200 MISS -
+/kept/1 401 HIT -
+/api/2 200 HIT -
+/revoked/1 401 HIT -
+/api/3 200 MISS -
+/api/4 200 HIT -
+\$",
+ "oauth2 client \"okta\": the upstream answered 401 to token sha256:[0-9a-f]{8}, dropped from the cache"]
+
+
+
+=== TEST 9: the wait for another token request is bounded
+--- http_config
+    map $http_authorization $has_bearer {
+        "~^Bearer ."  bearer;
+        default       none;
+    }
+
+    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+        access_log off;
+
+        location / {
+            return 200 "backend $has_bearer $http_x_token_status\n";
+        }
+    }
+
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f10/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
+
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f10/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        oauth2_token_wait_timeout 5s;
+        proxy_set_header X-Token-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+    }
+
+    location ~ ^/sleep/(\d+)$ {
+        proxy_read_timeout 60s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f10/oauth2/v1/token&scenario=$1&count=$2;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f10/oauth2/v1/token&scenario=$1;
+    }
+
+    location ~ ^/fire(/.*)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
+    }
+
+    location = /stats {
+        access_log off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/f10/oauth2/v1/token;
+    }
+
+    location = /status {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/status.log;
+    }
+
+    location = /errors {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/error.log;
+    }
+
+    location /impatient/ {
+        oauth2_token okta;
+        oauth2_token_wait_timeout 500ms;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+    }
+--- request eval
+["GET /fail/delay-2000/1", "GET /fire/api/1", "GET /sleep/200",
+ "GET /impatient/1", "GET /sleep/2500", "GET /impatient/2", "GET /stats",
+ "GET /status", "GET /errors"]
+--- error_code eval
+[200, 200, 200, 503, 200, 200, 200, 200, 200]
+--- response_body_like eval
+["^ok", "^fired", "slept", "503 Service", "slept", "^backend bearer",
+ "^calls=1\n",
+ "^/fail/delay-2000/1 200 - -
+/fire/api/1 200 - -
+/sleep/200 200 - -
+/impatient/1 503 ERROR 1
+(?:/api/1 200 MISS -
+)?/sleep/2500 200 - -
+(?:/api/1 200 MISS -
+)?/impatient/2 200 HIT -
+\$",
+ "oauth2 client \"okta\": no token after waiting 500 ms for another token request"]
+
+
