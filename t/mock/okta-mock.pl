@@ -16,16 +16,32 @@
 # Endpoints
 #   <any path ending in /v1/token>   token endpoint (POST), counted per path
 #   /api/...                         protected API, wants a token issued here
+#   /api401/...                      401 "api: revoked\n" whatever the token
 #   GET /_stats/<token path>         "calls=N\nheaders=a,b\nlast_scope=S\n"
+#                                    ?times=1 adds "times=<ms>,<ms>...\n"
 #   GET /_headers/<path>             last request's headers, "name: value" lines
 #   GET /_hup?pidfile=<abs path>     SIGHUP that process, wait for a new child
-#   GET /_reset                      forget counters, headers and jtis
+#   GET /_reset                      forget counters, headers, jtis, times and
+#                                    /_fail overrides
 #   GET /_sleep?ms=N                 answer "slept" after N ms (max 30000)
+#   GET /_fail?path=P&scenario=S[&count=N]
+#                                    the next N (default: all) requests to the
+#                                    token path P behave as scenario S
+#   GET /_fail?path=P&clear=1        remove that override
+#   GET /_burst?port=P&path=U&n=N&c=C[&host=H]
+#                                    N GETs to H:P (loopback), C at a time;
+#                                    answers counts per status and max_ms
+#   GET /_fire?port=P&path=U[&host=H]
+#                                    one GET sent before the answer "fired",
+#                                    its response read (and dropped) afterwards
+#   GET /_load?port=P&path=U&seconds=S&c=C[&slow_ms=T][&host=H]
+#                                    C clients sending GETs back to back for S s
 #
-# One child process per connection, so a slow answer never blocks another;
-# all state shared between children lives in files under --state, guarded by
-# flock. Every request is logged as one line on stderr; assertions and tokens
-# are never logged beyond an 8-character prefix.
+# One child process per connection, so a slow answer (a delay, /_sleep,
+# /_burst, /_load) never blocks another; all state shared between children
+# lives in files under --state, guarded by flock. Every request is logged as
+# one line on stderr; assertions and tokens are never logged beyond an
+# 8-character prefix.
 
 use strict;
 use warnings;
@@ -33,6 +49,10 @@ use 5.036;
 
 use Getopt::Long qw(GetOptions);
 use IO::Socket::INET;
+use IO::Handle;
+use IO::Poll qw(POLLIN POLLOUT POLLERR POLLHUP);
+use Socket qw(PF_INET SOCK_STREAM SOL_SOCKET SO_ERROR inet_aton pack_sockaddr_in);
+use Errno qw(EINPROGRESS EAGAIN EWOULDBLOCK EINTR EMFILE ENFILE);
 use IO::Compress::Gzip qw(gzip $GzipError);
 use POSIX qw(WNOHANG strftime);
 use Fcntl qw(:flock O_WRONLY O_CREAT O_EXCL);
@@ -44,6 +64,7 @@ use Crypt::PK::RSA;
 use Crypt::PK::ECC;
 use Crypt::Misc qw(decode_b64u encode_b64u);
 use Crypt::PRNG qw(random_bytes_hex random_bytes);
+use Crypt::Digest::SHA256 qw(sha256_hex);
 
 my %opt = (host => '127.0.0.1');
 GetOptions(\%opt, 'port=i', 'keys=s', 'state=s', 'host=s', 'pidfile=s', 'watch-pid=i')
@@ -58,7 +79,7 @@ my $JSON = JSON::PP->new->canonical;
 # Token endpoint rules (see /work/shared/okta.md)
 my %ALLOWED_HEADERS = map { $_ => 1 } qw(
     host connection content-length content-type accept user-agent
-    x-forwarded-for x-real-ip x-request-id
+    x-forwarded-for x-real-ip x-request-id x-worker-pid
 );
 my %ALLOWED_PARAMS = map { $_ => 1 } qw(
     grant_type scope client_assertion_type client_assertion client_id
@@ -88,15 +109,26 @@ my %ACCEPTED_ALG = map { $_ => 1 } qw(RS256 RS384 RS512 ES256 ES384 ES512);
 #                 expires_in => sub { ... } and delay_ms => sub { ... }
 #   reply  => sub { my ($ctx, @captures) = @_; return ($status, \@headers, $body) }
 #                 a canned answer; the request is NOT verified.
-# $ctx has: client_id (unverified iss, for minting), scope, now.
+# $ctx has: client_id (unverified iss, for minting), scope, now, headers
+# (the request's [[name, value]...], names lowercased).
+# A reply with status 0 closes the connection without any answer.
 # Helper token_body(...) builds an Okta-like success body with a real token;
 # pairs override or (value undef) remove fields; values are raw JSON.
 # ---------------------------------------------------------------------------
+my $RATE_LIMIT_BODY =
+    '{"errorCode":"E0000047","errorSummary":"API call exceeded rate limit'
+    . ' due to too many requests.","errorLink":"E0000047","errorId":"oae1",'
+    . '"errorCauses":[]}';
+
 my @SCENARIOS = (
     [ qr/^ok$/ => { verify => 1 } ],
     [ qr/^expires-(\d+)$/ => { verify => 1, expires_in => sub { 0 + $_[0] } } ],
     [ qr/^expires-huge$/  => { verify => 1, expires_in => sub { 999999999 } } ],
     [ qr/^delay-(\d+)$/   => { verify => 1, delay_ms => sub { $_[0] } } ],
+    # short-lived tokens from a slow server: a request that waited for a
+    # fetch would take that long
+    [ qr/^expires-(\d+)-delay-(\d+)$/ => { verify => 1,
+        expires_in => sub { 0 + $_[0] }, delay_ms => sub { $_[1] } } ],
 
     [ qr/^status-(\d{3})$/ => { reply => sub ($ctx, $code) {
         json_error($code, 'server_error', "mock status $code") } } ],
@@ -111,9 +143,20 @@ my @SCENARIOS = (
                 'X-Rate-Limit-Limit' => 600,
                 'X-Rate-Limit-Remaining' => 0,
                 'X-Rate-Limit-Reset' => $ctx->{now} + 60 ],
-         '{"errorCode":"E0000047","errorSummary":"API call exceeded rate limit'
-         . ' due to too many requests.","errorLink":"E0000047","errorId":"oae1",'
-         . '"errorCauses":[]}') } } ],
+         $RATE_LIMIT_BODY) } } ],
+    # like rate-limit, with the reset <secs> from now
+    [ qr/^rate-limit-(\d+)$/ => { reply => sub ($ctx, $secs) {
+        (429, [ 'Content-Type' => 'application/json',
+                'X-Rate-Limit-Limit' => 600,
+                'X-Rate-Limit-Remaining' => 0,
+                'X-Rate-Limit-Reset' => $ctx->{now} + $secs ],
+         $RATE_LIMIT_BODY) } } ],
+    # a 429 that says when to come back only through Retry-After
+    [ qr/^retry-after-(\d+)$/ => { reply => sub ($ctx, $secs) {
+        (429, [ 'Content-Type' => 'application/json', 'Retry-After' => 0 + $secs ],
+         $RATE_LIMIT_BODY) } } ],
+    # SIGKILL the nginx worker named by X-Worker-Pid, then hang up
+    [ qr/^kill-worker$/ => { reply => \&kill_worker } ],
     # CR LF in error_description: a client that logs it raw lets the
     # server forge log lines
     [ qr/^evil-description$/ => { reply => sub {
@@ -187,19 +230,21 @@ sub find_scenario ($name) {
 # on the last line), so the tables below the server code are ready.
 my ($STATE_DIR, $KEYS_DIR, $SECRET, $MASTER, $listener);
 my %kids;    # pid => 1 for each connection child
+my @AFTER;   # in a connection child: code to run once the answer is sent
 
 sub main {
     $STATE_DIR = $opt{state};
     $KEYS_DIR  = $opt{keys};
     mkdir $STATE_DIR unless -d $STATE_DIR;
     -d $STATE_DIR or die "$0: cannot create state dir $STATE_DIR: $!\n";
+    mkdir "$STATE_DIR/times" unless -d "$STATE_DIR/times";
     $SECRET = load_or_create_secret();
 
     $listener = IO::Socket::INET->new(
         LocalAddr => $opt{host},
         LocalPort => $opt{port},
         Proto     => 'tcp',
-        Listen    => 128,
+        Listen    => 1024,    # a /_burst of the mock itself connects at once
         ReuseAddr => 1,
     ) or die "$0: cannot listen on $opt{host}:$opt{port}: $@\n";
     $MASTER = $$;
@@ -281,7 +326,7 @@ sub serve_connection ($sock) {
         logline('- - ' . ($answer ? 400 : '-') . " $err");
         return;
     }
-    alarm 0;    # delays, /_sleep and /_hup take their time
+    alarm 0;    # delays, /_sleep, /_hup, /_burst and /_load take their time
     my ($status, $headers, $body, $reason) = eval { dispatch($req) };
     if (!defined $status) {
         my $err = $@ || 'no answer';
@@ -289,11 +334,19 @@ sub serve_connection ($sock) {
         ($status, $headers, $body, $reason) =
             (500, ['Content-Type' => 'text/plain'], "mock error: $err\n", "mock error: $err");
     }
+    if ($status == 0) {    # hang up without an answer
+        logline("$req->{method} $req->{target} - " . ($reason // 'closed without an answer'));
+        close $sock;
+        return;
+    }
     alarm 30;
     send_response($sock, $status, $headers, $body);
     alarm 0;
     logline("$req->{method} $req->{target} $status " . ($reason // ''));
     close $sock;
+    # e.g. /_fire reading its response; this child is still the master's,
+    # which reaps it
+    while (my $after = shift @AFTER) { eval { $after->(); 1 } or logline("after: $@") }
 }
 
 # Returns {method, target, path, query, version, headers => [[name, value]...],
@@ -343,6 +396,7 @@ sub read_request ($sock) {
         method => $method, target => $target, path => $path,
         query => $query // '', version => $version,
         headers => \@headers, body => $body,
+        arrived => time,    # for the times= line of /_stats
     };
 }
 
@@ -379,19 +433,28 @@ sub send_response ($sock, $status, $headers, $body) {
 sub dispatch ($req) {
     my $path = $req->{path};
     return control_reset()             if $path eq '/_reset';
-    return control_stats($1)           if $path =~ m{^/_stats(/.*)$};
+    return control_stats($1, $req)     if $path =~ m{^/_stats(/.*)$};
     return control_headers($1)         if $path =~ m{^/_headers(/.*)$};
     return control_hup($req)           if $path eq '/_hup';
     return control_sleep($req)         if $path eq '/_sleep';
+    return control_fail($req)          if $path eq '/_fail';
+    return control_burst($req)         if $path eq '/_burst';
+    return control_fire($req)          if $path eq '/_fire';
+    return control_load($req)          if $path eq '/_load';
     return token_endpoint($req)        if $path =~ m{/v1/token$};
     return protected_api($req)         if $path =~ m{^/api/};
+    return api_revoked($req)           if $path =~ m{^/api401/};
     return (404, ['Content-Type' => 'text/plain'], "not found\n", 'not found');
 }
 
 # ---------------------------------------------------------------------------
 # Shared state: one JSON document, read-modify-written under an exclusive lock
 #   { paths => { <path> => {calls, headers => [[n,v]...], last_scope} },
-#     jti   => { <jti> => <time first seen> } }
+#     jti   => { <jti> => <time first seen> },
+#     fail  => { <path> => {scenario, remaining (absent: no limit)} } }
+# The arrival times of the requests to a path are appended, under the same
+# lock, to times/<sha256 of the path> (one line of epoch ms each), so that a
+# load test does not make every request rewrite a growing state.json.
 # ---------------------------------------------------------------------------
 sub with_state ($code) {
     open my $lock, '>>', "$STATE_DIR/lock" or die "lock: $!\n";
@@ -425,12 +488,26 @@ sub load_or_create_secret {
     return $s;
 }
 
-sub record_request ($req, $scope) {
-    with_state(sub ($st) {
+sub times_file ($path) { "$STATE_DIR/times/" . sha256_hex($path) }
+
+# Count the request. With $take_override, also consume one use of a /_fail
+# override of its path, in the same locked step (so N concurrent requests
+# use an override of count N exactly once each), and return its scenario.
+sub record_request ($req, $scope, $take_override = 0) {
+    return with_state(sub ($st) {
         my $p = $st->{paths}{ $req->{path} } //= { calls => 0 };
         $p->{calls}++;
         $p->{headers}    = $req->{headers};
         $p->{last_scope} = $scope // '';
+        open my $t, '>>', times_file($req->{path}) or die "times: $!\n";
+        printf $t "%d\n", ($req->{arrived} // time) * 1000;
+        close $t or die "times: $!\n";
+
+        return undef if !$take_override;
+        my $f = ($st->{fail} // {})->{ $req->{path} } or return undef;
+        delete $st->{fail}{ $req->{path} }
+            if defined $f->{remaining} && --$f->{remaining} <= 0;
+        return $f->{scenario};
     });
 }
 
@@ -442,15 +519,30 @@ sub text ($status, $body, $reason = undef) {
 }
 
 sub control_reset {
-    with_state(sub ($st) { %$st = (paths => {}, jti => {}) });
+    with_state(sub ($st) {
+        %$st = (paths => {}, jti => {});
+        unlink glob "$STATE_DIR/times/*";
+    });
     return text(200, "reset\n", 'state cleared');
 }
 
-sub control_stats ($path) {
-    my $p = with_state(sub ($st) { $st->{paths}{$path} }) // {};
+# The times= line is opt-in (?times=1): existing tests match the whole body
+# and anchor its end after last_scope.
+sub control_stats ($path, $req) {
+    my %q = query_params($req);
+    my ($p, @times) = with_state(sub ($st) {
+        my @t;
+        if ($q{times} && open my $fh, '<', times_file($path)) {
+            chomp(@t = <$fh>);
+        }
+        return ($st->{paths}{$path}, @t);
+    });
+    $p //= {};
     my $names = join ',', sort map { $_->[0] } @{ $p->{headers} // [] };
-    return text(200, sprintf("calls=%d\nheaders=%s\nlast_scope=%s\n",
-                             $p->{calls} // 0, $names, $p->{last_scope} // ''));
+    my $out = sprintf("calls=%d\nheaders=%s\nlast_scope=%s\n",
+                      $p->{calls} // 0, $names, $p->{last_scope} // '');
+    $out .= 'times=' . join(',', @times) . "\n" if $q{times};
+    return text(200, $out);
 }
 
 sub control_headers ($path) {
@@ -522,6 +614,247 @@ sub control_hup ($req) {
     return text(500, "no new child of $pid within 10 s\n", "HUP $pid timed out");
 }
 
+# /_fail?path=P&scenario=S[&count=N], /_fail?path=P&clear=1
+sub control_fail ($req) {
+    my %q = query_params($req);
+    my $path = $q{path} // '';
+    return text(400, "path parameter missing or not absolute\n", 'bad path')
+        if $path !~ m{^/\S*$};
+    if ($q{clear}) {
+        my $had = with_state(sub ($st) { delete(($st->{fail} //= {})->{$path}) ? 1 : 0 });
+        return text(200, "ok\n", $had ? "override of $path cleared" : "no override of $path");
+    }
+    my $scenario = $q{scenario} // '';
+    my ($spec) = $scenario eq '' ? () : find_scenario($scenario);    # list context
+    return text(400, "unknown scenario \"$scenario\"\n", 'bad scenario') if !$spec;
+    my $count = $q{count};
+    return text(400, "count must be 1..1000000\n", 'bad count')
+        if defined $count && ($count !~ /^\d+$/ || $count < 1 || $count > 1_000_000);
+    with_state(sub ($st) {
+        $st->{fail}{$path} = { scenario => $scenario,
+                               defined $count ? (remaining => 0 + $count) : () };
+    });
+    return text(200, "ok\n", "override $path -> $scenario x " . ($count // 'all'));
+}
+
+# host, port and path of /_burst, /_fire and /_load; the target must be on
+# the loopback. Returns (\%target) or (undef, $why).
+sub target_params (%q) {
+    my $host = $q{host} // '127.0.0.1';
+    $host = '127.0.0.1' if lc $host eq 'localhost';
+    my @oct = $host =~ /^(127)\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+    return (undef, "host must be localhost or in 127.0.0.0/8, got \"$host\"")
+        if !@oct || grep { $_ > 255 } @oct;
+    my $port = $q{port} // '';
+    return (undef, 'port must be 1..65535')
+        if $port !~ /^\d{1,5}$/ || $port < 1 || $port > 65535;
+    my $path = $q{path} // '';
+    return (undef, 'path must start with / and hold no spaces or control characters')
+        if $path !~ m{^/[\x21-\x7e]*$};
+    return ({ host => $host, port => 0 + $port, path => $path });
+}
+
+sub http_get_request ($path) {
+    "GET $path HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+}
+
+# Run GETs against $t (target_params) with at most $o{conc} in flight, on
+# non-blocking sockets under poll(2) (select(2) stops at fd 1024). Either
+# $o{n} requests in all, or new ones until time $o{until} (those in flight
+# then are finished). Each request has its own connection, 30 s to complete.
+# When socket() fails for lack of descriptors (EMFILE, ENFILE), fewer run
+# at once until a socket is freed; nothing is raised.
+# Returns { requests, ok, errors, status => {code => count}, max_ms, slow }.
+sub run_requests ($t, %o) {
+    my $addr = pack_sockaddr_in($t->{port}, inet_aton($t->{host}));
+    my $request = http_get_request($t->{path});
+    my $timeout = $o{timeout} // 30;
+    my %r = (requests => 0, ok => 0, errors => 0, status => {}, max_ms => 0, slow => 0);
+    my $poll = IO::Poll->new;
+    my %conn;          # fileno => {fh, t0, state, off, head, status, clen, got}
+    my $fd_short = 0;  # times socket() found no descriptor
+    my $more = sub { defined $o{n} ? $r{requests} < $o{n} : time < $o{until} };
+
+    my $done = sub ($c, $ok) {
+        $poll->remove($c->{fh});
+        delete $conn{ fileno $c->{fh} };
+        close $c->{fh};
+        if (!$ok) { $r{errors}++; return }
+        my $ms = (time - $c->{t0}) * 1000;
+        $r{ok}++;
+        $r{status}{ $c->{status} }++;
+        $r{max_ms} = $ms if $ms > $r{max_ms};
+        $r{slow}++ if defined $o{slow_ms} && $ms > $o{slow_ms};
+    };
+    my $send = sub ($c) {
+        my $n = syswrite($c->{fh}, $request, length($request) - $c->{off}, $c->{off});
+        if (!defined $n) {
+            return if $! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR;
+            return $done->($c, 0);
+        }
+        $c->{off} += $n;
+        if ($c->{off} == length $request) {
+            $c->{state} = 'read';
+            $poll->mask($c->{fh} => POLLIN);
+        }
+    };
+    my $receive = sub ($c) {
+        my $n = sysread($c->{fh}, my $chunk, 65536);
+        if (!defined $n) {
+            return if $! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR;
+            return $done->($c, 0);
+        }
+        if ($n == 0) {    # EOF: complete unless cut short of its Content-Length
+            return $done->($c, defined $c->{status}
+                               && (!defined $c->{clen} || $c->{got} >= $c->{clen}));
+        }
+        if (!defined $c->{status}) {
+            $c->{head} .= $chunk;
+            my $end = index $c->{head}, "\r\n\r\n";
+            if ($end < 0) {
+                return $done->($c, 0) if length $c->{head} > 65536;
+                return;
+            }
+            my $head = substr $c->{head}, 0, $end;
+            my ($code) = $head =~ m{^HTTP/1\.[01] (\d{3})} or return $done->($c, 0);
+            $c->{status} = $code;
+            ($c->{clen}) = $head =~ /\r\ncontent-length:[ \t]*(\d+)/i;
+            $c->{clen} = 0 if $code =~ /^(?:1|204|304)/;
+            $c->{got} = length($c->{head}) - $end - 4;
+            delete $c->{head};
+        } else {
+            $c->{got} += $n;
+        }
+        # the whole body is there: no need to wait for the close
+        $done->($c, 1) if defined $c->{clen} && $c->{got} >= $c->{clen};
+    };
+
+    my $next_sweep = time + 0.1;
+    while (1) {
+        while (keys %conn < $o{conc} && $more->()) {
+            my $fh;
+            if (!socket($fh, PF_INET, SOCK_STREAM, 0)) {
+                if (($! == EMFILE || $! == ENFILE) && %conn) {
+                    logline("burst/load: out of file descriptors with " . keys(%conn)
+                            . " in flight; fewer at once") if !$fd_short++;
+                    last;    # retried when one of those is done
+                }
+                $r{requests}++;
+                $r{errors}++;
+                sleep 0.01 if !%conn;
+                next;
+            }
+            $fh->blocking(0);
+            $r{requests}++;
+            my $c = { fh => $fh, t0 => time, state => 'connect', off => 0, head => '' };
+            $conn{ fileno $fh } = $c;
+            $poll->mask($fh => POLLOUT);
+            if (connect($fh, $addr)) {
+                $c->{state} = 'write';
+                $send->($c);
+            } elsif ($! != EINPROGRESS && $! != EINTR) {
+                $done->($c, 0);
+            }
+        }
+        last if !%conn && !$more->();
+        if (!%conn) { sleep 0.01; next }
+
+        my $n = $poll->poll(0.1);
+        if (defined $n && $n > 0) {
+            for my $fh ($poll->handles(POLLIN | POLLOUT | POLLERR | POLLHUP)) {
+                my $c = $conn{ fileno $fh } or next;
+                if ($c->{state} eq 'connect') {
+                    my $err = unpack 'i', getsockopt($fh, SOL_SOCKET, SO_ERROR) // pack 'i', 1;
+                    if ($err) { $done->($c, 0); next }
+                    $c->{state} = 'write';
+                }
+                if ($c->{state} eq 'write') { $send->($c); next }
+                $receive->($c);
+            }
+        }
+        if (time >= $next_sweep) {
+            my $now = time;
+            $done->($_, 0) for grep { $now - $_->{t0} > $timeout } values %conn;
+            $next_sweep = $now + 0.1;
+        }
+    }
+    $r{max_ms} = int($r{max_ms} + 0.5);
+    return \%r;
+}
+
+sub status_lines ($r) {
+    join '', map { "status_$_=$r->{status}{$_}\n" } sort { $a <=> $b } keys %{ $r->{status} };
+}
+
+# /_burst?port=P&path=U&n=N&c=C[&host=H]
+sub control_burst ($req) {
+    my %q = query_params($req);
+    my ($t, $why) = target_params(%q);
+    return text(400, "$why\n", 'bad target') if !$t;
+    my ($n, $c) = ($q{n} // '', $q{c} // '');
+    return text(400, "n must be 1..100000\n", 'bad n')
+        if $n !~ /^\d+$/ || $n < 1 || $n > 100_000;
+    return text(400, "c must be 1..1000\n", 'bad c') if $c !~ /^\d+$/ || $c < 1 || $c > 1000;
+    my $r = run_requests($t, n => 0 + $n, conc => 0 + $c);
+    return text(200, "n=$n\nok=$r->{ok}\nerrors=$r->{errors}\n" . status_lines($r)
+                     . "max_ms=$r->{max_ms}\n",
+                "burst $n x GET $t->{path} at $t->{host}:$t->{port}: ok $r->{ok},"
+                . " errors $r->{errors}, max $r->{max_ms} ms");
+}
+
+# /_load?port=P&path=U&seconds=S&c=C[&slow_ms=T][&host=H]
+sub control_load ($req) {
+    my %q = query_params($req);
+    my ($t, $why) = target_params(%q);
+    return text(400, "$why\n", 'bad target') if !$t;
+    my ($secs, $c, $slow) = ($q{seconds} // '', $q{c} // '', $q{slow_ms} // 1000);
+    return text(400, "seconds must be more than 0 and at most 60\n", 'bad seconds')
+        if $secs !~ /^\d+(?:\.\d+)?$/ || $secs <= 0 || $secs > 60;
+    return text(400, "c must be 1..1000\n", 'bad c') if $c !~ /^\d+$/ || $c < 1 || $c > 1000;
+    return text(400, "slow_ms must be a number of ms\n", 'bad slow_ms')
+        if $slow !~ /^\d+$/;
+    my $r = run_requests($t, until => time + $secs, conc => 0 + $c, slow_ms => 0 + $slow);
+    return text(200, "requests=$r->{requests}\nerrors=$r->{errors}\n" . status_lines($r)
+                     . "max_ms=$r->{max_ms}\nslow=$r->{slow}\n",
+                "load $secs s x $c GET $t->{path} at $t->{host}:$t->{port}:"
+                . " $r->{requests} requests, errors $r->{errors}, max $r->{max_ms} ms");
+}
+
+# /_fire?port=P&path=U[&host=H]: the request is connected and sent before
+# the answer "fired"; this connection's child then reads its response (30 s
+# at most), logs the status and exits. It stays a child of the master,
+# which reaps it: no zombie, and no orphan left to whatever pid 1 is.
+sub control_fire ($req) {
+    my %q = query_params($req);
+    my ($t, $why) = target_params(%q);
+    return text(400, "$why\n", 'bad target') if !$t;
+    my $s = IO::Socket::INET->new(PeerAddr => $t->{host}, PeerPort => $t->{port},
+                                  Proto => 'tcp', Timeout => 5)
+        or return text(502, "fire: cannot connect to $t->{host}:$t->{port}: $@\n",
+                       'fire: connect failed');
+    binmode $s;
+    my $request = http_get_request($t->{path});
+    my $off = 0;
+    while ($off < length $request) {
+        my $n = syswrite($s, $request, length($request) - $off, $off);
+        return text(502, "fire: write failed: $!\n", 'fire: write failed') if !defined $n;
+        $off += $n;
+    }
+    my $t0 = time;
+    push @AFTER, sub {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm 30;
+        my $raw = '';
+        eval { 1 while sysread($s, $raw, 65536, length $raw); 1 } or chomp(my $err = $@);
+        alarm 0;
+        close $s;
+        my ($code) = $raw =~ m{^HTTP/1\.[01] (\d{3})};
+        logline(sprintf 'fire: GET %s at %s:%d -> %s in %d ms', $t->{path}, $t->{host},
+                $t->{port}, $code // ($err || 'no answer'), (time - $t0) * 1000);
+    };
+    return text(200, "fired\n", "fired GET $t->{path} at $t->{host}:$t->{port}");
+}
+
 # ---------------------------------------------------------------------------
 # Token endpoint
 # ---------------------------------------------------------------------------
@@ -589,15 +922,20 @@ sub token_endpoint ($req) {
     my $now = int time;
     my %form = eval { parse_form($req->{body}) };     # lenient, for recording
     my $scope = $form{scope};
-    record_request($req, ref $scope ? $scope->[0] : $scope);
+    my $override = record_request($req, ref $scope ? $scope->[0] : $scope, 1);
 
     my $spec = { verify => 1 };
     my ($scenario, @cap);
-    if ($req->{path} =~ m{/s/([^/]+)/}) {
+    if (defined $override) {              # /_fail wins over /s/<name>/
+        $scenario = $override;
+    } elsif ($req->{path} =~ m{/s/([^/]+)/}) {
         $scenario = $1;
+    }
+    if (defined $scenario) {
         ($spec, @cap) = find_scenario($scenario);
         return (json_error(500, 'server_error', "unknown mock scenario $scenario"),
                 "unknown scenario $scenario") if !$spec;
+        $scenario .= ' (/_fail override)' if defined $override;
     }
 
     if (!$spec->{verify}) {
@@ -606,8 +944,11 @@ sub token_endpoint ($req) {
             scope => ref $scope ? $scope->[0] : $scope,
             client_id => unverified_client_id(ref $form{client_assertion}
                                     ? '' : $form{client_assertion} // ''),
+            headers => $req->{headers},
         };
-        return ($spec->{reply}->($ctx, @cap), "scenario $scenario");
+        my ($status, $headers, $body, $reason) = $spec->{reply}->($ctx, @cap);
+        return ($status, $headers, $body,
+                "scenario $scenario" . (defined $reason ? ": $reason" : ''));
     }
 
     if ($spec->{delay_ms}) {
@@ -849,9 +1190,46 @@ sub load_key_for_alg ($file, $alg) {
     return ($k);
 }
 
+# The kill-worker scenario: SIGKILL the process named by X-Worker-Pid if it
+# is an nginx worker, wait until it is gone, then hang up without an answer.
+sub kill_worker ($ctx, @) {
+    my @pids = map { $_->[1] } grep { $_->[0] eq 'x-worker-pid' } @{ $ctx->{headers} // [] };
+    my $no = sub ($why) {
+        return (json_error(500, 'server_error', "kill-worker: $why"), $why);
+    };
+    return $no->('no X-Worker-Pid header') if !@pids;
+    return $no->("bad X-Worker-Pid \"$pids[0]\"") if @pids > 1 || $pids[0] !~ /^[1-9]\d{0,9}$/;
+    my $pid = $pids[0];
+    my $cmdline = '';
+    if (open my $fh, '<', "/proc/$pid/cmdline") {
+        local $/;
+        $cmdline = <$fh> // '';
+    }
+    return $no->("pid $pid is not an nginx worker process (cmdline \""
+                 . short($cmdline =~ tr/\0/ /r =~ s/\s+$//r, 40) . '")')
+        if index($cmdline, 'nginx: worker process') < 0;
+    kill('KILL', $pid) or return $no->("kill -KILL $pid: $!");
+    # gone, or a zombie its master has not reaped yet
+    my $deadline = time + 2;
+    while (time < $deadline) {
+        last if !-e "/proc/$pid";
+        my $st = '';
+        if (open my $fh, '<', "/proc/$pid/stat") { $st = <$fh> // '' }
+        last if $st =~ /^\d+ \(.*\) [ZX]/s || $st eq '';
+        sleep 0.01;
+    }
+    return (0, [], '', "killed nginx worker $pid, closed without an answer");
+}
+
 # ---------------------------------------------------------------------------
 # Protected API
 # ---------------------------------------------------------------------------
+# /api401/...: the upstream refuses even a valid token
+sub api_revoked ($req) {
+    record_request($req, undef);
+    return text(401, "api: revoked\n", 'revoked');
+}
+
 sub protected_api ($req) {
     record_request($req, undef);
     my @auth   = map { $_->[1] } grep { $_->[0] eq 'authorization' } @{ $req->{headers} };

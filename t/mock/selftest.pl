@@ -634,6 +634,316 @@ $r = http(path => '/elsewhere');
 check($r->{status} == 404, 'other paths -> 404');
 
 # ---------------------------------------------------------------------------
+# /_fail: runtime scenario overrides of one token path
+# ---------------------------------------------------------------------------
+sub get_ok {
+    my ($name, $path, $want) = @_;
+    my $r = http(path => $path);
+    check($r->{status} == 200 && $r->{body} eq ($want // "ok\n"), $name, "$r->{status} $r->{body}");
+    return $r;
+}
+sub fail_url {
+    my ($path, %q) = @_;
+    return "/_fail?path=$path" . join '', map { "&$_=$q{$_}" } sort keys %q;
+}
+
+{
+    my $p = '/fail1/oauth2/v1/token';
+    my $calls0 = OAuth2Mock::stats($p)->{calls};
+    get_ok('/_fail with count answers ok', fail_url($p, scenario => 'status-503', count => 2));
+    my @st = map { token_request(path => $p, assertion => assertion(path => $p))->{status} } 1 .. 2;
+    check("@st" eq '503 503', 'override count=2: two requests get status-503', "@st");
+    granted('override used up: the third is verified again',
+            token_request(path => $p, assertion => assertion(path => $p)));
+    check(OAuth2Mock::stats($p)->{calls} == $calls0 + 3, 'overridden requests are counted');
+
+    get_ok('/_fail without count', fail_url($p, scenario => 'invalid-client'));
+    @st = map { token_request(path => $p, assertion => assertion(path => $p))->{status} } 1 .. 4;
+    check("@st" eq '401 401 401 401', 'override without count: every request', "@st");
+    $r = token_request(path => '/fail2/oauth2/v1/token', assertion => assertion(path => '/fail2/oauth2/v1/token'));
+    granted('override is for that exact path only', $r);
+    get_ok('/_fail clear', fail_url($p, clear => 1));
+    granted('after clear: verified again', token_request(path => $p, assertion => assertion(path => $p)));
+    get_ok('/_fail clear without an override', fail_url($p, clear => 1));
+
+    # a verifying scenario as override: expires-60 still checks the assertion
+    get_ok('/_fail with a verifying scenario', fail_url($p, scenario => 'expires-60', count => 1));
+    granted('override expires-60', token_request(path => $p, assertion => assertion(path => $p)),
+            expires_in => 60);
+    get_ok('/_fail delay-600', fail_url($p, scenario => 'delay-600', count => 1));
+    my $t0 = time;
+    granted('override delay-600', token_request(path => $p, assertion => assertion(path => $p)));
+    check(time - $t0 >= 0.6, 'override delay-600 waits', sprintf '%.2f s', time - $t0);
+
+    # the override wins over /s/<name>/ in the path
+    my $sp = scen('status-500');
+    get_ok('/_fail on a scenario path', fail_url($sp, scenario => 'rate-limit-30', count => 1));
+    check(canned('status-500')->{status} == 429, 'override wins over /s/status-500/');
+    check(canned('status-500')->{status} == 500, 'then /s/status-500/ again');
+
+    # N concurrent requests use an override of count N exactly once each
+    my $cp = '/fail-concurrent/oauth2/v1/token';
+    get_ok('/_fail count=5', fail_url($cp, scenario => 'status-503', count => 5));
+    my @socks = map { start_request("POST $cp HTTP/1.0\r\nContent-Length: 0\r\n\r\n") } 1 .. 12;
+    my %codes;
+    $codes{ read_response($_)->{status} }++ for @socks;
+    check(($codes{503} // 0) == 5 && ($codes{400} // 0) == 7,
+          '12 concurrent requests: exactly 5 overridden', $JSON->encode(\%codes));
+
+    for my $bad ([fail_url($p, scenario => 'no-such'), 'unknown scenario'],
+                 [fail_url($p), 'no scenario'],
+                 [fail_url($p, scenario => 'status-503', count => 0), 'count=0'],
+                 [fail_url($p, scenario => 'status-503', count => 'x'), 'count=x'],
+                 ['/_fail?path=relative&scenario=status-503', 'relative path']) {
+        check(http(path => $bad->[0])->{status} == 400, "/_fail refuses: $bad->[1]");
+    }
+
+    get_ok('/_fail before a reset', fail_url($p, scenario => 'status-503'));
+    OAuth2Mock::reset_state();
+    granted('/_reset clears the overrides', token_request(path => $p, assertion => assertion(path => $p)));
+}
+
+# A request sent, its answer read later with read_response
+sub start_request {
+    my ($raw) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp', Timeout => 5) or die "connect: $@\n";
+    print $s $raw;
+    return $s;
+}
+
+# ---------------------------------------------------------------------------
+# 429 with headers, kill-worker
+# ---------------------------------------------------------------------------
+{
+    require Time::Local;
+    my %mon = (Jan => 0, Feb => 1, Mar => 2, Apr => 3, May => 4, Jun => 5,
+               Jul => 6, Aug => 7, Sep => 8, Oct => 9, Nov => 10, Dec => 11);
+    my $http_date = sub {
+        my ($d, $m, $y, $H, $M, $S) = ($_[0] // '') =~
+            /^\w{3}, (\d\d) (\w{3}) (\d{4}) (\d\d):(\d\d):(\d\d) GMT$/ or return 0;
+        return Time::Local::timegm($S, $M, $H, $d, $mon{$m}, $y);
+    };
+
+    $r = canned('rate-limit-30');
+    my $h = $r->{headers};
+    my $now = time;
+    check($r->{status} == 429 && @{ $h->{date} // [] } == 1
+          && abs($http_date->($h->{date}[0]) - $now) <= 2
+          && ($h->{'x-rate-limit-limit'}[0] // '') eq '600'
+          && ($h->{'x-rate-limit-remaining'}[0] // '') eq '0'
+          && abs(($h->{'x-rate-limit-reset'}[0] // 0) - $now - 30) <= 2
+          && !$h->{'retry-after'}
+          && ($r->{json}{errorCode} // '') eq 'E0000047'
+          && ($h->{'content-type'}[0] // '') eq 'application/json',
+          'rate-limit-30: 429, Date now, X-Rate-Limit-* with reset now + 30', $r->{raw});
+    $r = canned('rate-limit-0');
+    check($r->{status} == 429 && abs(($r->{headers}{'x-rate-limit-reset'}[0] // 0) - time) <= 2,
+          'rate-limit-0: reset now', $r->{raw});
+
+    $r = canned('retry-after-7');
+    $h = $r->{headers};
+    check($r->{status} == 429 && ($h->{'retry-after'}[0] // '') eq '7'
+          && !$h->{'x-rate-limit-reset'} && ($r->{json}{errorCode} // '') eq 'E0000047'
+          && defined $h->{date},
+          'retry-after-7: 429, Retry-After 7, no X-Rate-Limit-Reset', $r->{raw});
+
+    # kill-worker, against stand-ins: one named like an nginx worker, one not
+    my $dummy = sub {
+        my ($name) = @_;
+        my $pid = fork // die "fork: $!";
+        if (!$pid) { $0 = $name if defined $name; sleep 1 while 1; POSIX::_exit(0) }
+        my $deadline = time + 3;
+        while (time < $deadline) {
+            open my $fh, '<', "/proc/$pid/cmdline" or last;
+            my $c = do { local $/; <$fh> } // '';
+            last if !defined $name || index($c, $name) >= 0;
+            sleep 0.02;
+        }
+        return $pid;
+    };
+    my $cmdline = sub { open my $fh, '<', "/proc/$_[0]/cmdline" or return ''; local $/; <$fh> // '' };
+
+    my $worker = $dummy->('nginx: worker process');
+    my $other  = $dummy->(undef);
+    check(index($cmdline->($worker), 'nginx: worker process') >= 0,
+          'stand-in worker shows "nginx: worker process"', $cmdline->($worker));
+
+    $r = token_request(path => scen('kill-worker'), assertion => 'x', add_headers => ['X-Worker-Pid' => $other]);
+    check($r->{status} == 500 && ($r->{json}{error_description} // '') =~
+          /^kill-worker: pid $other is not an nginx worker process/ && kill(0, $other),
+          'kill-worker refuses a pid that is no nginx worker, which lives on', "$r->{status} $r->{body}");
+    $r = token_request(path => scen('kill-worker'), assertion => 'x');
+    check($r->{status} == 500 && ($r->{json}{error_description} // '') eq 'kill-worker: no X-Worker-Pid header',
+          'kill-worker without X-Worker-Pid -> 500', "$r->{status} $r->{body}");
+    $r = token_request(path => scen('kill-worker'), assertion => 'x', add_headers => ['X-Worker-Pid' => 'abc']);
+    check($r->{status} == 500 && ($r->{json}{error_description} // '') =~ /bad X-Worker-Pid/,
+          'kill-worker with a bad X-Worker-Pid -> 500', "$r->{status} $r->{body}");
+
+    my $kp = '/kill/oauth2/v1/token';
+    get_ok('/_fail kill-worker', fail_url($kp, scenario => 'kill-worker', count => 1));
+    my $t0 = time;
+    $r = token_request(path => $kp, assertion => 'x', add_headers => ['X-Worker-Pid' => $worker]);
+    my $gone = -1;    # wait status of the stand-in, if it died within 3 s
+    my $deadline = time + 3;
+    while (time < $deadline) {
+        if (waitpid($worker, WNOHANG) == $worker) { $gone = $?; last }
+        sleep 0.02;
+    }
+    if ($gone == -1) { kill 'KILL', $worker; waitpid $worker, 0 }
+    check($r->{raw} eq '' && $gone == 9 && time - $t0 < 3,
+          'kill-worker: SIGKILL to the worker, connection closed without an answer',
+          "raw '$r->{raw}', wait status $gone");
+    check(OAuth2Mock::stats($kp)->{calls} == 1, 'kill-worker request counted');
+    granted('X-Worker-Pid is an allowed header', token_request(add_headers => ['X-Worker-Pid' => $other]));
+    kill 'TERM', $other;
+    waitpid $other, 0;
+}
+
+# ---------------------------------------------------------------------------
+# times= in /_stats, /api401/
+# ---------------------------------------------------------------------------
+{
+    OAuth2Mock::reset_state();
+    my $p = '/times/oauth2/v1/token';
+    my $before = int(time * 1000);
+    for (1 .. 3) { token_request(path => $p, assertion => assertion(path => $p)); sleep 0.15 }
+    my $after = int(time * 1000);
+    my $body = OAuth2Mock::get("/_stats$p?times=1") // '';
+    my ($times) = $body =~ /^calls=3\nheaders=accept,content-length,content-type,host\nlast_scope=\ntimes=([\d,]+)\n\z/;
+    my @t = split /,/, $times // '';
+    check(@t == 3 && $t[0] >= $before && $t[2] <= $after && $t[1] - $t[0] >= 140 && $t[2] - $t[1] >= 140,
+          '/_stats?times=1: times= line, ms since the epoch, one per request', $body);
+    $body = OAuth2Mock::get("/_stats$p") // '';
+    check($body eq "calls=3\nheaders=accept,content-length,content-type,host\nlast_scope=\n",
+          '/_stats without ?times=1: the three lines as before', $body);
+    check((OAuth2Mock::get('/_stats/never/v1/token?times=1') // '') eq "calls=0\nheaders=\nlast_scope=\ntimes=\n",
+          'times= empty for a path never called');
+    OAuth2Mock::reset_state();
+    check((OAuth2Mock::get("/_stats$p?times=1") // '') =~ /\ntimes=\n\z/, '/_reset clears the times');
+
+    $r = api(Authorization => "Bearer $token");
+    check($r->{status} == 200, 'token still good on /api/');
+    $r = http(path => '/api401/things', headers => [Host => "127.0.0.1:$port", Authorization => "Bearer $token"]);
+    check($r->{status} == 401 && $r->{body} eq "api: revoked\n"
+          && ($r->{headers}{'content-type'}[0] // '') eq 'text/plain',
+          '/api401/ refuses even a valid token', "$r->{status} $r->{body}");
+    $r = http(path => '/api401/x');
+    check($r->{status} == 401 && $r->{body} eq "api: revoked\n", '/api401/ without a token', $r->{body});
+    check(OAuth2Mock::stats('/api401/x')->{calls} == 1, '/api401/ is counted');
+    check(http(path => '/api401')->{status} == 404, '/api401 itself -> 404');
+}
+
+# ---------------------------------------------------------------------------
+# /_burst, /_fire, /_load
+# ---------------------------------------------------------------------------
+{
+    my $t0 = time;
+    $r = http(path => "/_burst?port=$port&path=/_sleep?ms=200&n=300&c=300");
+    my $took = time - $t0;
+    my ($max) = $r->{body} =~ /^n=300\nok=300\nerrors=0\nstatus_200=300\nmax_ms=(\d+)\n\z/;
+    check($r->{status} == 200 && defined $max && $max >= 200
+          && ($r->{headers}{'content-type'}[0] // '') eq 'text/plain',
+          '/_burst n=300 c=300: format, all 200', $r->{body});
+    check($took < 15, sprintf('/_burst: 300 x 200 ms at once in %.2f s (serial: 60 s)', $took));
+
+    # several statuses, sorted; concurrent requests use an override once each
+    my $bp = '/burst/oauth2/v1/token';
+    get_ok('/_fail for a burst', fail_url($bp, scenario => 'status-503', count => 3));
+    $r = http(path => "/_burst?port=$port&path=$bp&n=8&c=8&host=localhost");
+    check($r->{body} =~ /^n=8\nok=8\nerrors=0\nstatus_400=5\nstatus_503=3\nmax_ms=\d+\n\z/,
+          '/_burst: one line per status, sorted; host=localhost', $r->{body});
+
+    # a port nobody listens on
+    my $closed = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp', Listen => 1);
+    my $dead_port = $closed->sockport;
+    close $closed;
+    $r = http(path => "/_burst?port=$dead_port&path=/x&n=5&c=2");
+    check($r->{body} eq "n=5\nok=0\nerrors=5\nmax_ms=0\n", '/_burst to a closed port: errors', $r->{body});
+
+    for my $bad (["host=10.0.0.1", 'a non-loopback host'], ["host=example.com", 'a name'],
+                 ["host=127.0.0.256", 'a bad address'], ["c=1001", 'c=1001'], ["n=0", 'n=0'],
+                 ["path=x", 'a relative path']) {
+        my %q = (port => $port, path => '/x', n => 1, c => 1);
+        my ($k, $v) = split /=/, $bad->[0], 2;
+        $q{$k} = $v;
+        my $url = '/_burst?' . join '&', map { "$_=$q{$_}" } sort keys %q;
+        check(http(path => $url)->{status} == 400, "/_burst refuses $bad->[1]");
+    }
+    check(http(path => "/_burst?port=$port&path=/x&n=1&c=1&host=127.1.2.3")->{status} == 200,
+          '/_burst takes any 127.0.0.0/8 address');   # refused there: errors=1
+
+    # /_fire: the request is sent before "fired", its answer read afterwards
+    $t0 = time;
+    $r = http(path => "/_fire?port=$port&path=/api401/fired");
+    check($r->{status} == 200 && $r->{body} eq "fired\n" && time - $t0 < 1, '/_fire answers "fired"', $r->{body});
+    my $deadline = time + 3;
+    sleep 0.05 until OAuth2Mock::stats('/api401/fired')->{calls} == 1 || time > $deadline;
+    check(OAuth2Mock::stats('/api401/fired')->{calls} == 1, '/_fire: the request arrived');
+
+    $t0 = time;
+    $r = http(path => "/_fire?port=$port&path=/_sleep?ms=1000");
+    my $fire_took = time - $t0;
+    check($r->{body} eq "fired\n" && $fire_took < 0.5,
+          sprintf('/_fire does not wait for a slow answer (%.2f s)', $fire_took));
+    check(http(path => "/_fire?port=$dead_port&path=/x")->{status} == 502, '/_fire to a closed port -> 502');
+    check(http(path => "/_fire?port=$port&path=/x&host=192.168.0.1")->{status} == 400, '/_fire refuses other hosts');
+
+    # /_load, and another request answered while it runs
+    my $mock_pid = do { open my $fh, '<', "$STATE/../mock.pid" or die; <$fh> =~ /(\d+)/; $1 };
+    $t0 = time;
+    my $load = start_request("GET /_load?port=$port&path=/api401/load&seconds=2&c=10&slow_ms=100000 HTTP/1.0\r\n\r\n");
+    sleep 0.3;
+    my $t1 = time;
+    $r = http(path => '/_stats/api401/load');
+    my $quick = time - $t1;
+    check($r->{status} == 200 && $quick < 1, sprintf('other requests answered during /_load (%.2f s)', $quick));
+    my $lr = read_response($load);
+    $took = time - $t0;
+    my ($n) = $lr->{body} =~ /^requests=(\d+)\nerrors=0\nstatus_401=(\d+)\nmax_ms=\d+\nslow=0\n\z/;
+    check(defined $n && $n == $2 && $n >= 20 && $took >= 2 && $took < 6,
+          sprintf('/_load 2 s, c=10: format, counts (%.2f s)', $took), $lr->{body});
+    check(OAuth2Mock::stats('/api401/load')->{calls} == $n, '/_load: the mock counted each request',
+          OAuth2Mock::stats('/api401/load')->{calls} . " vs $n");
+
+    $r = http(path => "/_load?port=$port&path=/_sleep?ms=100&seconds=1&c=5&slow_ms=50");
+    ($n) = $r->{body} =~ /^requests=(\d+)\nerrors=0\nstatus_200=\d+\nmax_ms=(\d+)\nslow=(\d+)\n\z/;
+    check(defined $n && $3 == $n && $2 >= 100, '/_load counts responses slower than slow_ms', $r->{body});
+    for my $bad (['seconds=61', 'seconds=61'], ['seconds=0', 'seconds=0'], ['c=0', 'c=0'],
+                 ['slow_ms=x', 'slow_ms=x']) {
+        my %q = (port => $port, path => '/x', seconds => 1, c => 1);
+        my ($k, $v) = split /=/, $bad->[0], 2;
+        $q{$k} = $v;
+        my $url = '/_load?' . join '&', map { "$_=$q{$_}" } sort keys %q;
+        check(http(path => $url)->{status} == 400, "/_load refuses $bad->[1]");
+    }
+
+    # the fired /_sleep has finished and been logged; no child left a zombie
+    # (the fired /_sleep?ms=1000 was more than 2 s ago)
+    my $zombies = sub {
+        my @z;
+        for my $stat (glob '/proc/[0-9]*/stat') {
+            open my $fh, '<', $stat or next;
+            my $line = <$fh> // next;
+            my ($pid, $state, $pp) = $line =~ /^(\d+) \(.*\) (\S) (\d+)/s or next;
+            push @z, $pid if $pp == $mock_pid && $state eq 'Z';
+        }
+        return @z;
+    };
+    # a child that has just exited is a zombie until the master reaps it:
+    # fail only when every look within 3 s finds one
+    $deadline = time + 3;
+    my @z = $zombies->();
+    while (@z && time < $deadline) { sleep 0.1; @z = $zombies->() }
+    check(!@z, 'no zombie children of the mock (within 3 s)', "@z");
+    if (open my $fh, '<', "$STATE/../mock.log") {
+        my $log = do { local $/; <$fh> };
+        check($log =~ m{fire: GET /_sleep\?ms=1000 at 127\.0\.0\.1:$port -> 200 in 1\d{3} ms},
+              '/_fire read the answer after 1 s (log)');
+    }
+}
+
+# ---------------------------------------------------------------------------
 # /_hup with a stand-in nginx master that forks a new "worker" on SIGHUP
 # ---------------------------------------------------------------------------
 {
