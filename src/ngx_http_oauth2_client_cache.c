@@ -286,7 +286,7 @@ ngx_http_oauth2_client_cache_lookup(ngx_http_oauth2_client_cache_t *cache,
 
 ngx_uint_t
 ngx_http_oauth2_client_cache_acquire(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, ngx_pool_t *pool,
+    ngx_http_oauth2_client_conf_t *client, ngx_pool_t *pool, ngx_str_t *buf,
     ngx_msec_t timeout, ngx_pid_t dead, ngx_http_oauth2_client_lookup_t *lk)
 {
     u_char                          *p;
@@ -301,20 +301,27 @@ ngx_http_oauth2_client_cache_acquire(ngx_shm_zone_t *shm_zone,
     ngx_memzero(lk, sizeof(ngx_http_oauth2_client_lookup_t));
 
     /*
-     * The copy is allocated before the lock is taken, sized by the last
-     * token this worker saw: nothing that may call malloc() runs under
-     * the zone's mutex.  A longer token costs one more round.
+     * The copy goes to buf, allocated before the lock is taken and sized
+     * by the last token this worker saw: nothing that may call malloc()
+     * runs under the zone's mutex.  A longer token costs one more round.
+     * A request that looks again (while it waits) reuses its buf.
      */
 
     size = client->token_len;
 
     for ( ;; ) {
 
-        p = ngx_pnalloc(pool, sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1
-                              + size);
-        if (p == NULL) {
-            return NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE;
+        if (buf->len < sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1 + size) {
+            buf->len = sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1 + size;
+            buf->data = ngx_pnalloc(pool, buf->len);
+
+            if (buf->data == NULL) {
+                buf->len = 0;
+                return NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE;
+            }
         }
+
+        p = buf->data;
 
         ngx_shmtx_lock(&cache->shpool->mutex);
 
@@ -331,7 +338,9 @@ ngx_http_oauth2_client_cache_acquire(ngx_shm_zone_t *shm_zone,
             break;
         }
 
-        if (n->token_len <= size) {
+        if (sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1 + n->token_len
+            <= buf->len)
+        {
             goto live;
         }
 

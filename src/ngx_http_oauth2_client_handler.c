@@ -231,8 +231,8 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
     omcf = ngx_http_get_module_main_conf(r, ngx_http_oauth2_client_module);
 
     status = ngx_http_oauth2_client_cache_acquire(omcf->shm_zone, client,
-                                                  r->pool, olcf->wait_timeout,
-                                                  0, &lk);
+                                                  r->pool, &ctx->buf,
+                                                  olcf->wait_timeout, 0, &lk);
 
     /*
      * A fetch in flight in a process that is gone (a worker killed, say)
@@ -245,7 +245,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
         && ngx_errno == NGX_ESRCH)
     {
         status = ngx_http_oauth2_client_cache_acquire(omcf->shm_zone, client,
-                                                      r->pool,
+                                                      r->pool, &ctx->buf,
                                                       olcf->wait_timeout,
                                                       lk.owner, &lk);
     }

@@ -169,6 +169,9 @@ typedef struct {
     ngx_str_t                        value;
     uint32_t                         generation;
 
+    /* where the cache copies the token to, kept while the request waits */
+    ngx_str_t                        buf;
+
     /* the Authorization header we set, and the client's value it held */
     ngx_table_elt_t                 *header;
     ngx_str_t                        client_value;
@@ -192,7 +195,7 @@ ngx_int_t ngx_http_oauth2_client_handler_init(ngx_conf_t *cf);
 ngx_shm_zone_t *ngx_http_oauth2_client_cache_add_zone(ngx_conf_t *cf,
     ngx_str_t *name, ssize_t size);
 ngx_uint_t ngx_http_oauth2_client_cache_acquire(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, ngx_pool_t *pool,
+    ngx_http_oauth2_client_conf_t *client, ngx_pool_t *pool, ngx_str_t *buf,
     ngx_msec_t timeout, ngx_pid_t dead, ngx_http_oauth2_client_lookup_t *lk);
 ngx_int_t ngx_http_oauth2_client_cache_store(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim, u_char *token,
