@@ -774,6 +774,8 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
     int                  alg;
     char                 err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
     u_char              *p;
+    ngx_uint_t           mode;
+    ngx_file_info_t      fi;
     ngx_pool_cleanup_t  *cln;
 
     if (client->token_endpoint.data == NULL) {
@@ -882,6 +884,25 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
                            "\"private_key\" of oauth2_client \"%V\": %s",
                            &client->name, err);
         return NGX_CONF_ERROR;
+    }
+
+    /*
+     * The key was read by the master: a key file others may read gives
+     * the service's identity to every local user.  Said, not refused, so
+     * that an existing setup keeps working.
+     */
+
+    if (ngx_file_info(p, &fi) != NGX_FILE_ERROR
+        && (ngx_file_access(&fi) & (S_IRWXG|S_IRWXO)))
+    {
+        mode = ngx_file_access(&fi);
+
+        ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                           "\"private_key\" file \"%V\" of oauth2_client "
+                           "\"%V\" is accessible to other users (mode "
+                           "0%ui%ui%ui): 0600, owned by root, is enough",
+                           &client->private_key, &client->name,
+                           mode >> 6 & 7, mode >> 3 & 7, mode & 7);
     }
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);

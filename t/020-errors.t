@@ -3,10 +3,21 @@
 # worker alive for the next request.
 
 use lib 't/lib';
+use File::Temp ();
 use Test::Nginx::Socket 'no_plan';
 use OAuth2Mock;
 
 OAuth2Mock::start();
+
+$ENV{TEST_NGINX_TLS_PORT} = OAuth2Mock::free_port();
+
+# a TLS server certificate no client here trusts
+my $tls = File::Temp->newdir();
+system('openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
+       'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=127.0.0.1',
+       '-days', '2', '-keyout', "$tls/tls.key", '-out', "$tls/tls.crt")
+    == 0 or die "openssl req failed\n";
+$ENV{TEST_NGINX_TLS_DIR} = "$tls";
 
 # the error log is checked after every request: keep the whole block's
 check_accum_error_log();
@@ -848,3 +859,329 @@ GET /api/x
 token request failed: HTTP 400, error "invalid_request": "line one??[forged] line two"
 --- no_error_log eval
 qr/^\[forged\]/m
+
+
+
+=== TEST 25: an access_token with a NUL byte
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-nul/e25/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-nul/e25/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/token-nul/e25/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: access_token has a character not allowed in a header value/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 26: an access_token with a space
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-space/e26/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-space/e26/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/token-space/e26/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: access_token has a character not allowed in a header value/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 27: an access_token with non-ASCII bytes
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-non-ascii/e27/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-non-ascii/e27/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/token-non-ascii/e27/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: access_token has a character not allowed in a header value/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 28: a negative expires_in
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-negative/e28/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-negative/e28/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/expires-negative/e28/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: expires_in must be positive/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 29: a float expires_in
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-float/e29/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-float/e29/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/expires-float/e29/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: expires_in is not an integer/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 30: no token_type
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/no-token-type/e30/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/no-token-type/e30/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/no-token-type/e30/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: no token_type/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 31: a 204 without a body
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/no-content/e31/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/no-content/e31/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /alive {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/no-content/e31/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/x", "GET /alive"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: HTTP 204/
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+
+=== TEST 32: an absurd expires_in is capped, and the token used
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-huge/e32/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-huge/e32/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request
+GET /api/x
+--- response_body_like chomp
+^api: token ok client=0oa-rsa
+--- error_log eval
+qr/oauth2 client "okta": new token sha256:[0-9a-f]{8}, expires in 86400 s \(capped\)/
+--- no_error_log
+[error]
+
+
+
+=== TEST 33: a token endpoint whose certificate fails proxy_ssl_verify
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_TLS_PORT ssl;
+        ssl_certificate     $TEST_NGINX_TLS_DIR/tls.crt;
+        ssl_certificate_key $TEST_NGINX_TLS_DIR/tls.key;
+
+        location / {
+            return 200 '{"access_token":"never","token_type":"Bearer","expires_in":60}';
+        }
+    }
+
+    oauth2_client okta {
+        token_endpoint  https://127.0.0.1:$TEST_NGINX_TLS_PORT/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_ssl_verify on;
+        proxy_ssl_trusted_certificate $TEST_NGINX_KEYS/cert.pem;
+        proxy_pass https://127.0.0.1:$TEST_NGINX_TLS_PORT/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request
+GET /api/x
+--- error_code: 502
+--- error_log eval
+[qr/upstream SSL certificate verify error/,
+ qr/oauth2 client "okta": no response from the token endpoint through "\/_oauth2\/okta" \(status 502/]
+--- no_error_log
+exited on signal
+never
+
+
+

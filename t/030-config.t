@@ -3,14 +3,23 @@
 #
 # Data-driven Test::Base blocks: each is written to a configuration and
 # checked with "nginx -t" (t/lib/NginxConf.pm); --- error is what nginx
-# must print, --- valid marks a configuration it must accept.
+# must print, --- valid marks a configuration it must accept, --- notice
+# one it accepts with a notice.
 
 use lib 't/lib';
+use File::Copy qw(copy);
+use File::Temp ();
 use Test::Base;
 use NginxConf;
 use OAuth2Mock;
 
 OAuth2Mock::start();
+
+# a copy of a key that every user may read, for the notice about it
+my $open = File::Temp->newdir();
+copy("$ENV{TEST_NGINX_KEYS}/rsa1.pem", "$open/open.pem") or die "copy: $!";
+chmod 0644, "$open/open.pem";
+$ENV{TEST_NGINX_OPEN_KEY} = "$open/open.pem";
 
 plan tests => 2 * blocks();
 
@@ -26,9 +35,16 @@ for my $block (blocks()) {
         like($out, qr/\[emerg\] (?:\d+#\d+: )?\Q$expected\E/, "$name: nginx -t says why")
             or diag($out);
 
+    } elsif (defined $block->notice) {
+        my $expected = $block->notice;
+        chomp $expected;
+        is($rc, 0, "$name: nginx -t succeeds") or diag($out);
+        like($out, qr/\[notice\] .*\Q$expected\E/,
+             "$name: nginx -t notes it") or diag($out);
+
     } else {
         is($rc, 0, "$name: nginx -t succeeds") or diag($out);
-        unlike($out, qr/\[(?:emerg|alert|crit|error|warn)\]/,
+        unlike($out, qr/\[(?:emerg|alert|crit|error|warn|notice)\]/,
                "$name: nothing to complain about");
     }
 }
@@ -427,3 +443,17 @@ oauth2_client name "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn
         signing_alg     RS384;
     }
 --- valid
+
+
+
+=== TEST 29: a key file other users may read is accepted, with a notice
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_OPEN_KEY;
+    }
+--- config
+    location = /t { return 204; }
+--- notice
+of oauth2_client "okta" is accessible to other users (mode 0644): 0600, owned by root, is enough

@@ -174,6 +174,10 @@ my @SCENARIOS = (
         json_raw(200, token_body($ctx, access_token => '""')) } } ],
     [ qr/^token-crlf$/ => { reply => sub ($ctx) {
         json_raw(200, token_body($ctx, access_token => '"abc\r\nX-Evil: 1"')) } } ],
+    [ qr/^token-nul$/ => { reply => sub ($ctx) {
+        json_raw(200, token_body($ctx, access_token => '"abc\\u0000def"')) } } ],
+    [ qr/^token-non-ascii$/ => { reply => sub ($ctx) {
+        json_raw(200, token_body($ctx, access_token => "\"abc\xc3\xa9def\"")) } } ],
     [ qr/^token-space$/ => { reply => sub ($ctx) {
         json_raw(200, token_body($ctx, access_token => '"abc def"')) } } ],
     [ qr/^token-not-string$/ => { reply => sub ($ctx) {
