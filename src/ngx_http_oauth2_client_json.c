@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "ngx_http_oauth2_client_jose.h"
 
@@ -395,6 +396,20 @@ ngx_http_oauth2_client_token_parse(unsigned status,
     rc = 0;
 
 done:
+
+    /*
+     * jansson's copy of the token would stay in freed heap memory: wipe
+     * it before it is freed (its buffer is ours until json_decref()).
+     */
+
+    if (json != NULL && json_is_object(json)) {
+        v = json_object_get(json, "access_token");
+
+        if (v != NULL && json_is_string(v)) {
+            OPENSSL_cleanse((char *) json_string_value(v),
+                            json_string_length(v));
+        }
+    }
 
     json_decref(json);
 
