@@ -23,7 +23,7 @@ TEST_NGINX_LOAD_MODULES ?= $(CURDIR)/$(MODULE)
 export TEST_NGINX_BINARY TEST_NGINX_LOAD_MODULES
 
 .PHONY: all module unit test test-unit test-nginx keys deps demo demo-stop \
-        clean
+        clean fuzz
 
 all: module
 
@@ -60,6 +60,9 @@ demo:
 
 demo-stop:
 	sh demo/demo.sh stop
+
+fuzz:
+	sh fuzz/run.sh
 
 clean:
 	rm -rf build t/servroot t/servroot-mock

@@ -6,7 +6,8 @@
 set -eu
 
 pkgs="gcc make perl openssl nginx nginx-dev libssl-dev libjansson-dev
-      libpcre2-dev zlib1g-dev libtest-base-perl libcrypt-jwt-perl"
+      libpcre2-dev zlib1g-dev libtest-base-perl libcrypt-jwt-perl
+      clang libclang-rt-14-dev"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps: not a Debian system; install by hand: $pkgs" >&2
