@@ -23,7 +23,14 @@
 
 
 /* bumped whenever the layout below changes */
-#define NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION  2
+#define NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION  3
+
+/* node flags */
+#define NGX_HTTP_OAUTH2_CLIENT_NODE_RATE    0x01   /* the server's backoff */
+#define NGX_HTTP_OAUTH2_CLIENT_NODE_PURGED  0x02   /* the token was purged */
+
+/* a token fetched to replace a purged one is kept at least this long */
+#define NGX_HTTP_OAUTH2_CLIENT_PURGE_HOLD   10000
 
 /* the node that follows an rbtree node's key, from its color on */
 #define ngx_http_oauth2_client_node(n)                                       \
@@ -35,7 +42,8 @@
 typedef struct {
     u_char                           color;
     u_char                           name_len;
-    u_short                          failures;   /* in a row */
+    u_char                           failures;   /* in a row */
+    u_char                           flags;
     uint32_t                         token_len;
     uint32_t                         token_cap;
     uint32_t                         generation; /* of the token */
@@ -46,6 +54,7 @@ typedef struct {
     ngx_msec_t                       refresh;    /* refresh from then */
     ngx_msec_t                       claim_deadline;
     ngx_msec_t                       backoff;    /* no attempt before */
+    ngx_msec_t                       no_purge;   /* kept till then */
     u_char                          *token;      /* token_cap bytes */
     u_char                           conf_id[32];
     u_char                           name[1];
@@ -151,7 +160,8 @@ ngx_http_oauth2_client_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
         /*
          * A reload is how an operator says "fixed, try again": the
-         * backoff of every client is lifted.
+         * backoff of every client is lifted, but for a wait the server
+         * itself asked for (429), which a reload does not shorten.
          */
 
         ngx_shmtx_lock(&cache->shpool->mutex);
@@ -161,8 +171,11 @@ ngx_http_oauth2_client_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
              q = ngx_queue_next(q))
         {
             n = ngx_queue_data(q, ngx_http_oauth2_client_node_t, queue);
-            n->backoff = ngx_current_msec;
-            n->failures = 0;
+
+            if (!(n->flags & NGX_HTTP_OAUTH2_CLIENT_NODE_RATE)) {
+                n->backoff = ngx_current_msec;
+                n->failures = 0;
+            }
         }
 
         ngx_shmtx_unlock(&cache->shpool->mutex);
@@ -493,7 +506,11 @@ ngx_http_oauth2_client_cache_node(ngx_http_oauth2_client_cache_t *cache,
 
         n->token_len = 0;
         n->failures = 0;
+        n->flags = 0;
         n->backoff = ngx_current_msec;
+
+        /* a fetch in flight is for the other settings: not waited for */
+        n->claim_pid = 0;
     }
 
     return n;
@@ -527,6 +544,17 @@ ngx_http_oauth2_client_cache_store(ngx_shm_zone_t *shm_zone,
     n->failures = 0;
     n->backoff = ngx_current_msec;
 
+    /*
+     * A token that replaces a purged one cannot be purged at once:
+     * an upstream that refuses every token must not turn every request
+     * into a token request.
+     */
+
+    n->no_purge = (n->flags & NGX_HTTP_OAUTH2_CLIENT_NODE_PURGED)
+                  ? ngx_current_msec + NGX_HTTP_OAUTH2_CLIENT_PURGE_HOLD
+                  : ngx_current_msec;
+    n->flags = 0;
+
     if (n->token_cap < len) {
         buf = ngx_http_oauth2_client_cache_alloc(cache, len, n);
         if (buf == NULL) {
@@ -559,6 +587,10 @@ ngx_http_oauth2_client_cache_store(ngx_shm_zone_t *shm_zone,
 nomem:
 
     if (n != NULL) {
+        if (n->token != NULL) {
+            ngx_explicit_memzero(n->token, n->token_cap);
+        }
+
         n->token_len = 0;
     }
 
@@ -601,6 +633,16 @@ ngx_http_oauth2_client_cache_fail(ngx_shm_zone_t *shm_zone,
         return min;
     }
 
+    /*
+     * A fetch whose claim was taken over (it was late) does not decide
+     * the backoff: the one that took it over will.
+     */
+
+    if (n->claim != claim) {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return 0;
+    }
+
     ngx_http_oauth2_client_cache_unclaim(n, claim);
 
     if (n->failures < 64) {
@@ -609,8 +651,10 @@ ngx_http_oauth2_client_cache_fail(ngx_shm_zone_t *shm_zone,
 
     if (wait) {
         delay = wait;
+        n->flags |= NGX_HTTP_OAUTH2_CLIENT_NODE_RATE;
 
     } else {
+        n->flags &= ~NGX_HTTP_OAUTH2_CLIENT_NODE_RATE;
         delay = min;
 
         for (i = 1; i < n->failures && delay < max; i++) {
@@ -671,9 +715,16 @@ ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
     /* only the token that was refused: a newer one stays */
 
     if (n != NULL && n->token_len != 0 && n->generation == generation) {
-        ngx_explicit_memzero(n->token, n->token_cap);
-        n->token_len = 0;
-        rc = NGX_OK;
+
+        if ((ngx_msec_int_t) (n->no_purge - ngx_current_msec) > 0) {
+            rc = NGX_BUSY;
+
+        } else {
+            ngx_explicit_memzero(n->token, n->token_cap);
+            n->token_len = 0;
+            n->flags |= NGX_HTTP_OAUTH2_CLIENT_NODE_PURGED;
+            rc = NGX_OK;
+        }
     }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);

@@ -29,7 +29,7 @@ static ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_create_ctx(
 static void ngx_http_oauth2_client_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_oauth2_client_wait(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx,
-    ngx_http_oauth2_client_loc_conf_t *olcf);
+    ngx_http_oauth2_client_loc_conf_t *olcf, ngx_pid_t owner);
 static void ngx_http_oauth2_client_wait_handler(ngx_http_request_t *r);
 static void ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client);
 static ngx_int_t ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
@@ -52,8 +52,9 @@ static void ngx_http_oauth2_client_process(ngx_http_request_t *sr,
     ngx_http_oauth2_client_fetch_t *f);
 static ngx_int_t ngx_http_oauth2_client_parse(ngx_http_request_t *sr,
     ngx_http_oauth2_client_fetch_t *f, u_char *msg, size_t size);
-static void ngx_http_oauth2_client_store(ngx_http_request_t *sr,
-    ngx_http_oauth2_client_fetch_t *f, ngx_http_oauth2_client_token_t *tok);
+static ngx_int_t ngx_http_oauth2_client_store(ngx_http_request_t *sr,
+    ngx_http_oauth2_client_fetch_t *f, ngx_http_oauth2_client_token_t *tok,
+    u_char *msg, size_t size);
 static void ngx_http_oauth2_client_backoff(ngx_http_request_t *sr,
     ngx_http_oauth2_client_fetch_t *f, u_char *msg);
 static ngx_msec_t ngx_http_oauth2_client_rate_wait(ngx_http_upstream_t *u);
@@ -310,7 +311,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
         return NGX_AGAIN;
 
     case NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT:
-        return ngx_http_oauth2_client_wait(r, ctx, olcf);
+        return ngx_http_oauth2_client_wait(r, ctx, olcf, lk.owner);
 
     case NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF:
         ctx->token_status = status;
@@ -399,7 +400,8 @@ ngx_http_oauth2_client_ctx_cleanup(void *data)
 
 static ngx_int_t
 ngx_http_oauth2_client_wait(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx, ngx_http_oauth2_client_loc_conf_t *olcf)
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_http_oauth2_client_loc_conf_t *olcf,
+    ngx_pid_t owner)
 {
     ngx_msec_t  now, left;
 
@@ -435,9 +437,17 @@ ngx_http_oauth2_client_wait(ngx_http_request_t *r,
     r->read_event_handler = ngx_http_test_reading;
     r->write_event_handler = ngx_http_oauth2_client_wait_handler;
 
+    /*
+     * A fetch of this worker wakes its waiters when it ends: they sleep
+     * till then, or the deadline; another worker's is polled for.
+     */
+
+    if (owner != ngx_pid) {
+        left = ngx_min(left, NGX_HTTP_OAUTH2_CLIENT_POLL);
+    }
+
     r->connection->write->delayed = 1;
-    ngx_add_timer(r->connection->write,
-                  ngx_min(left, NGX_HTTP_OAUTH2_CLIENT_POLL));
+    ngx_add_timer(r->connection->write, left);
 
     return NGX_AGAIN;
 }
@@ -680,6 +690,7 @@ ngx_http_oauth2_client_fetch(ngx_http_request_t *r,
     ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
 
     sr->headers_in.headers = headers;
+    sr->headers_in.headers.last = &sr->headers_in.headers.part;
     sr->headers_in.content_type = headers.part.elts;
     sr->headers_in.content_length_n = f->body.len;
     sr->headers_in.keep_alive_n = -1;
@@ -918,6 +929,7 @@ static ngx_int_t
 ngx_http_oauth2_client_header_filter(ngx_http_request_t *r)
 {
     u_char                               fp[9];
+    ngx_int_t                            rc;
     ngx_http_oauth2_client_ctx_t        *ctx;
     ngx_http_oauth2_client_loc_conf_t   *olcf;
     ngx_http_oauth2_client_main_conf_t  *omcf;
@@ -940,10 +952,10 @@ ngx_http_oauth2_client_header_filter(ngx_http_request_t *r)
 
     omcf = ngx_http_get_module_main_conf(r, ngx_http_oauth2_client_module);
 
-    if (ngx_http_oauth2_client_cache_purge(omcf->shm_zone, ctx->client,
-                                           ctx->generation)
-        == NGX_OK)
-    {
+    rc = ngx_http_oauth2_client_cache_purge(omcf->shm_zone, ctx->client,
+                                           ctx->generation);
+
+    if (rc == NGX_OK || rc == NGX_BUSY) {
         ngx_http_oauth2_client_fingerprint(
                    ctx->value.data + sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1,
                    ctx->value.len - (sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1),
@@ -951,8 +963,10 @@ ngx_http_oauth2_client_header_filter(ngx_http_request_t *r)
 
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "oauth2 client \"%V\": the upstream answered 401 to "
-                      "token sha256:%s, dropped from the cache",
-                      &ctx->client->name, fp);
+                      "token sha256:%s, %s", &ctx->client->name, fp,
+                      rc == NGX_OK ? "dropped from the cache"
+                                   : "kept: it replaced a dropped token "
+                                     "less than 10 s ago");
     }
 
     return ngx_http_next_header_filter(r);
@@ -977,7 +991,24 @@ ngx_http_oauth2_client_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
         f->rc = rc;
         f->processed = 1;
 
-        ngx_http_oauth2_client_process(sr, f);
+        if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST
+            || rc == NGX_HTTP_REQUEST_TIME_OUT
+            || sr->connection->error)
+        {
+            /*
+             * The client went away and took the token request with it:
+             * not the token endpoint's failure, so no backoff; the claim
+             * is given back and the waiters of this worker try again.
+             */
+
+            f->status = NGX_HTTP_CLIENT_CLOSED_REQUEST;
+            ngx_http_oauth2_client_cache_release(f->shm_zone, f->client,
+                                                 f->claim);
+
+        } else {
+            ngx_http_oauth2_client_process(sr, f);
+        }
+
         ngx_http_oauth2_client_wipe(f);
         ngx_http_oauth2_client_wake(f->client);
     }
@@ -1002,9 +1033,14 @@ ngx_http_oauth2_client_process(ngx_http_request_t *sr,
 {
     u_char  msg[NGX_HTTP_OAUTH2_CLIENT_ERRLEN + 256];
 
-    /* the upstream's "sending to client" does not describe our lines */
+    /*
+     * The upstream's "sending to client" does not describe our lines; a
+     * refresh leaves the log of the request it runs behind alone.
+     */
 
-    sr->connection->log->action = NULL;
+    if (!f->background) {
+        sr->connection->log->action = NULL;
+    }
 
     f->status = ngx_http_oauth2_client_parse(sr, f, msg, sizeof(msg));
 
@@ -1130,15 +1166,14 @@ ngx_http_oauth2_client_parse(ngx_http_request_t *sr,
     f->value.len = sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1
                    + tok.access_token_len;
 
-    ngx_http_oauth2_client_store(sr, f, &tok);
-
-    return NGX_OK;
+    return ngx_http_oauth2_client_store(sr, f, &tok, msg, size);
 }
 
 
-static void
+static ngx_int_t
 ngx_http_oauth2_client_store(ngx_http_request_t *sr,
-    ngx_http_oauth2_client_fetch_t *f, ngx_http_oauth2_client_token_t *tok)
+    ngx_http_oauth2_client_fetch_t *f, ngx_http_oauth2_client_token_t *tok,
+    u_char *msg, size_t size)
 {
     u_char                          fp[9];
     ngx_msec_t                      lifetime, margin, end, window, refresh;
@@ -1158,6 +1193,17 @@ ngx_http_oauth2_client_store(ngx_http_request_t *sr,
     lifetime = (ngx_msec_t) tok->expires_in * 1000;
     margin = ngx_min(lifetime / 10, NGX_HTTP_OAUTH2_CLIENT_MARGIN_MAX);
     end = f->sent + lifetime - margin;
+
+    /* a token already at its end of use when it comes is never used */
+
+    if ((ngx_msec_int_t) (end - ngx_current_msec) <= 0) {
+        *ngx_slprintf(msg, msg + size - 1, "token request failed: the token "
+                      "(expires_in %L s) ends before its answer came, %M ms "
+                      "after the request", tok->expires_in,
+                      ngx_current_msec - f->sent) = '\0';
+        f->value.len = 0;
+        return NGX_HTTP_BAD_GATEWAY;
+    }
 
     /*
      * The refresh starts refresh_before ahead of that end, plus up to a
@@ -1193,6 +1239,8 @@ ngx_http_oauth2_client_store(ngx_http_request_t *sr,
                                               tok->access_token_len, end,
                                               refresh, &f->generation,
                                               sr->connection->log);
+
+    return NGX_OK;
 }
 
 
@@ -1257,6 +1305,13 @@ ngx_http_oauth2_client_backoff(ngx_http_request_t *sr,
 
     delay = ngx_http_oauth2_client_cache_fail(f->shm_zone, f->client,
                                               f->claim, min, max, wait);
+
+    if (delay == 0) {
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "oauth2 client \"%V\": %s; another token request "
+                      "had taken over", &f->client->name, msg);
+        return;
+    }
 
     ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
                   "oauth2 client \"%V\": %s; next attempt in "

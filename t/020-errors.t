@@ -1185,3 +1185,28 @@ never
 
 
 
+=== TEST 34: a token that ends before its answer comes is not used
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-1-delay-1000/e34/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-1-delay-1000/e34/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request
+GET /api/x
+--- error_code: 502
+--- error_log eval
+qr/oauth2 client "okta": token request failed: the token \(expires_in 1 s\) ends before its answer came, \d+ ms after the request; next attempt in/
+--- no_error_log
+new token

@@ -850,3 +850,185 @@ qr/token request failed: HTTP 401, error "invalid_client": "[^"]*"; next attempt
  "oauth2 client \"okta\": no token after waiting 500 ms for another token request"]
 
 
+
+=== TEST 10: a client gone during the token request: no backoff, the next one fetches
+--- http_config
+    map $http_authorization $has_bearer {
+        "~^Bearer ."  bearer;
+        default       none;
+    }
+
+    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+        access_log off;
+
+        location / {
+            return 200 "backend $has_bearer $http_x_token_status\n";
+        }
+    }
+
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f11/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
+
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f11/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_set_header X-Token-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+    }
+
+    location ~ ^/sleep/(\d+)$ {
+        proxy_read_timeout 60s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f11/oauth2/v1/token&scenario=$1&count=$2;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f11/oauth2/v1/token&scenario=$1;
+    }
+
+    location ~ ^/fire(/.*)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
+    }
+
+    location = /stats {
+        access_log off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/f11/oauth2/v1/token;
+    }
+
+    location = /status {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/status.log;
+    }
+
+    location = /errors {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/error.log;
+    }
+
+    location = /abandon {
+        proxy_read_timeout 300ms;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/api/abandoned;
+    }
+--- request eval
+["GET /fail/delay-1500/1", "GET /abandon", "GET /sleep/1500", "GET /api/2",
+ "GET /stats", "GET /status"]
+--- error_code eval
+[200, 504, 200, 200, 200, 200]
+--- response_body_like eval
+["^ok", "504 Gateway", "slept", "^backend bearer MISS", "^calls=2\n",
+ "/api/2 200 MISS -\n"]
+--- no_error_log
+next attempt
+
+
+
+=== TEST 11: an upstream that refuses every token does not make every request fetch
+--- http_config
+    map $http_authorization $has_bearer {
+        "~^Bearer ."  bearer;
+        default       none;
+    }
+
+    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+        access_log off;
+
+        location / {
+            return 200 "backend $has_bearer $http_x_token_status\n";
+        }
+    }
+
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f12/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
+
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f12/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_set_header X-Token-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+    }
+
+    location ~ ^/sleep/(\d+)$ {
+        proxy_read_timeout 60s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f12/oauth2/v1/token&scenario=$1&count=$2;
+    }
+
+    location ~ ^/fail/([a-z0-9-]+)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f12/oauth2/v1/token&scenario=$1;
+    }
+
+    location ~ ^/fire(/.*)$ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
+    }
+
+    location = /stats {
+        access_log off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/f12/oauth2/v1/token;
+    }
+
+    location = /status {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/status.log;
+    }
+
+    location = /errors {
+        access_log off;
+        default_type text/plain;
+        alias $TEST_NGINX_LOGDIR/error.log;
+    }
+
+    location /revoked/ {
+        oauth2_token okta;
+        oauth2_token_purge on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api401/;
+    }
+--- request eval
+["GET /revoked/1", "GET /revoked/2", "GET /revoked/3", "GET /api/4",
+ "GET /stats", "GET /status", "GET /errors"]
+--- error_code eval
+[401, 401, 401, 200, 200, 200, 200]
+--- response_body_like eval
+["revoked", "revoked", "revoked", "^backend bearer HIT", "^calls=2\n",
+ "^/revoked/1 401 MISS -
+/revoked/2 401 MISS -
+/revoked/3 401 HIT -
+/api/4 200 HIT -
+\$",
+ "(?=.*dropped from the cache)(?=.*kept: it replaced a dropped token less than 10 s ago)"]
+
+
