@@ -66,3 +66,15 @@ fuzz:
 
 clean:
 	rm -rf build t/servroot t/servroot-mock
+
+# make test-asan: nginx itself (Debian's source package) and the module
+# built with -fsanitize=address,undefined, then the whole t/ suite against
+# them with LeakSanitizer on; any ASan/UBSan report, or a leak report that
+# involves the module, fails it. See scripts/asan-build.sh and
+# scripts/test-asan.sh (TESTS=... runs only those files).
+.PHONY: test-asan asan-build
+asan-build:
+	scripts/asan-build.sh
+
+test-asan: asan-build keys
+	scripts/test-asan.sh $(TESTS)
