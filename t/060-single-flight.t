@@ -5,11 +5,13 @@
 # request, "$uri $status $oauth2_token_status $sent_http_retry_after", so
 # a whole sequence of requests is checked at once.  The mock's /_fail,
 # /_fire, /_burst and /_load drive failures and concurrent clients
-# (t/mock/okta-mock.pl); the API is a server of the same nginx.
+# (t/mock/okta-mock.pl); the API is a server of the same nginx.  The
+# configuration every block shares is in t/lib/OAuth2Blocks.pm.
 
 use lib 't/lib';
 use Cwd qw(cwd);
 use Test::Nginx::Socket 'no_plan';
+use OAuth2Blocks;
 use OAuth2Mock;
 
 OAuth2Mock::start();
@@ -23,6 +25,7 @@ master_on();
 workers(4);
 worker_connections(4096);
 check_accum_error_log();
+add_block_preprocessor { OAuth2Blocks::fill(@_) };
 repeat_each(1);
 no_shuffle();
 run_tests();
@@ -30,77 +33,9 @@ run_tests();
 __DATA__
 
 === TEST 1: a cold-start burst of 1000 clients on 4 workers makes one token request
---- http_config
-    map $http_authorization $has_bearer {
-        "~^Bearer ."  bearer;
-        default       none;
-    }
-
-    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
-
-    server {
-        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-        access_log off;
-
-        location / {
-            return 200 "backend $has_bearer $http_x_token_status\n";
-        }
-    }
-
-    oauth2_client okta {
-        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/delay-1000/f01/oauth2/v1/token;
-        client_id       0oa-rsa;
-        private_key     $TEST_NGINX_KEYS/rsa1.pem;
-        key_id          rsa1;
-    }
---- config
-    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
-
-    location = /_oauth2/okta {
-        internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/delay-1000/f01/oauth2/v1/token;
-    }
-
-    location /api/ {
-        oauth2_token okta;
-        proxy_set_header X-Token-Status $oauth2_token_status;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-    }
-
-    location ~ ^/sleep/(\d+)$ {
-        proxy_read_timeout 60s;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/delay-1000/f01/oauth2/v1/token&scenario=$1&count=$2;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/delay-1000/f01/oauth2/v1/token&scenario=$1;
-    }
-
-    location ~ ^/fire(/.*)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
-    }
-
-    location = /stats {
-        access_log off;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/delay-1000/f01/oauth2/v1/token;
-    }
-
-    location = /status {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/status.log;
-    }
-
-    location = /errors {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/error.log;
-    }
-
+--- token_path
+/s/delay-1000/f01/oauth2/v1/token
+--- extra_config
     location = /burst {
         access_log off;
         proxy_read_timeout 120s;
@@ -117,78 +52,11 @@ __DATA__
 
 
 === TEST 2: short-lived tokens under load are refreshed behind the requests
---- http_config
-    map $http_authorization $has_bearer {
-        "~^Bearer ."  bearer;
-        default       none;
-    }
-
-    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
-
-    server {
-        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-        access_log off;
-
-        location / {
-            return 200 "backend $has_bearer $http_x_token_status\n";
-        }
-    }
-
-    oauth2_client okta {
-        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-4-delay-300/f02/oauth2/v1/token;
-        client_id       0oa-rsa;
-        private_key     $TEST_NGINX_KEYS/rsa1.pem;
-        key_id          rsa1;
-        refresh_before  1500ms;
-    }
---- config
-    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
-
-    location = /_oauth2/okta {
-        internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-4-delay-300/f02/oauth2/v1/token;
-    }
-
-    location /api/ {
-        oauth2_token okta;
-        proxy_set_header X-Token-Status $oauth2_token_status;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-    }
-
-    location ~ ^/sleep/(\d+)$ {
-        proxy_read_timeout 60s;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/expires-4-delay-300/f02/oauth2/v1/token&scenario=$1&count=$2;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/expires-4-delay-300/f02/oauth2/v1/token&scenario=$1;
-    }
-
-    location ~ ^/fire(/.*)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
-    }
-
-    location = /stats {
-        access_log off;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/expires-4-delay-300/f02/oauth2/v1/token;
-    }
-
-    location = /status {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/status.log;
-    }
-
-    location = /errors {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/error.log;
-    }
-
+--- token_path
+/s/expires-4-delay-300/f02/oauth2/v1/token
+--- client_extra
+refresh_before  1500ms;
+--- extra_config
     location = /load {
         access_log off;
         proxy_read_timeout 60s;
@@ -207,77 +75,10 @@ __DATA__
 
 
 === TEST 3: the token endpoint down: the live token is served, then 503 at once
---- http_config
-    map $http_authorization $has_bearer {
-        "~^Bearer ."  bearer;
-        default       none;
-    }
-
-    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
-
-    server {
-        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-        access_log off;
-
-        location / {
-            return 200 "backend $has_bearer $http_x_token_status\n";
-        }
-    }
-
-    oauth2_client okta {
-        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-3/f03/oauth2/v1/token;
-        client_id       0oa-rsa;
-        private_key     $TEST_NGINX_KEYS/rsa1.pem;
-        key_id          rsa1;
-        refresh_before  2s;
-    }
---- config
-    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
-
-    location = /_oauth2/okta {
-        internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-3/f03/oauth2/v1/token;
-    }
-
-    location /api/ {
-        oauth2_token okta;
-        proxy_set_header X-Token-Status $oauth2_token_status;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-    }
-
-    location ~ ^/sleep/(\d+)$ {
-        proxy_read_timeout 60s;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/expires-3/f03/oauth2/v1/token&scenario=$1&count=$2;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/expires-3/f03/oauth2/v1/token&scenario=$1;
-    }
-
-    location ~ ^/fire(/.*)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
-    }
-
-    location = /stats {
-        access_log off;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/expires-3/f03/oauth2/v1/token;
-    }
-
-    location = /status {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/status.log;
-    }
-
-    location = /errors {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/error.log;
-    }
+--- token_path
+/s/expires-3/f03/oauth2/v1/token
+--- client_extra
+refresh_before  2s;
 --- request eval
 ["GET /api/1", "GET /fail/status-503", "GET /sleep/1000", "GET /api/2",
  "GET /sleep/300", "GET /api/3", "GET /sleep/2000", "GET /api/4",
@@ -303,76 +104,8 @@ __DATA__
 
 
 === TEST 4: 429 with X-Rate-Limit-Reset: no attempt before the reset
---- http_config
-    map $http_authorization $has_bearer {
-        "~^Bearer ."  bearer;
-        default       none;
-    }
-
-    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
-
-    server {
-        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-        access_log off;
-
-        location / {
-            return 200 "backend $has_bearer $http_x_token_status\n";
-        }
-    }
-
-    oauth2_client okta {
-        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit-2/f04/oauth2/v1/token;
-        client_id       0oa-rsa;
-        private_key     $TEST_NGINX_KEYS/rsa1.pem;
-        key_id          rsa1;
-    }
---- config
-    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
-
-    location = /_oauth2/okta {
-        internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit-2/f04/oauth2/v1/token;
-    }
-
-    location /api/ {
-        oauth2_token okta;
-        proxy_set_header X-Token-Status $oauth2_token_status;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-    }
-
-    location ~ ^/sleep/(\d+)$ {
-        proxy_read_timeout 60s;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/rate-limit-2/f04/oauth2/v1/token&scenario=$1&count=$2;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/rate-limit-2/f04/oauth2/v1/token&scenario=$1;
-    }
-
-    location ~ ^/fire(/.*)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
-    }
-
-    location = /stats {
-        access_log off;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/rate-limit-2/f04/oauth2/v1/token;
-    }
-
-    location = /status {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/status.log;
-    }
-
-    location = /errors {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/error.log;
-    }
+--- token_path
+/s/rate-limit-2/f04/oauth2/v1/token
 --- request eval
 ["GET /api/1", "GET /api/2", "GET /sleep/1000", "GET /api/3",
  "GET /sleep/1300", "GET /api/4", "GET /stats", "GET /status"]
@@ -394,76 +127,8 @@ qr/oauth2 client "okta": token request failed: HTTP 429, errorCode "E0000047": "
 
 
 === TEST 5: 429 with Retry-After
---- http_config
-    map $http_authorization $has_bearer {
-        "~^Bearer ."  bearer;
-        default       none;
-    }
-
-    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
-
-    server {
-        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-        access_log off;
-
-        location / {
-            return 200 "backend $has_bearer $http_x_token_status\n";
-        }
-    }
-
-    oauth2_client okta {
-        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/retry-after-3/f05/oauth2/v1/token;
-        client_id       0oa-rsa;
-        private_key     $TEST_NGINX_KEYS/rsa1.pem;
-        key_id          rsa1;
-    }
---- config
-    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
-
-    location = /_oauth2/okta {
-        internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/retry-after-3/f05/oauth2/v1/token;
-    }
-
-    location /api/ {
-        oauth2_token okta;
-        proxy_set_header X-Token-Status $oauth2_token_status;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-    }
-
-    location ~ ^/sleep/(\d+)$ {
-        proxy_read_timeout 60s;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/retry-after-3/f05/oauth2/v1/token&scenario=$1&count=$2;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/retry-after-3/f05/oauth2/v1/token&scenario=$1;
-    }
-
-    location ~ ^/fire(/.*)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
-    }
-
-    location = /stats {
-        access_log off;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/retry-after-3/f05/oauth2/v1/token;
-    }
-
-    location = /status {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/status.log;
-    }
-
-    location = /errors {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/error.log;
-    }
+--- token_path
+/s/retry-after-3/f05/oauth2/v1/token
 --- request eval
 ["GET /api/1", "GET /api/2", "GET /status"]
 --- error_code eval
@@ -479,76 +144,8 @@ qr/HTTP 429, errorCode "[^"]*": "[^"]*"; next attempt in 3\.000 s/
 
 
 === TEST 6: a refused client backs off long and says what to check
---- http_config
-    map $http_authorization $has_bearer {
-        "~^Bearer ."  bearer;
-        default       none;
-    }
-
-    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
-
-    server {
-        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-        access_log off;
-
-        location / {
-            return 200 "backend $has_bearer $http_x_token_status\n";
-        }
-    }
-
-    oauth2_client okta {
-        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-client/f06/oauth2/v1/token;
-        client_id       0oa-rsa;
-        private_key     $TEST_NGINX_KEYS/rsa1.pem;
-        key_id          rsa1;
-    }
---- config
-    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
-
-    location = /_oauth2/okta {
-        internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-client/f06/oauth2/v1/token;
-    }
-
-    location /api/ {
-        oauth2_token okta;
-        proxy_set_header X-Token-Status $oauth2_token_status;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-    }
-
-    location ~ ^/sleep/(\d+)$ {
-        proxy_read_timeout 60s;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/invalid-client/f06/oauth2/v1/token&scenario=$1&count=$2;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/invalid-client/f06/oauth2/v1/token&scenario=$1;
-    }
-
-    location ~ ^/fire(/.*)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
-    }
-
-    location = /stats {
-        access_log off;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/invalid-client/f06/oauth2/v1/token;
-    }
-
-    location = /status {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/status.log;
-    }
-
-    location = /errors {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/error.log;
-    }
+--- token_path
+/s/invalid-client/f06/oauth2/v1/token
 --- request eval
 ["GET /api/1", "GET /api/2", "GET /stats", "GET /status"]
 --- error_code eval
@@ -564,77 +161,9 @@ qr/token request failed: HTTP 401, error "invalid_client": "[^"]*"; next attempt
 
 
 === TEST 7: a reload while a token request is in flight
---- http_config
-    map $http_authorization $has_bearer {
-        "~^Bearer ."  bearer;
-        default       none;
-    }
-
-    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
-
-    server {
-        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-        access_log off;
-
-        location / {
-            return 200 "backend $has_bearer $http_x_token_status\n";
-        }
-    }
-
-    oauth2_client okta {
-        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f08/oauth2/v1/token;
-        client_id       0oa-rsa;
-        private_key     $TEST_NGINX_KEYS/rsa1.pem;
-        key_id          rsa1;
-    }
---- config
-    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
-
-    location = /_oauth2/okta {
-        internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f08/oauth2/v1/token;
-    }
-
-    location /api/ {
-        oauth2_token okta;
-        proxy_set_header X-Token-Status $oauth2_token_status;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-    }
-
-    location ~ ^/sleep/(\d+)$ {
-        proxy_read_timeout 60s;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f08/oauth2/v1/token&scenario=$1&count=$2;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f08/oauth2/v1/token&scenario=$1;
-    }
-
-    location ~ ^/fire(/.*)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
-    }
-
-    location = /stats {
-        access_log off;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/f08/oauth2/v1/token;
-    }
-
-    location = /status {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/status.log;
-    }
-
-    location = /errors {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/error.log;
-    }
-
+--- token_path
+/f08/oauth2/v1/token
+--- extra_config
     location = /reload {
         proxy_read_timeout 15s;
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_hup?pidfile=$TEST_NGINX_PIDFILE;
@@ -652,77 +181,9 @@ qr/token request failed: HTTP 401, error "invalid_client": "[^"]*"; next attempt
 
 
 === TEST 8: oauth2_token_purge drops the token the upstream refused
---- http_config
-    map $http_authorization $has_bearer {
-        "~^Bearer ."  bearer;
-        default       none;
-    }
-
-    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
-
-    server {
-        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-        access_log off;
-
-        location / {
-            return 200 "backend $has_bearer $http_x_token_status\n";
-        }
-    }
-
-    oauth2_client okta {
-        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f09/oauth2/v1/token;
-        client_id       0oa-rsa;
-        private_key     $TEST_NGINX_KEYS/rsa1.pem;
-        key_id          rsa1;
-    }
---- config
-    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
-
-    location = /_oauth2/okta {
-        internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f09/oauth2/v1/token;
-    }
-
-    location /api/ {
-        oauth2_token okta;
-        proxy_set_header X-Token-Status $oauth2_token_status;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-    }
-
-    location ~ ^/sleep/(\d+)$ {
-        proxy_read_timeout 60s;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f09/oauth2/v1/token&scenario=$1&count=$2;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f09/oauth2/v1/token&scenario=$1;
-    }
-
-    location ~ ^/fire(/.*)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
-    }
-
-    location = /stats {
-        access_log off;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/f09/oauth2/v1/token;
-    }
-
-    location = /status {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/status.log;
-    }
-
-    location = /errors {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/error.log;
-    }
-
+--- token_path
+/f09/oauth2/v1/token
+--- extra_config
     location /revoked/ {
         oauth2_token okta;
         oauth2_token_purge on;
@@ -752,78 +213,11 @@ qr/token request failed: HTTP 401, error "invalid_client": "[^"]*"; next attempt
 
 
 === TEST 9: the wait for another token request is bounded
---- http_config
-    map $http_authorization $has_bearer {
-        "~^Bearer ."  bearer;
-        default       none;
-    }
-
-    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
-
-    server {
-        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-        access_log off;
-
-        location / {
-            return 200 "backend $has_bearer $http_x_token_status\n";
-        }
-    }
-
-    oauth2_client okta {
-        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f10/oauth2/v1/token;
-        client_id       0oa-rsa;
-        private_key     $TEST_NGINX_KEYS/rsa1.pem;
-        key_id          rsa1;
-    }
---- config
-    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
-
-    location = /_oauth2/okta {
-        internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f10/oauth2/v1/token;
-    }
-
-    location /api/ {
-        oauth2_token okta;
-        oauth2_token_wait_timeout 5s;
-        proxy_set_header X-Token-Status $oauth2_token_status;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-    }
-
-    location ~ ^/sleep/(\d+)$ {
-        proxy_read_timeout 60s;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f10/oauth2/v1/token&scenario=$1&count=$2;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f10/oauth2/v1/token&scenario=$1;
-    }
-
-    location ~ ^/fire(/.*)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
-    }
-
-    location = /stats {
-        access_log off;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/f10/oauth2/v1/token;
-    }
-
-    location = /status {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/status.log;
-    }
-
-    location = /errors {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/error.log;
-    }
-
+--- token_path
+/f10/oauth2/v1/token
+--- api_extra
+oauth2_token_wait_timeout 5s;
+--- extra_config
     location /impatient/ {
         oauth2_token okta;
         oauth2_token_wait_timeout 500ms;
@@ -852,77 +246,9 @@ qr/token request failed: HTTP 401, error "invalid_client": "[^"]*"; next attempt
 
 
 === TEST 10: a client gone during the token request: no backoff, the next one fetches
---- http_config
-    map $http_authorization $has_bearer {
-        "~^Bearer ."  bearer;
-        default       none;
-    }
-
-    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
-
-    server {
-        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-        access_log off;
-
-        location / {
-            return 200 "backend $has_bearer $http_x_token_status\n";
-        }
-    }
-
-    oauth2_client okta {
-        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f11/oauth2/v1/token;
-        client_id       0oa-rsa;
-        private_key     $TEST_NGINX_KEYS/rsa1.pem;
-        key_id          rsa1;
-    }
---- config
-    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
-
-    location = /_oauth2/okta {
-        internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f11/oauth2/v1/token;
-    }
-
-    location /api/ {
-        oauth2_token okta;
-        proxy_set_header X-Token-Status $oauth2_token_status;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-    }
-
-    location ~ ^/sleep/(\d+)$ {
-        proxy_read_timeout 60s;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f11/oauth2/v1/token&scenario=$1&count=$2;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f11/oauth2/v1/token&scenario=$1;
-    }
-
-    location ~ ^/fire(/.*)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
-    }
-
-    location = /stats {
-        access_log off;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/f11/oauth2/v1/token;
-    }
-
-    location = /status {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/status.log;
-    }
-
-    location = /errors {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/error.log;
-    }
-
+--- token_path
+/f11/oauth2/v1/token
+--- extra_config
     location = /abandon {
         proxy_read_timeout 300ms;
         proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/api/abandoned;
@@ -941,77 +267,9 @@ next attempt
 
 
 === TEST 11: an upstream that refuses every token does not make every request fetch
---- http_config
-    map $http_authorization $has_bearer {
-        "~^Bearer ."  bearer;
-        default       none;
-    }
-
-    log_format oauth2 '$uri $status $oauth2_token_status $sent_http_retry_after';
-
-    server {
-        listen 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-        access_log off;
-
-        location / {
-            return 200 "backend $has_bearer $http_x_token_status\n";
-        }
-    }
-
-    oauth2_client okta {
-        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f12/oauth2/v1/token;
-        client_id       0oa-rsa;
-        private_key     $TEST_NGINX_KEYS/rsa1.pem;
-        key_id          rsa1;
-    }
---- config
-    access_log $TEST_NGINX_LOGDIR/status.log oauth2;
-
-    location = /_oauth2/okta {
-        internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/f12/oauth2/v1/token;
-    }
-
-    location /api/ {
-        oauth2_token okta;
-        proxy_set_header X-Token-Status $oauth2_token_status;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
-    }
-
-    location ~ ^/sleep/(\d+)$ {
-        proxy_read_timeout 60s;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=$1;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)/(\d+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f12/oauth2/v1/token&scenario=$1&count=$2;
-    }
-
-    location ~ ^/fail/([a-z0-9-]+)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/f12/oauth2/v1/token&scenario=$1;
-    }
-
-    location ~ ^/fire(/.*)$ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fire?port=$TEST_NGINX_SERVER_PORT&path=$1;
-    }
-
-    location = /stats {
-        access_log off;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/f12/oauth2/v1/token;
-    }
-
-    location = /status {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/status.log;
-    }
-
-    location = /errors {
-        access_log off;
-        default_type text/plain;
-        alias $TEST_NGINX_LOGDIR/error.log;
-    }
-
+--- token_path
+/f12/oauth2/v1/token
+--- extra_config
     location /revoked/ {
         oauth2_token okta;
         oauth2_token_purge on;
