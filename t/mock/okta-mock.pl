@@ -913,7 +913,10 @@ sub mint_token ($cid, $scope, $iat, $expires_in) {
             iss => 'okta-mock',
             aud => 'api://okta-mock',
             iat => int($iat),
-            exp => int($iat) + $expires_in,
+            # from the precise time, rounded up: a token lives at least
+            # expires_in seconds here, as it does for the client that
+            # counts them ($iat may be whole seconds already)
+            exp => int(time + $expires_in + 0.999999),
             cid => $cid,
             sub => $cid,
             uid => '00u' . random_bytes_hex(8),
