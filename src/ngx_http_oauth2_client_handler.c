@@ -36,7 +36,7 @@ static ngx_int_t ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t retry);
 static ngx_http_oauth2_client_fetch_t *ngx_http_oauth2_client_fetch(
     ngx_http_request_t *r, ngx_http_oauth2_client_conf_t *client,
-    ngx_uint_t claim, ngx_msec_t timeout, ngx_uint_t background);
+    ngx_uint_t claim, ngx_uint_t background);
 static void ngx_http_oauth2_client_fetch_cleanup(void *data);
 static void ngx_http_oauth2_client_wipe(ngx_http_oauth2_client_fetch_t *f);
 static ngx_int_t ngx_http_oauth2_client_request_headers(ngx_pool_t *pool,
@@ -277,10 +277,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
          * request's failure.
          */
 
-        if (ngx_http_oauth2_client_fetch(r, client, lk.claim,
-                                         olcf->wait_timeout, 1)
-            == NULL)
-        {
+        if (ngx_http_oauth2_client_fetch(r, client, lk.claim, 1) == NULL) {
             ngx_http_oauth2_client_cache_release(omcf->shm_zone, client,
                                                  lk.claim);
         }
@@ -292,8 +289,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
 
     case NGX_HTTP_OAUTH2_CLIENT_STATUS_MISS:
 
-        f = ngx_http_oauth2_client_fetch(r, client, lk.claim,
-                                         olcf->wait_timeout, 0);
+        f = ngx_http_oauth2_client_fetch(r, client, lk.claim, 0);
         if (f == NULL) {
             ngx_http_oauth2_client_cache_release(omcf->shm_zone, client,
                                                  lk.claim);
@@ -559,7 +555,7 @@ ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
 static ngx_http_oauth2_client_fetch_t *
 ngx_http_oauth2_client_fetch(ngx_http_request_t *r,
     ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim,
-    ngx_msec_t timeout, ngx_uint_t background)
+    ngx_uint_t background)
 {
     char                                 err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
     char                                *body;
@@ -591,7 +587,6 @@ ngx_http_oauth2_client_fetch(ngx_http_request_t *r,
     f->shm_zone = omcf->shm_zone;
     f->client = client;
     f->claim = claim;
-    f->timeout = timeout;
     f->background = background;
 
     /* from here on, a fetch that never ends gives its claim back */

@@ -145,7 +145,6 @@ typedef struct {
 
     ngx_uint_t                       claim;
     ngx_msec_t                       sent;
-    ngx_msec_t                       timeout;   /* of the claim */
     ngx_int_t                        rc;        /* the subrequest's rc */
 
     unsigned                         background:1;
