@@ -22,8 +22,8 @@ TEST_NGINX_BINARY       ?= /usr/sbin/nginx
 TEST_NGINX_LOAD_MODULES ?= $(CURDIR)/$(MODULE)
 export TEST_NGINX_BINARY TEST_NGINX_LOAD_MODULES
 
-.PHONY: all module unit test test-unit test-nginx keys deps demo demo-stop \
-        clean fuzz
+.PHONY: all module unit test test-unit test-mock test-nginx keys deps \
+        demo demo-stop clean fuzz
 
 all: module
 
@@ -42,10 +42,14 @@ unit: $(UNIT)
 keys:
 	sh t/keys/gen.sh t/keys
 
-test: deps test-unit test-nginx
+test: deps test-unit test-mock test-nginx
 
 test-unit: $(UNIT)
 	$(UNIT)
+
+# the mock token endpoint's own checks: the suite trusts what it says
+test-mock: keys
+	perl t/mock/selftest.pl
 
 test-nginx: $(MODULE) keys
 	t/run-tests $(TESTS)

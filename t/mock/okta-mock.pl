@@ -591,8 +591,17 @@ sub control_sleep ($req) {
     my %q = query_params($req);
     my $ms = $q{ms} // '';
     return text(400, "ms must be 0..30000\n", 'bad ms') if $ms !~ /^\d+$/ || $ms > 30000;
-    sleep($ms / 1000);
+    pause_ms($ms);
     return text(200, "slept\n", "slept $ms ms");
+}
+
+# Sleeps the whole of $ms: a signal cuts a sleep short, and the tests that
+# use a delay count on all of it.
+sub pause_ms ($ms) {
+    my $until = time + $ms / 1000;
+    while ((my $left = $until - time) > 0) {
+        sleep $left;
+    }
 }
 
 sub control_hup ($req) {
@@ -959,7 +968,7 @@ sub token_endpoint ($req) {
     }
 
     if ($spec->{delay_ms}) {
-        sleep($spec->{delay_ms}->(@cap) / 1000);
+        pause_ms($spec->{delay_ms}->(@cap));
         $now = int time;
     }
 
