@@ -53,14 +53,14 @@ __DATA__
 
 === TEST 2: short-lived tokens under load are refreshed behind the requests
 --- token_path
-/s/expires-4-delay-300/f02/oauth2/v1/token
+/s/expires-4-delay-1000/f02/oauth2/v1/token
 --- client_extra
 refresh_before  1500ms;
 --- extra_config
     location = /load {
         access_log off;
         proxy_read_timeout 60s;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_load?port=$TEST_NGINX_SERVER_PORT&path=/api/x&seconds=20&c=4&slow_ms=250;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_load?port=$TEST_NGINX_SERVER_PORT&path=/api/x&seconds=20&c=4&slow_ms=800;
     }
 --- request eval
 ["GET /api/warm", "GET /load", "GET /stats"]
