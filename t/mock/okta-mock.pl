@@ -36,6 +36,8 @@
 #                                    its response read (and dropped) afterwards
 #   GET /_load?port=P&path=U&seconds=S&c=C[&slow_ms=T][&host=H]
 #                                    C clients sending GETs back to back for S s
+#   GET /_mint[?size=N][&expires_in=S]
+#                                    a token of N bytes, as the body (bench/)
 #
 # One child process per connection, so a slow answer (a delay, /_sleep,
 # /_burst, /_load) never blocks another; all state shared between children
@@ -100,7 +102,10 @@ my %EC_CURVE = (
     ES384 => ['1.3.132.0.34',        48, 'P-384'],
     ES512 => ['1.3.132.0.35',        66, 'P-521'],
 );
-my %ACCEPTED_ALG = map { $_ => 1 } qw(RS256 RS384 RS512 ES256 ES384 ES512);
+# Okta's set, and PS256/384/512, which Okta does not take but the module
+# can sign: the mock verifies them with Crypt::JWT all the same
+my %ACCEPTED_ALG = map { $_ => 1 } qw(RS256 RS384 RS512 ES256 ES384 ES512
+                                      PS256 PS384 PS512);
 
 # ---------------------------------------------------------------------------
 # Scenarios: /s/<name>/ in the token path. Each entry matches the name with a
@@ -451,6 +456,7 @@ sub dispatch ($req) {
     return control_burst($req)         if $path eq '/_burst';
     return control_fire($req)          if $path eq '/_fire';
     return control_load($req)          if $path eq '/_load';
+    return control_mint($req)          if $path eq '/_mint';
     return token_endpoint($req)        if $path =~ m{/v1/token$};
     return protected_api($req)         if $path =~ m{^/api/};
     return api_revoked($req)           if $path =~ m{^/api401/};
@@ -593,6 +599,20 @@ sub query_params ($req) {
 }
 
 # Lets a test wait (e.g. for a token to expire) through nginx
+# A token of the mock's (the API accepts it) without a token request:
+# ?size=N bytes (300..16384), ?expires_in=S (default 3600)
+sub control_mint ($req) {
+    my %q = query_params($req);
+    my $size = $q{size};
+    my $e = $q{expires_in} // $DEFAULT_EXPIRES_IN;
+    return text(400, "size must be 300..16384\n", 'bad size')
+        if defined $size && ($size !~ /^\d+$/ || $size < 300 || $size > 16384);
+    return text(400, "expires_in must be 1..86400\n", 'bad expires_in')
+        if $e !~ /^\d+$/ || $e < 1 || $e > 86400;
+    return text(200, mint_token('0oa-mint', 'okta.users.read', int time, $e, $size),
+                'minted a token');
+}
+
 sub control_sleep ($req) {
     my %q = query_params($req);
     my $ms = $q{ms} // '';
@@ -1213,7 +1233,7 @@ sub verify_token_request ($req, $now) {
 # Load a public key file and check it can serve this alg.
 # Returns ($key) or (undef, $reason).
 sub load_key_for_alg ($file, $alg) {
-    if ($alg =~ /^RS/) {
+    if ($alg =~ /^[RP]S/) {
         my $k = eval { Crypt::PK::RSA->new($file) } or return (undef, 'not an RSA key');
         return (undef, sprintf 'RSA key too short (%d bits)', $k->size * 8)
             if $k->size * 8 < 2048;
