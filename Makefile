@@ -4,6 +4,8 @@
 #   make test            unit tests, then the Test::Nginx suite
 #   make demo            a local token server, API and nginx; see README
 #   make demo-stop
+#   make bench           A-D side by side, signing, cold start, zone
+#                        capacity: bench/results/, docs/performance.md
 #
 # NGINX_SRC=/path/to/nginx builds against that source tree instead of the
 # installed nginx; TEST_NGINX_BINARY picks the nginx the suite runs.
@@ -23,7 +25,7 @@ TEST_NGINX_LOAD_MODULES ?= $(CURDIR)/$(MODULE)
 export TEST_NGINX_BINARY TEST_NGINX_LOAD_MODULES
 
 .PHONY: all module unit test test-unit test-mock test-nginx keys deps \
-        demo demo-stop clean fuzz
+        demo demo-stop clean fuzz bench
 
 all: module
 
@@ -67,6 +69,10 @@ demo-stop:
 
 fuzz:
 	sh fuzz/run.sh
+
+# benchmarks report numbers, tests assert behaviour: not part of make test
+bench:
+	sh bench/run.sh
 
 clean:
 	rm -rf build t/servroot t/servroot-mock

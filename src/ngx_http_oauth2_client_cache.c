@@ -93,7 +93,8 @@ static void ngx_http_oauth2_client_cache_unclaim(
     ngx_http_oauth2_client_node_t *n, ngx_uint_t claim);
 static void *ngx_http_oauth2_client_cache_alloc(
     ngx_http_oauth2_client_cache_t *cache, size_t size,
-    ngx_http_oauth2_client_node_t *keep);
+    ngx_http_oauth2_client_node_t *keep,
+    ngx_http_oauth2_client_conf_t *client);
 static void ngx_http_oauth2_client_cache_free_node(
     ngx_http_oauth2_client_cache_t *cache,
     ngx_http_oauth2_client_node_t *node);
@@ -212,6 +213,10 @@ ngx_http_oauth2_client_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ngx_sprintf(cache->shpool->log_ctx, " in oauth2 zone \"%V\"%Z",
                 &shm_zone->shm.name);
+
+    /* a full zone is logged by us, naming what was dropped, not by slab */
+
+    cache->shpool->log_nomem = 0;
 
     return NGX_OK;
 }
@@ -476,7 +481,8 @@ ngx_http_oauth2_client_cache_node(ngx_http_oauth2_client_cache_t *cache,
                + offsetof(ngx_http_oauth2_client_node_t, name)
                + client->name.len;
 
-        node = ngx_http_oauth2_client_cache_alloc(cache, size, NULL);
+        node = ngx_http_oauth2_client_cache_alloc(cache, size, NULL,
+                                                  client);
         if (node == NULL) {
             return NULL;
         }
@@ -556,7 +562,7 @@ ngx_http_oauth2_client_cache_store(ngx_shm_zone_t *shm_zone,
     n->flags = 0;
 
     if (n->token_cap < len) {
-        buf = ngx_http_oauth2_client_cache_alloc(cache, len, n);
+        buf = ngx_http_oauth2_client_cache_alloc(cache, len, n, client);
         if (buf == NULL) {
             goto nomem;
         }
@@ -735,12 +741,15 @@ ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
 
 /*
  * Allocates under the lock; when the zone is full, gives up the least
- * recently used nodes other than "keep" until the allocation fits.
+ * recently used nodes other than "keep" until the allocation fits.  Each
+ * node given up is logged: a zone too small for its clients costs token
+ * requests, and the operator should know why.
  */
 
 static void *
 ngx_http_oauth2_client_cache_alloc(ngx_http_oauth2_client_cache_t *cache,
-    size_t size, ngx_http_oauth2_client_node_t *keep)
+    size_t size, ngx_http_oauth2_client_node_t *keep,
+    ngx_http_oauth2_client_conf_t *client)
 {
     void                           *p;
     ngx_queue_t                    *q, *prev;
@@ -758,6 +767,13 @@ ngx_http_oauth2_client_cache_alloc(ngx_http_oauth2_client_cache_t *cache,
         n = ngx_queue_data(q, ngx_http_oauth2_client_node_t, queue);
 
         if (n != keep) {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "oauth2 client \"%V\": no room%s, dropped the "
+                          "cached token of client \"%*s\", the least "
+                          "recently used", &client->name,
+                          cache->shpool->log_ctx, (size_t) n->name_len,
+                          n->name);
+
             ngx_http_oauth2_client_cache_free_node(cache, n);
 
             p = ngx_slab_alloc_locked(cache->shpool, size);

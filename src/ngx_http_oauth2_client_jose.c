@@ -60,7 +60,10 @@ static const char  *ngx_http_oauth2_client_alg_names[] = {
     "RS512",
     "ES256",
     "ES384",
-    "ES512"
+    "ES512",
+    "PS256",
+    "PS384",
+    "PS512"
 };
 
 
@@ -115,7 +118,7 @@ const char *
 ngx_http_oauth2_client_alg_name(int alg)
 {
     if (alg <= NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET
-        || alg > NGX_HTTP_OAUTH2_CLIENT_ALG_ES512)
+        || alg > NGX_HTTP_OAUTH2_CLIENT_ALG_PS512)
     {
         return NULL;
     }
@@ -135,7 +138,7 @@ ngx_http_oauth2_client_alg_by_name(const char *name, size_t len)
     }
 
     for (alg = NGX_HTTP_OAUTH2_CLIENT_ALG_RS256;
-         alg <= NGX_HTTP_OAUTH2_CLIENT_ALG_ES512;
+         alg <= NGX_HTTP_OAUTH2_CLIENT_ALG_PS512;
          alg++)
     {
         s = ngx_http_oauth2_client_alg_names[alg];
@@ -156,14 +159,17 @@ ngx_http_oauth2_client_alg_md(int alg)
 
     case NGX_HTTP_OAUTH2_CLIENT_ALG_RS256:
     case NGX_HTTP_OAUTH2_CLIENT_ALG_ES256:
+    case NGX_HTTP_OAUTH2_CLIENT_ALG_PS256:
         return EVP_sha256();
 
     case NGX_HTTP_OAUTH2_CLIENT_ALG_RS384:
     case NGX_HTTP_OAUTH2_CLIENT_ALG_ES384:
+    case NGX_HTTP_OAUTH2_CLIENT_ALG_PS384:
         return EVP_sha384();
 
     case NGX_HTTP_OAUTH2_CLIENT_ALG_RS512:
     case NGX_HTTP_OAUTH2_CLIENT_ALG_ES512:
+    case NGX_HTTP_OAUTH2_CLIENT_ALG_PS512:
         return EVP_sha512();
 
     default:
@@ -472,10 +478,26 @@ ngx_http_oauth2_client_jws_sign(EVP_PKEY *pkey, int alg,
         goto done;
     }
 
-    /* RS256/384/512 are RSASSA-PKCS1-v1_5 (RFC 7518, section 3.3) */
+    /*
+     * RS256/384/512 are RSASSA-PKCS1-v1_5 (RFC 7518, section 3.3);
+     * PS256/384/512 RSASSA-PSS with MGF1 over the same digest, and a salt
+     * as long as the digest (section 3.5): OpenSSL's default salt is the
+     * longest that fits, which verifiers that insist on RFC 7518 refuse
+     */
 
-    if (ec == 0
-        && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)
+    if (alg >= NGX_HTTP_OAUTH2_CLIENT_ALG_PS256) {
+        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0
+            || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
+               <= 0
+            || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0)
+        {
+            ngx_http_oauth2_client_ssl_error(err, errlen,
+                                             "RSA-PSS parameters");
+            goto done;
+        }
+
+    } else if (ec == 0
+               && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)
     {
         ngx_http_oauth2_client_ssl_error(err, errlen,
                                          "EVP_PKEY_CTX_set_rsa_padding()");

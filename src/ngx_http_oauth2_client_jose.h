@@ -42,7 +42,10 @@ typedef enum {
     NGX_HTTP_OAUTH2_CLIENT_ALG_RS512,
     NGX_HTTP_OAUTH2_CLIENT_ALG_ES256,
     NGX_HTTP_OAUTH2_CLIENT_ALG_ES384,
-    NGX_HTTP_OAUTH2_CLIENT_ALG_ES512
+    NGX_HTTP_OAUTH2_CLIENT_ALG_ES512,
+    NGX_HTTP_OAUTH2_CLIENT_ALG_PS256,
+    NGX_HTTP_OAUTH2_CLIENT_ALG_PS384,
+    NGX_HTTP_OAUTH2_CLIENT_ALG_PS512
 } ngx_http_oauth2_client_alg_e;
 
 
@@ -89,7 +92,10 @@ size_t ngx_http_oauth2_client_form_encoded_len(const unsigned char *src,
 size_t ngx_http_oauth2_client_form_encode(unsigned char *dst,
     const unsigned char *src, size_t len);
 
-/* JWS signature of input; sig needs 512 bytes; ES* give JOSE r||s */
+/*
+ * JWS signature of input; sig needs 512 bytes; ES* give JOSE r||s; PS*
+ * are RSASSA-PSS with MGF1 and a salt as long as the digest (RFC 7518)
+ */
 int ngx_http_oauth2_client_jws_sign(EVP_PKEY *pkey, int alg,
     const unsigned char *input, size_t len, unsigned char *sig,
     size_t *siglen, char *err, size_t errlen);

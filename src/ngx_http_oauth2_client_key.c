@@ -476,6 +476,9 @@ ngx_http_oauth2_client_key_check_alg(EVP_PKEY *pkey, int alg, char *err,
     case NGX_HTTP_OAUTH2_CLIENT_ALG_RS256:
     case NGX_HTTP_OAUTH2_CLIENT_ALG_RS384:
     case NGX_HTTP_OAUTH2_CLIENT_ALG_RS512:
+    case NGX_HTTP_OAUTH2_CLIENT_ALG_PS256:
+    case NGX_HTTP_OAUTH2_CLIENT_ALG_PS384:
+    case NGX_HTTP_OAUTH2_CLIENT_ALG_PS512:
 
         if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) {
             return 0;

@@ -707,7 +707,8 @@ ngx_http_oauth2_client_set_alg(ngx_conf_t *cf, ngx_command_t *cmd,
     if (alg == NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"signing_alg\" must be RS256, RS384, RS512, "
-                           "ES256, ES384 or ES512, not \"%V\"", &value[1]);
+                           "ES256, ES384, ES512, PS256, PS384 or PS512, "
+                           "not \"%V\"", &value[1]);
         return NGX_CONF_ERROR;
     }
 

@@ -126,6 +126,52 @@ GET /api/hello
 
 
 
+=== TEST 3b: PS256 and PS512 (RSASSA-PSS), verified by the mock's Crypt::JWT
+--- http_config
+    oauth2_client ps256 {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b03c/oauth2/v1/token;
+        client_id       0oa-ps256;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+        signing_alg     PS256;
+    }
+
+    oauth2_client ps512 {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b03d/oauth2/v1/token;
+        client_id       0oa-ps512;
+        private_key     $TEST_NGINX_KEYS/rsa-pkcs1.pem;
+        key_id          rsa-pkcs1;
+        signing_alg     PS512;
+    }
+--- config
+    location = /_oauth2/ps256 {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b03c/oauth2/v1/token;
+    }
+
+    location = /_oauth2/ps512 {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b03d/oauth2/v1/token;
+    }
+
+    location /api/ps256/ {
+        oauth2_token ps256;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/;
+    }
+
+    location /api/ps512/ {
+        oauth2_token ps512;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/;
+    }
+--- request eval
+["GET /api/ps256/x", "GET /api/ps512/x"]
+--- response_body_like eval
+["^api: token ok client=0oa-ps256 ", "^api: token ok client=0oa-ps512 "]
+--- no_error_log
+[error]
+
+
+
 === TEST 4: cache hit: many requests, one token request
 --- http_config
     oauth2_client okta {

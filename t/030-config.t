@@ -264,7 +264,7 @@ duplicate oauth2_client "okta", first defined in
 --- config
     location = /t { return 204; }
 --- error
-"signing_alg" must be RS256, RS384, RS512, ES256, ES384 or ES512, not "HS256"
+"signing_alg" must be RS256, RS384, RS512, ES256, ES384, ES512, PS256, PS384 or PS512, not "HS256"
 
 === TEST 17: assertion_lifetime over an hour
 --- http_config

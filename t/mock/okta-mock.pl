@@ -36,6 +36,8 @@
 #                                    its response read (and dropped) afterwards
 #   GET /_load?port=P&path=U&seconds=S&c=C[&slow_ms=T][&host=H]
 #                                    C clients sending GETs back to back for S s
+#   GET /_mint[?size=N][&expires_in=S]
+#                                    a token of N bytes, as the body (bench/)
 #
 # One child process per connection, so a slow answer (a delay, /_sleep,
 # /_burst, /_load) never blocks another; all state shared between children
@@ -100,13 +102,17 @@ my %EC_CURVE = (
     ES384 => ['1.3.132.0.34',        48, 'P-384'],
     ES512 => ['1.3.132.0.35',        66, 'P-521'],
 );
-my %ACCEPTED_ALG = map { $_ => 1 } qw(RS256 RS384 RS512 ES256 ES384 ES512);
+# Okta's set, and PS256/384/512, which Okta does not take but the module
+# can sign: the mock verifies them with Crypt::JWT all the same
+my %ACCEPTED_ALG = map { $_ => 1 } qw(RS256 RS384 RS512 ES256 ES384 ES512
+                                      PS256 PS384 PS512);
 
 # ---------------------------------------------------------------------------
 # Scenarios: /s/<name>/ in the token path. Each entry matches the name with a
 # regex; captures are passed on. Either
 #   verify => 1 : the request is verified as usual; optional
-#                 expires_in => sub { ... } and delay_ms => sub { ... }
+#                 expires_in => sub { ... }, delay_ms => sub { ... } and
+#                 token_size => sub { ... }
 #   reply  => sub { my ($ctx, @captures) = @_; return ($status, \@headers, $body) }
 #                 a canned answer; the request is NOT verified.
 # $ctx has: client_id (unverified iss, for minting), scope, now, headers
@@ -129,6 +135,11 @@ my @SCENARIOS = (
     # fetch would take that long
     [ qr/^expires-(\d+)-delay-(\d+)$/ => { verify => 1,
         expires_in => sub { 0 + $_[0] }, delay_ms => sub { $_[1] } } ],
+    # tokens of an exact length (bytes, 300..16384), as Okta's with many
+    # scopes: a "pad" claim fills the JWT up (bench/, zone capacity)
+    [ qr/^size-(\d+)$/ => { verify => 1, token_size => sub { 0 + $_[0] } } ],
+    [ qr/^expires-(\d+)-size-(\d+)$/ => { verify => 1,
+        expires_in => sub { 0 + $_[0] }, token_size => sub { 0 + $_[1] } } ],
 
     [ qr/^status-(\d{3})$/ => { reply => sub ($ctx, $code) {
         json_error($code, 'server_error', "mock status $code") } } ],
@@ -445,6 +456,7 @@ sub dispatch ($req) {
     return control_burst($req)         if $path eq '/_burst';
     return control_fire($req)          if $path eq '/_fire';
     return control_load($req)          if $path eq '/_load';
+    return control_mint($req)          if $path eq '/_mint';
     return token_endpoint($req)        if $path =~ m{/v1/token$};
     return protected_api($req)         if $path =~ m{^/api/};
     return api_revoked($req)           if $path =~ m{^/api401/};
@@ -587,6 +599,20 @@ sub query_params ($req) {
 }
 
 # Lets a test wait (e.g. for a token to expire) through nginx
+# A token of the mock's (the API accepts it) without a token request:
+# ?size=N bytes (300..16384), ?expires_in=S (default 3600)
+sub control_mint ($req) {
+    my %q = query_params($req);
+    my $size = $q{size};
+    my $e = $q{expires_in} // $DEFAULT_EXPIRES_IN;
+    return text(400, "size must be 300..16384\n", 'bad size')
+        if defined $size && ($size !~ /^\d+$/ || $size < 300 || $size > 16384);
+    return text(400, "expires_in must be 1..86400\n", 'bad expires_in')
+        if $e !~ /^\d+$/ || $e < 1 || $e > 86400;
+    return text(200, mint_token('0oa-mint', 'okta.users.read', int time, $e, $size),
+                'minted a token');
+}
+
 sub control_sleep ($req) {
     my %q = query_params($req);
     my $ms = $q{ms} // '';
@@ -910,13 +936,32 @@ sub token_body ($ctx, %override) {
 # A Perl string as a JSON string literal
 sub json_str ($s) { JSON::PP->new->allow_nonref->encode("$s") }
 
-sub mint_token ($cid, $scope, $iat, $expires_in) {
+# With $size, a "pad" claim makes the token exactly $size bytes long (a
+# base64url text cannot end on every length: then the header's "x" takes
+# the slack).
+sub mint_token ($cid, $scope, $iat, $expires_in, $size = undef) {
+    return mint_token_padded($cid, $scope, $iat, $expires_in, undef, '')
+        if !defined $size;
+    my $bare = length mint_token_padded($cid, $scope, $iat, $expires_in, '', '');
+    my $pad = int(($size - $bare) * 3 / 4);
+    for my $x ('', 'x', 'xx', 'xxx') {
+        for my $p (($pad > 16 ? $pad - 16 : 0) .. $pad + 8) {
+            my $t = mint_token_padded($cid, $scope, $iat, $expires_in, 'p' x $p, $x);
+            return $t if length $t == $size;
+        }
+    }
+    die "mint_token: no token of $size bytes\n";
+}
+
+sub mint_token_padded ($cid, $scope, $iat, $expires_in, $pad, $x) {
     my @scp = grep { length } split / /, $scope // '';
     return encode_jwt(
         alg     => 'HS256',
         key     => $SECRET,
-        extra_headers => { typ => 'JWT', kid => 'okta-mock-hs256' },
+        extra_headers => { typ => 'JWT', kid => 'okta-mock-hs256',
+                           length $x ? (x => $x) : () },
         payload => {
+            defined $pad ? (pad => $pad) : (),
             ver => 1,
             jti => 'AT.' . encode_b64u(random_bytes(33)),
             iss => 'okta-mock',
@@ -981,9 +1026,13 @@ sub token_endpoint ($req) {
     }
 
     my $expires_in = $spec->{expires_in} ? $spec->{expires_in}->(@cap) : $DEFAULT_EXPIRES_IN;
+    my $size = $spec->{token_size} ? $spec->{token_size}->(@cap) : undef;
+    return (json_error(500, 'server_error', "token size $size out of 300..16384"),
+            "bad token size $size")
+        if defined $size && ($size < 300 || $size > 16384);
     my $ctx = { now => $now, scope => $ok->{scope}, client_id => $ok->{client_id} };
     my $body = token_body($ctx, expires_in => $expires_in,
-        access_token => '"' . mint_token($ok->{client_id}, $ok->{scope}, $now, $expires_in) . '"');
+        access_token => '"' . mint_token($ok->{client_id}, $ok->{scope}, $now, $expires_in, $size) . '"');
     return (json_raw(200, $body),
             sprintf('issued token for %s (%s, kid %s) scope "%s" expires_in %d%s',
                     $ok->{client_id}, $ok->{alg}, $ok->{kid}, $ok->{scope} // '',
@@ -1193,7 +1242,7 @@ sub verify_token_request ($req, $now) {
 # Load a public key file and check it can serve this alg.
 # Returns ($key) or (undef, $reason).
 sub load_key_for_alg ($file, $alg) {
-    if ($alg =~ /^RS/) {
+    if ($alg =~ /^[RP]S/) {
         my $k = eval { Crypt::PK::RSA->new($file) } or return (undef, 'not an RSA key');
         return (undef, sprintf 'RSA key too short (%d bits)', $k->size * 8)
             if $k->size * 8 < 2048;

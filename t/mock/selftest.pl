@@ -346,8 +346,9 @@ refused('RSA 1024 key', token_request(assertion => assertion(key => 'rsa1024')),
     refused('HS256 with the public key as secret', token_request(assertion => $hs),
         401, 'invalid_client', qr/^alg HS256 not allowed$/);
 }
-refused('PS256', token_request(assertion => assertion(alg => 'PS256')),
-    401, 'invalid_client', qr/^alg PS256 not allowed$/);
+granted("$_ rsa1", token_request(assertion => assertion(alg => $_))) for qw(PS256 PS384 PS512);
+refused('PS256 naming an EC kid', token_request(assertion => assertion(alg => 'PS256', kid => 'ec1')),
+    401, 'invalid_client', qr/^key ec1 unusable for PS256: not an RSA key$/);
 refused('typ missing', token_request(assertion => assertion(header => { typ => undef })),
     401, 'invalid_client', qr/^typ must be JWT$/);
 refused('typ at+jwt', token_request(assertion => assertion(header => { typ => 'at+jwt' })),
@@ -438,14 +439,28 @@ $r = token_request(path => scen('expires-60'), assertion => assertion(path => sc
 $t = granted('scenario expires-60', $r, expires_in => 60);
 {
     my $c = decode_jwt(token => $t, ignore_signature => 1);
-    # exp is rounded up from the precise time, iat is whole seconds
-    my $life = $c->{exp} - $c->{iat};
-    check($life == 60 || $life == 61, "expires-60 token lives 60 s (exp - iat = $life)");
+    # exp is rounded up from the precise time, iat down (178580e)
+    check($c->{exp} - $c->{iat} == 60 || $c->{exp} - $c->{iat} == 61,
+          'expires-60 token lives 60 s', $c->{exp} - $c->{iat});
 }
 refused('expires-60 still verifies', canned('expires-60'), 401, 'invalid_client', qr/compact JWS/);
 $r = token_request(path => scen('expires-huge'), assertion => assertion(path => scen('expires-huge')));
 granted('scenario expires-huge', $r, expires_in => 999999999);
 refused('expires-huge still verifies', canned('expires-huge'), 401, 'invalid_client', qr/compact JWS/);
+for my $size (1024, 1025, 1026, 1027, 2048) {
+    my $sc = "expires-5-size-$size";
+    $r = token_request(path => scen($sc), assertion => assertion(path => scen($sc)));
+    $t = granted("scenario $sc", $r, expires_in => 5);
+    check(length $t == $size, "$sc token is $size bytes", length $t);
+    check(api(Authorization => "Bearer $t")->{status} == 200, "API accepts the $sc token");
+}
+$r = token_request(path => scen('size-1000'), assertion => assertion(path => scen('size-1000')));
+check(length(granted('scenario size-1000', $r)) == 1000, 'size-1000 token is 1000 bytes');
+refused('size-1000 still verifies', canned('size-1000'), 401, 'invalid_client', qr/compact JWS/);
+$r = http(path => '/_mint?size=1024');
+check($r->{status} == 200 && length $r->{body} == 1024, '/_mint?size=1024', "$r->{status} " . length $r->{body});
+check(api(Authorization => "Bearer $r->{body}")->{status} == 200, 'API accepts a minted token');
+check(http(path => '/_mint?size=10')->{status} == 400, '/_mint?size=10 refused');
 
 $r = canned('status-503');
 check($r->{status} == 503 && $r->{body} eq '{"error":"server_error","error_description":"mock status 503"}',

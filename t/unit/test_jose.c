@@ -338,11 +338,13 @@ ngx_http_oauth2_client_test_verify(EVP_PKEY *pkey, int alg,
 
     case ALG(RS256):
     case ALG(ES256):
+    case ALG(PS256):
         md = EVP_sha256();
         break;
 
     case ALG(RS384):
     case ALG(ES384):
+    case ALG(PS384):
         md = EVP_sha384();
         break;
 
@@ -355,7 +357,7 @@ ngx_http_oauth2_client_test_verify(EVP_PKEY *pkey, int alg,
     p = sig;
     derlen = (int) siglen;
 
-    if (alg >= ALG(ES256)) {
+    if (alg >= ALG(ES256) && alg <= ALG(ES512)) {
         if (siglen % 2) {
             return 0;
         }
@@ -387,10 +389,20 @@ ngx_http_oauth2_client_test_verify(EVP_PKEY *pkey, int alg,
 
     ctx = EVP_MD_CTX_new();
 
+    /* PS*: the salt must be exactly as long as the digest (RFC 7518) */
+
     if (ctx != NULL
         && EVP_DigestVerifyInit(ctx, &pctx, md, NULL, pkey) == 1
-        && (alg >= ALG(ES256)
-            || EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0))
+        && ((alg >= ALG(ES256) && alg <= ALG(ES512))
+            || (alg <= ALG(RS512)
+                && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0)
+            || (alg >= ALG(PS256)
+                && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING)
+                   > 0
+                && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
+                                                    RSA_PSS_SALTLEN_DIGEST)
+                   > 0
+                && EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) > 0)))
     {
         rc = (EVP_DigestVerify(ctx, p, (size_t) derlen, in, len) == 1);
     }
@@ -438,10 +450,11 @@ ngx_http_oauth2_client_test_alg(void)
     const char  *name;
 
     static const char  *names[] = {
-        NULL, "RS256", "RS384", "RS512", "ES256", "ES384", "ES512"
+        NULL, "RS256", "RS384", "RS512", "ES256", "ES384", "ES512",
+        "PS256", "PS384", "PS512"
     };
 
-    for (alg = ALG(RS256); alg <= ALG(ES512); alg++) {
+    for (alg = ALG(RS256); alg <= ALG(PS512); alg++) {
         name = ngx_http_oauth2_client_alg_name(alg);
         CHECK_STR(name, names[alg]);
         CHECK(ngx_http_oauth2_client_alg_by_name(names[alg], 5) == alg);
@@ -449,7 +462,7 @@ ngx_http_oauth2_client_test_alg(void)
 
     CHECK(ALG(UNSET) == 0);
     CHECK(ngx_http_oauth2_client_alg_name(ALG(UNSET)) == NULL);
-    CHECK(ngx_http_oauth2_client_alg_name(ALG(ES512) + 1) == NULL);
+    CHECK(ngx_http_oauth2_client_alg_name(ALG(PS512) + 1) == NULL);
     CHECK(ngx_http_oauth2_client_alg_name(-1) == NULL);
 
     CHECK(ngx_http_oauth2_client_alg_by_name("es256", 5) == ALG(UNSET));
@@ -969,9 +982,10 @@ ngx_http_oauth2_client_test_key_algs(ngx_http_oauth2_client_test_keys_t *keys)
 
     /* every algorithm against every key */
 
-    for (alg = ALG(RS256); alg <= ALG(ES512); alg++) {
+    for (alg = ALG(RS256); alg <= ALG(PS512); alg++) {
         for (k = 0; k < 4; k++) {
-            want = (k == 0) ? (alg <= ALG(RS512)) : (alg == ALG(ES256) + k - 1);
+            want = (k == 0) ? (alg <= ALG(RS512) || alg >= ALG(PS256))
+                            : (alg == ALG(ES256) + k - 1);
 
             CHECK((ngx_http_oauth2_client_key_check_alg(pkey[k], alg, err,
                                                         sizeof(err))
@@ -997,6 +1011,10 @@ ngx_http_oauth2_client_test_key_algs(ngx_http_oauth2_client_test_keys_t *keys)
                                                sizeof(err)) == -1);
     CHECK_STR(err, "signing_alg RS384 needs an RSA key, the key is EC P-521");
 
+    CHECK(ngx_http_oauth2_client_key_check_alg(keys->p256, ALG(PS256), err,
+                                               sizeof(err)) == -1);
+    CHECK_STR(err, "signing_alg PS256 needs an RSA key, the key is EC P-256");
+
     CHECK(ngx_http_oauth2_client_key_check_alg(keys->rsa, ALG(UNSET), err,
                                                sizeof(err)) == -1);
     CHECK_STR(err, "unknown signing_alg 0");
@@ -1018,7 +1036,7 @@ ngx_http_oauth2_client_test_sign(ngx_http_oauth2_client_test_keys_t *keys)
 
     static const unsigned char  input[] = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOjF9";
 
-    for (alg = ALG(RS256); alg <= ALG(ES512); alg++) {
+    for (alg = ALG(RS256); alg <= ALG(PS512); alg++) {
         switch (alg) {
 
         case ALG(ES256):
@@ -1068,8 +1086,8 @@ ngx_http_oauth2_client_test_sign(ngx_http_oauth2_client_test_keys_t *keys)
         sig[len / 2] ^= 1;
 
         /*
-         * PKCS#1 v1.5 is deterministic (PSS would not be); ECDSA is not,
-         * yet every signature verifies
+         * PKCS#1 v1.5 is deterministic; ECDSA and PSS (a random salt) are
+         * not, yet every signature verifies
          */
 
         CHECK(ngx_http_oauth2_client_jws_sign(pkey, alg, input,
@@ -1270,6 +1288,12 @@ ngx_http_oauth2_client_test_assertion(
     ngx_http_oauth2_client_test_one_assertion(keys->rsa, ALG(RS384), NULL,
                                               jti1, sizeof(jti1));
     ngx_http_oauth2_client_test_one_assertion(keys->rsa, ALG(RS512), "k5",
+                                              jti1, sizeof(jti1));
+    ngx_http_oauth2_client_test_one_assertion(keys->rsa, ALG(PS256), "k6",
+                                              jti1, sizeof(jti1));
+    ngx_http_oauth2_client_test_one_assertion(keys->rsa, ALG(PS384), NULL,
+                                              jti1, sizeof(jti1));
+    ngx_http_oauth2_client_test_one_assertion(keys->rsa, ALG(PS512), "k7",
                                               jti1, sizeof(jti1));
 
     /* the header is compact JSON, members in this order */
