@@ -34,6 +34,8 @@ use IO::Socket::INET;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
+use HelperProcess;
+
 # Project root: this file is <root>/t/lib/OAuth2Mock.pm
 my $ROOT = abs_path(dirname(abs_path(__FILE__)) . '/../..');
 
@@ -64,9 +66,11 @@ sub start {
     for my $attempt (1 .. 5) {
         $port = free_port();
         $starter_pid = $$;
-        $mock_pid = spawn($^X, $mock, '--port', $port, '--keys', $keys,
-                          '--state', "$run_dir/state",
-                          '--pidfile', "$run_dir/mock.pid", '--watch-pid', $$);
+        $mock_pid = HelperProcess::spawn(
+            $ENV{OAUTH2_MOCK_VERBOSE} ? undef : "$run_dir/mock.log",
+            $^X, $mock, '--port', $port, '--keys', $keys,
+            '--state', "$run_dir/state",
+            '--pidfile', "$run_dir/mock.pid", '--watch-pid', $$);
         if (wait_listening($port, 10)) {
             $ENV{TEST_NGINX_MOCK_PORT}  = $port;
             $ENV{TEST_NGINX_KEYS}       = $keys;
@@ -87,24 +91,6 @@ sub free_port {
     return $p;
 }
 
-sub spawn {
-    my @cmd = @_;
-    my $pid = fork;
-    die "OAuth2Mock: fork: $!\n" if !defined $pid;
-    return $pid if $pid;
-
-    # child: stdin from /dev/null, log to mock.log (or stderr if verbose)
-    open STDIN, '<', '/dev/null';
-    if (!$ENV{OAUTH2_MOCK_VERBOSE}) {
-        open STDOUT, '>>', "$run_dir/mock.log" or die "mock.log: $!\n";
-        open STDERR, '>&', \*STDOUT;
-    }
-    { exec @cmd }    # braces: the failure path below is intended
-    # never run the test's own code (or END blocks) in this child
-    print STDERR "OAuth2Mock: exec $cmd[0]: $!\n";
-    POSIX::_exit(127);
-}
-
 sub wait_listening {
     my ($p, $timeout) = @_;
     my $deadline = time + $timeout;
@@ -120,17 +106,7 @@ sub wait_listening {
 
 sub stop {
     return if !$mock_pid || $$ != $starter_pid;
-    if (kill 'TERM', $mock_pid) {
-        my $deadline = time + 5;
-        while (time < $deadline) {
-            last if waitpid($mock_pid, WNOHANG) != 0;
-            sleep 0.05;
-        }
-        if (kill 0, $mock_pid) {
-            kill 'KILL', $mock_pid;
-            waitpid($mock_pid, 0);
-        }
-    }
+    HelperProcess::stop($mock_pid);
     $mock_pid = undef;
 }
 
@@ -161,16 +137,7 @@ END {
     my $status = $?;    # keep the test's exit status
     if ($run_dir && $starter_pid && $$ == $starter_pid) {
         stop();
-        my $failed = $status != 0;
-        if (!$failed && $INC{'Test/Builder.pm'}) {
-            $failed = !Test::Builder->new->is_passing;
-        }
-        if ($failed || $ENV{TEST_NGINX_NO_CLEAN}) {
-            print STDERR "# OAuth2Mock: mock files kept in $run_dir\n" if $failed;
-        } else {
-            remove_tree($run_dir);
-            rmdir "$ROOT/t/servroot-mock";    # only if no other run uses it
-        }
+        HelperProcess::finish($run_dir, $status, 'OAuth2Mock: mock files');
     }
     $? = $status;
 }
