@@ -18,7 +18,12 @@
 #   rsa-enc.pem    RSA 2048, encrypted PKCS#8 (AES-256-CBC)          + rsa-enc.pub.pem
 #   rsa-enc.pass   its passphrase (one line)
 #   cert.pem       a self-signed certificate only (no private key in DIR)
-#   .stamp         written last; when it exists the script does nothing
+#   ca.crt         a test CA (EC P-256; its key is thrown away)
+#   tls.crt        a TLS server certificate the CA signed, for localhost and
+#                  127.0.0.1, with its key tls.key (EC P-256, PKCS#8)
+#   .stamp         written last: "version N" and the date; when it names
+#                  the current version the script does nothing, an older
+#                  one (or none) makes the whole set again
 #
 # Private keys are mode 0600. Safe to run concurrently (prove -j): a mkdir
 # lock serialises runs, and keys are generated in a temporary directory and
@@ -29,14 +34,21 @@ set -eu
 dir=${1:-t/keys}
 pass='oauth2-test-pass'
 
+# Raise it when the set of files changes, so that older sets are replaced.
+version=2
+
+current() {
+    [ "$(head -n 1 "$dir/.stamp" 2>/dev/null)" = "version $version" ]
+}
+
 mkdir -p "$dir"
-[ -f "$dir/.stamp" ] && exit 0
+current && exit 0
 
 lock="$dir/.lock"
 waited=0
 until mkdir "$lock" 2>/dev/null; do
     # another run is generating; wait for it (or take over a stale lock)
-    [ -f "$dir/.stamp" ] && exit 0
+    current && exit 0
     waited=$((waited + 1))
     if [ "$waited" -gt 120 ]; then
         echo "gen.sh: removing stale lock $lock" >&2
@@ -50,7 +62,7 @@ trap '[ -n "$tmp" ] && rm -rf "$tmp"; rmdir "$lock" 2>/dev/null || true' EXIT IN
 tmp=$(mktemp -d "$dir/.gen.XXXXXX")
 
 # Re-check under the lock: the run we waited for may have finished.
-if [ -f "$dir/.stamp" ]; then
+if current; then
     exit 0
 fi
 
@@ -99,15 +111,32 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/cert-key.tmp" \
     -subj '/CN=oauth2-test' -days 3650 -out "$tmp/cert.pem" 2>/dev/null
 rm -f "$tmp/cert-key.tmp"
 
+# A test CA, and a server certificate it signed for localhost and
+# 127.0.0.1 (the TLS token endpoint of t/090-interop.t); the CA's key is
+# thrown away
+ec ca-key.tmp P-256
+openssl req -x509 -new -key "$tmp/ca-key.tmp.pem" -subj '/CN=oauth2 test CA' \
+    -days 3650 -addext 'basicConstraints=critical,CA:TRUE' \
+    -addext 'keyUsage=critical,keyCertSign,cRLSign' -out "$tmp/ca.crt"
+ec tls-key.tmp P-256
+printf '%s\n' 'basicConstraints=CA:FALSE' 'extendedKeyUsage=serverAuth' \
+    'subjectAltName=DNS:localhost,IP:127.0.0.1' > "$tmp/tls.ext"
+openssl req -new -key "$tmp/tls-key.tmp.pem" -subj '/CN=localhost' \
+    | openssl x509 -req -CA "$tmp/ca.crt" -CAkey "$tmp/ca-key.tmp.pem" \
+        -set_serial 2 -days 3650 -extfile "$tmp/tls.ext" \
+        -out "$tmp/tls.crt" 2>/dev/null
+mv "$tmp/tls-key.tmp.pem" "$tmp/tls.key"
+rm -f "$tmp/ca-key.tmp.pem" "$tmp/tls.ext"
+
 # Public keys; deliberately none for rsa2
 for k in rsa1 ec1 ec384 ec521 rsa1024 ec-sec1 rsa-pkcs1; do
     pub "$k"
 done
 pub rsa-enc -passin "pass:$pass"
 
-chmod 0600 "$tmp"/*.pem "$tmp/rsa-enc.pass"
-chmod 0644 "$tmp"/*.pub.pem "$tmp/cert.pem"
+chmod 0600 "$tmp"/*.pem "$tmp/rsa-enc.pass" "$tmp/tls.key"
+chmod 0644 "$tmp"/*.pub.pem "$tmp/cert.pem" "$tmp/ca.crt" "$tmp/tls.crt"
 
 mv -f "$tmp"/* "$dir"/
-date > "$dir/.stamp"
+{ echo "version $version"; date; } > "$dir/.stamp"
 exit 0
