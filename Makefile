@@ -1,7 +1,9 @@
 # ngx_http_oauth2_client_module
 #
 #   make                 build build/ngx_http_oauth2_client_module.so
-#   make test            unit tests, then the Test::Nginx suite
+#   make test            unit tests, then the Test::Nginx suite (with the
+#                        interoperability tests against oidc-provider
+#                        when node and npm are here: make interop-deps)
 #   make demo            a local token server, API and nginx; see README
 #   make demo-stop
 #   make bench           A-D side by side, signing, cold start, zone
@@ -25,7 +27,7 @@ TEST_NGINX_LOAD_MODULES ?= $(CURDIR)/$(MODULE)
 export TEST_NGINX_BINARY TEST_NGINX_LOAD_MODULES
 
 .PHONY: all module unit test test-unit test-mock test-nginx keys deps \
-        demo demo-stop clean fuzz bench
+        demo demo-stop clean fuzz bench interop-deps
 
 all: module
 
@@ -44,7 +46,7 @@ unit: $(UNIT)
 keys:
 	sh t/keys/gen.sh t/keys
 
-test: deps test-unit test-mock test-nginx
+test: deps test-unit test-mock interop-deps test-nginx
 
 test-unit: $(UNIT)
 	$(UNIT)
@@ -58,6 +60,11 @@ test-nginx: $(MODULE) keys
 
 deps:
 	sh scripts/deps.sh
+
+# npm ci in t/interop (the oidc-provider of t/090-interop.t) when node and
+# npm exist and t/interop/node_modules is missing or older than its lock
+interop-deps:
+	sh scripts/interop-deps.sh
 
 demo:
 	sh scripts/deps.sh
@@ -75,7 +82,7 @@ bench:
 	sh bench/run.sh
 
 clean:
-	rm -rf build t/servroot t/servroot-mock
+	rm -rf build t/servroot t/servroot-mock t/servroot-interop
 
 # make test-asan: nginx itself (Debian's source package) and the module
 # built with -fsanitize=address,undefined, then the whole t/ suite against

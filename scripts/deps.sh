@@ -9,6 +9,12 @@ pkgs="gcc make perl openssl nginx nginx-dev libssl-dev libjansson-dev
       libpcre2-dev zlib1g-dev libtest-base-perl libcrypt-jwt-perl
       clang libclang-rt-14-dev"
 
+# Node.js and npm run the authorization server of the interoperability
+# tests (t/interop); a node that is already here (from NodeSource, nvm,
+# ...) is kept, Debian's packages only fill in what is missing.
+command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps: not a Debian system; install by hand: $pkgs" >&2
     exit 0
