@@ -176,7 +176,48 @@ qr{^token_requests=1\ngranted=1\nrefused=0\njti=1 distinct=1\nalg=ES256 kid=ec1\
 
 
 
-=== TEST 4: a scope the client may not have: refused, 502, logged
+=== TEST 4: PS256, PS384, PS512 (RSASSA-PSS, salt as long as the digest)
+--- http_config
+    oauth2_client ps256 {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
+        client_id       nginx-ps256;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+        signing_alg     PS256;
+        scope           api:read;
+    }
+
+    oauth2_client ps384 {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
+        client_id       nginx-ps384;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+        signing_alg     PS384;
+        scope           api:read;
+    }
+
+    oauth2_client ps512 {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
+        client_id       nginx-ps512;
+        private_key     $TEST_NGINX_KEYS/rsa-pkcs1.pem;
+        key_id          rsa-pkcs1;
+        signing_alg     PS512;
+        scope           api:read;
+    }
+--- request eval
+["GET /ps256/x", "GET /ps384/x", "GET /ps512/x",
+ "GET /_test/stats?client=nginx-ps512"]
+--- response_body_like eval
+['^resource: active client_id=nginx-ps256 scope="api:read" ',
+ '^resource: active client_id=nginx-ps384 scope="api:read" ',
+ '^resource: active client_id=nginx-ps512 scope="api:read" ',
+ '^token_requests=1\ngranted=1\nrefused=0\njti=1 distinct=1\nalg=PS512 kid=rsa-pkcs1\n']
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: a scope the client may not have: refused, 502, logged
 --- http_config
     oauth2_client allowed {
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
@@ -210,7 +251,7 @@ qr/\[error\] .*oauth2 client "too-much": token request failed: HTTP 400, error "
 
 
 
-=== TEST 5: the token endpoint at a custom path (Okta's layout)
+=== TEST 6: the token endpoint at a custom path (Okta's layout)
 --- http_config
     oauth2_client custom {
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_CUSTOM_PORT/oauth2/default/v1/token;
@@ -229,7 +270,7 @@ qr{^token_requests=1\ngranted=1\n.*\naud=http://127\.0\.0\.1:$ENV{TEST_NGINX_OP_
 
 
 
-=== TEST 6: an assertion for another audience is refused: 502, no token
+=== TEST 7: an assertion for another audience is refused: 502, no token
 --- http_config
     oauth2_client no-port {
         token_endpoint  http://127.0.0.1/token;
@@ -270,7 +311,7 @@ qr/oauth2 client "no-port": token request failed: HTTP 401, error "invalid_clien
 
 
 
-=== TEST 7: an assertion signed with another key is refused
+=== TEST 8: an assertion signed with another key is refused
 --- http_config
     oauth2_client wrong-key {
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
@@ -292,7 +333,7 @@ qr/oauth2 client "wrong-key": token request failed: HTTP 401, error "invalid_cli
 
 
 
-=== TEST 8: a replayed assertion is refused by oidc-provider
+=== TEST 9: a replayed assertion is refused by oidc-provider
 --- http_config
     oauth2_client replay {
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
@@ -313,7 +354,7 @@ qr/oauth2 client "wrong-key": token request failed: HTTP 401, error "invalid_cli
 
 
 
-=== TEST 9: over TLS, with proxy_ssl_verify and the test CA
+=== TEST 10: over TLS, with proxy_ssl_verify and the test CA
 --- http_config
     oauth2_client tls {
         token_endpoint  https://127.0.0.1:$TEST_NGINX_OP_TLS_PORT/token;
@@ -341,7 +382,7 @@ qr{^token_requests=1\ngranted=1\n.*\naud=https://127\.0\.0\.1:$ENV{TEST_NGINX_OP
 
 
 
-=== TEST 10: over TLS, a CA that did not sign the certificate: 502, no token request
+=== TEST 11: over TLS, a CA that did not sign the certificate: 502, no token request
 --- http_config
     oauth2_client wrong-ca {
         token_endpoint  https://127.0.0.1:$TEST_NGINX_OP_TLS_PORT/token;
@@ -372,7 +413,7 @@ qr{^token_requests=1\ngranted=1\n.*\naud=https://127\.0\.0\.1:$ENV{TEST_NGINX_OP
 
 
 
-=== TEST 11: over TLS, a certificate for another name: 502, no token request
+=== TEST 12: over TLS, a certificate for another name: 502, no token request
 --- http_config
     oauth2_client wrong-name {
         token_endpoint  https://127.0.0.1:$TEST_NGINX_OP_TLS_PORT/token;
@@ -403,7 +444,7 @@ qr{^token_requests=1\ngranted=1\n.*\naud=https://127\.0\.0\.1:$ENV{TEST_NGINX_OP
 
 
 
-=== TEST 12: 20 token requests, 20 assertions, 20 jti, all accepted
+=== TEST 13: 20 token requests, 20 assertions, 20 jti, all accepted
 --- http_config eval
 CORE::join "", map { <<"CLIENT" } 1 .. 20;
     oauth2_client j$_ {
@@ -423,7 +464,7 @@ CLIENT
 
 
 
-=== TEST 13: the cache: 5 requests, 1 token request seen by oidc-provider
+=== TEST 14: the cache: 5 requests, 1 token request seen by oidc-provider
 --- http_config
     oauth2_client cache {
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;

@@ -97,6 +97,9 @@ const CLIENTS = [
     ['nginx-rs256', 'rsa1', 'RS256', API_SCOPES],
     ['nginx-rs384', 'rsa1', 'RS384', API_SCOPES],
     ['nginx-rs512', 'rsa1', 'RS512', API_SCOPES],
+    ['nginx-ps256', 'rsa1', 'PS256', API_SCOPES],
+    ['nginx-ps384', 'rsa1', 'PS384', API_SCOPES],
+    ['nginx-ps512', 'rsa-pkcs1', 'PS512', API_SCOPES],
     ['nginx-es256', 'ec1', 'ES256', API_SCOPES],
     ['nginx-es384', 'ec384', 'ES384', API_SCOPES],
     ['nginx-es512', 'ec521', 'ES512', API_SCOPES],
@@ -111,7 +114,8 @@ const CLIENTS = [
     ['nginx-cache', 'rsa1', 'RS256', API_SCOPES],
 ];
 
-const ALGS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'];
+const ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256',
+              'ES384', 'ES512'];
 
 function log(...parts) {
     console.log(new Date().toISOString(), ...parts);
