@@ -10,28 +10,5 @@ set -eu
 pkgs="wrk libnginx-mod-http-ndk libnginx-mod-http-lua gnuplot-nox
       util-linux curl"
 
-if ! command -v dpkg-query >/dev/null 2>&1; then
-    echo "bench deps: not a Debian system; install by hand: $pkgs" >&2
-    exit 0
-fi
-
-missing=
-for p in $pkgs; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
-         | grep -q "install ok installed"; then
-        missing="$missing $p"
-    fi
-done
-
-[ -z "$missing" ] && exit 0
-
-echo "bench deps: installing$missing"
-
-sudo=
-if [ "$(id -u)" != 0 ]; then
-    sudo=sudo
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends $missing
+# shellcheck disable=SC2086
+exec sh "$(dirname "$0")/../scripts/apt-missing.sh" "bench deps" $pkgs

@@ -15,28 +15,5 @@ pkgs="gcc make perl openssl nginx nginx-dev libssl-dev libjansson-dev
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 
-if ! command -v dpkg-query >/dev/null 2>&1; then
-    echo "deps: not a Debian system; install by hand: $pkgs" >&2
-    exit 0
-fi
-
-missing=
-for p in $pkgs; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
-         | grep -q "install ok installed"; then
-        missing="$missing $p"
-    fi
-done
-
-[ -z "$missing" ] && exit 0
-
-echo "deps: installing$missing"
-
-sudo=
-if [ "$(id -u)" != 0 ]; then
-    sudo=sudo
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends $missing
+# shellcheck disable=SC2086
+exec sh "$(dirname "$0")/apt-missing.sh" deps $pkgs
