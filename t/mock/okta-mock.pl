@@ -17,6 +17,12 @@
 #   <any path ending in /v1/token>   token endpoint (POST), counted per path
 #   /api/...                         protected API, wants a token issued here
 #   /api401/...                      401 "api: revoked\n" whatever the token
+#   /capture/...[?body=B][&stale=1]  a host that must never see a token: the
+#                                    request is recorded (see /_headers), the
+#                                    answer is 200 text/html B (default
+#                                    "captured <path>\n"), 206 for a Range
+#                                    "bytes=N-M"; stale=1 adds
+#                                    "X-Accel-Expires: @1" (cached, stale)
 #   GET /_stats/<token path>         "calls=N\nheaders=a,b\nlast_scope=S\n"
 #                                    ?times=1 adds "times=<ms>,<ms>...\n"
 #   GET /_headers/<path>             last request's headers, "name: value" lines
@@ -117,7 +123,8 @@ my %ACCEPTED_ALG = map { $_ => 1 } qw(RS256 RS384 RS512 ES256 ES384 ES512
 #                 a canned answer; the request is NOT verified.
 # $ctx has: client_id (unverified iss, for minting), scope, now, headers
 # (the request's [[name, value]...], names lowercased).
-# A reply with status 0 closes the connection without any answer.
+# A reply with status 0 closes the connection without any answer; one with
+# status -1 sends its body as the whole answer, verbatim, then closes.
 # Helper token_body(...) builds an Okta-like success body with a real token;
 # pairs override or (value undef) remove fields; values are raw JSON.
 # ---------------------------------------------------------------------------
@@ -166,6 +173,29 @@ my @SCENARIOS = (
     [ qr/^retry-after-(\d+)$/ => { reply => sub ($ctx, $secs) {
         (429, [ 'Content-Type' => 'application/json', 'Retry-After' => 0 + $secs ],
          $RATE_LIMIT_BODY) } } ],
+    # several headers that say when: two X-Rate-Limit-Reset (now + a, then
+    # now + b), two Retry-After (a, then b), or one of each
+    [ qr/^rate-limit-reset-(\d+)-(\d+)$/ => { reply => sub ($ctx, $a, $b) {
+        (429, [ 'Content-Type' => 'application/json',
+                'X-Rate-Limit-Limit' => 600,
+                'X-Rate-Limit-Remaining' => 0,
+                'X-Rate-Limit-Reset' => $ctx->{now} + $a,
+                'X-Rate-Limit-Reset' => $ctx->{now} + $b ],
+         $RATE_LIMIT_BODY) } } ],
+    [ qr/^retry-after-(\d+)-(\d+)$/ => { reply => sub ($ctx, $a, $b) {
+        (429, [ 'Content-Type' => 'application/json',
+                'Retry-After' => 0 + $a, 'Retry-After' => 0 + $b ],
+         $RATE_LIMIT_BODY) } } ],
+    [ qr/^rate-limit-(\d+)-retry-after-(\d+)$/ => { reply => sub ($ctx, $a, $b) {
+        (429, [ 'Content-Type' => 'application/json',
+                'X-Rate-Limit-Reset' => $ctx->{now} + $a,
+                'Retry-After' => 0 + $b ],
+         $RATE_LIMIT_BODY) } } ],
+    # an answer whose first line is no HTTP status line (nginx takes it
+    # for an HTTP/0.9 response); a reply of status -1 is sent as it is
+    [ qr/^bad-status-line$/ => { reply => sub ($ctx) {
+        (-1, [], "HTTP/1.1 OK\r\nContent-Type: application/json\r\n\r\n"
+                 . token_body($ctx, access_token => '"abc"')) } } ],
     # SIGKILL the nginx worker named by X-Worker-Pid, then hang up
     [ qr/^kill-worker$/ => { reply => \&kill_worker } ],
     # CR LF in error_description: a client that logs it raw lets the
@@ -354,6 +384,14 @@ sub serve_connection ($sock) {
         close $sock;
         return;
     }
+    if ($status == -1) {   # a raw answer, not even a status line of ours
+        alarm 30;
+        send_raw($sock, $body);
+        alarm 0;
+        logline("$req->{method} $req->{target} raw " . ($reason // 'raw answer'));
+        close $sock;
+        return;
+    }
     alarm 30;
     send_response($sock, $status, $headers, $body);
     alarm 0;
@@ -416,9 +454,10 @@ sub read_request ($sock) {
 }
 
 my %REASON_PHRASE = (
-    200 => 'OK', 204 => 'No Content', 302 => 'Found', 400 => 'Bad Request',
-    401 => 'Unauthorized', 403 => 'Forbidden', 404 => 'Not Found',
-    405 => 'Method Not Allowed', 429 => 'Too Many Requests',
+    200 => 'OK', 204 => 'No Content', 206 => 'Partial Content', 302 => 'Found',
+    400 => 'Bad Request', 401 => 'Unauthorized', 403 => 'Forbidden',
+    404 => 'Not Found', 405 => 'Method Not Allowed',
+    416 => 'Range Not Satisfiable', 429 => 'Too Many Requests',
     500 => 'Internal Server Error', 502 => 'Bad Gateway',
     503 => 'Service Unavailable', 504 => 'Gateway Timeout',
 );
@@ -437,6 +476,10 @@ sub send_response ($sock, $status, $headers, $body) {
         if $status != 204 && !grep { lc $_ eq 'content-length' } @$headers;
     $out .= "Connection: close\r\n\r\n";
     $out .= $body if $status != 204;
+    send_raw($sock, $out);
+}
+
+sub send_raw ($sock, $out) {
     my $off = 0;
     while ($off < length $out) {
         my $n = syswrite($sock, $out, length($out) - $off, $off);
@@ -460,6 +503,7 @@ sub dispatch ($req) {
     return token_endpoint($req)        if $path =~ m{/v1/token$};
     return protected_api($req)         if $path =~ m{^/api/};
     return api_revoked($req)           if $path =~ m{^/api401/};
+    return capture($req)               if $path =~ m{^/capture/};
     return (404, ['Content-Type' => 'text/plain'], "not found\n", 'not found');
 }
 
@@ -1326,6 +1370,29 @@ sub protected_api ($req) {
     # test can pass an nginx variable to the API and see it.
     $body .= "$_->[0]=$_->[1]\n" for grep { $_->[0] =~ /^x-/ } @{ $req->{headers} };
     return text(200, $body, "token ok client=$claims->{cid}");
+}
+
+# ---------------------------------------------------------------------------
+# Capture: whatever comes, recorded
+# ---------------------------------------------------------------------------
+sub capture ($req) {
+    record_request($req, undef);
+    my %q = query_params($req);
+    my $body = $q{body} // "captured $req->{path}\n";
+    my @h = ('Content-Type' => 'text/html');
+    push @h, 'X-Accel-Expires' => '@1' if $q{stale};
+    my ($range) = map { $_->[1] } grep { $_->[0] eq 'range' } @{ $req->{headers} };
+    if (defined $range) {
+        my ($first, $last) = $range =~ /^bytes=(\d+)-(\d+)$/
+            or return (416, [@h], '', "capture: bad range $range");
+        return (416, [@h, 'Content-Range' => 'bytes */' . length $body], '',
+                "capture: range $range beyond the body")
+            if $first >= length $body || $last < $first;
+        $last = length($body) - 1 if $last >= length $body;
+        return (206, [@h, 'Content-Range' => "bytes $first-$last/" . length $body],
+                substr($body, $first, $last - $first + 1), "captured, range $range");
+    }
+    return (200, \@h, $body, 'captured');
 }
 
 # ---------------------------------------------------------------------------

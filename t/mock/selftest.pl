@@ -601,6 +601,30 @@ check($r->{status} == 500 && $r->{json}{error_description} eq 'unknown mock scen
     check($st->{headers} eq 'accept,content-length,content-type,cookie,host',
           'last headers recorded for canned scenarios too', $st->{headers});
 
+    # the capture endpoint: recorded, 200 text/html, ranges, stale
+    $r = http(path => '/capture/s1?body=hello', headers => [Host => 'h', 'X-Pad' => '1']);
+    check($r->{status} == 200 && $r->{body} eq 'hello'
+          && ($r->{headers}{'content-type'}[0] // '') eq 'text/html'
+          && !$r->{headers}{'x-accel-expires'},
+          'capture: 200 text/html with the body asked for', $r->{raw});
+    $body = OAuth2Mock::get('/_headers/capture/s1') // '';
+    check($body eq "host: h\nx-pad: 1\n", 'capture: headers recorded', $body);
+    $r = http(path => '/capture/s2', headers => [Authorization => 'Bearer abcdefghijklmnop']);
+    check($r->{status} == 200 && $r->{body} eq "captured /capture/s2\n",
+          'capture: the default body', $r->{raw});
+    $body = OAuth2Mock::get('/_headers/capture/s2') // '';
+    check($body eq "authorization: Bearer abcdefgh...\n",
+          'capture: a credential recorded, shortened', $body);
+    $r = http(path => '/capture/s3?body=0123456789&stale=1', headers => [Range => 'bytes=8-11']);
+    check($r->{status} == 206 && $r->{body} eq '89'
+          && ($r->{headers}{'content-range'}[0] // '') eq 'bytes 8-9/10'
+          && ($r->{headers}{'x-accel-expires'}[0] // '') eq '@1',
+          'capture: a range, and stale=1', $r->{raw});
+    $r = http(path => '/capture/s3?body=0123456789', headers => [Range => 'bytes=10-11']);
+    check($r->{status} == 416, 'capture: a range beyond the body', $r->{raw});
+    $st = OAuth2Mock::stats('/capture/s3');
+    check($st->{calls} == 2, 'capture: counted', $JSON->encode($st));
+
     # reset clears the jti store but keeps the signing secret
     my $a1 = assertion();
     granted('jti before reset', token_request(assertion => $a1));
@@ -764,6 +788,39 @@ sub start_request {
           && !$h->{'x-rate-limit-reset'} && ($r->{json}{errorCode} // '') eq 'E0000047'
           && defined $h->{date},
           'retry-after-7: 429, Retry-After 7, no X-Rate-Limit-Reset', $r->{raw});
+
+    $r = canned('rate-limit-reset-30-5');
+    $h = $r->{headers};
+    $now = time;
+    my @resets = @{ $h->{'x-rate-limit-reset'} // [] };
+    check($r->{status} == 429 && @resets == 2
+          && abs($resets[0] - $now - 30) <= 2 && abs($resets[1] - $now - 5) <= 2
+          && !$h->{'retry-after'},
+          'rate-limit-reset-30-5: two X-Rate-Limit-Reset, now + 30 then now + 5', $r->{raw});
+
+    $r = canned('retry-after-20-3');
+    $h = $r->{headers};
+    check($r->{status} == 429 && join(',', @{ $h->{'retry-after'} // [] }) eq '20,3'
+          && !$h->{'x-rate-limit-reset'},
+          'retry-after-20-3: two Retry-After, 20 then 3', $r->{raw});
+
+    $r = canned('rate-limit-2-retry-after-40');
+    $h = $r->{headers};
+    check($r->{status} == 429 && @{ $h->{'x-rate-limit-reset'} // [] } == 1
+          && abs($h->{'x-rate-limit-reset'}[0] - time - 2) <= 2
+          && join(',', @{ $h->{'retry-after'} // [] }) eq '40',
+          'rate-limit-2-retry-after-40: one of each', $r->{raw});
+
+    $r = canned('rate-limit-18446744073709552');
+    check($r->{status} == 429
+          && ($r->{headers}{'x-rate-limit-reset'}[0] // '') =~ /^\d{17}$/
+          && $r->{headers}{'x-rate-limit-reset'}[0] - 18446744073709552 - time <= 2,
+          'rate-limit-<huge>: an exact 17-digit reset', $r->{raw});
+
+    $r = canned('bad-status-line');
+    check($r->{raw} =~ /\AHTTP\/1\.1 OK\r\nContent-Type: application\/json\r\n\r\n\{/
+          && $r->{raw} =~ /"access_token":"abc"/ && $r->{raw} !~ /^Date:/m,
+          'bad-status-line: the raw answer, no status code, no header of the mock', $r->{raw});
 
     # kill-worker, against stand-ins: one named like an nginx worker, one not
     my $dummy = sub {
