@@ -1318,20 +1318,31 @@ ngx_http_oauth2_client_backoff(ngx_http_request_t *sr,
 /*
  * How long a 429 asks to wait: until X-Rate-Limit-Reset (epoch seconds,
  * taken relative to the response's Date, so that clock skew does not
- * matter), or Retry-After (seconds or a date).  0 when neither says.
+ * matter), or Retry-After (seconds or a date).  Where several headers
+ * say it, the longest wait any of them gives counts: a server that sends
+ * two has no reason to be taken at its shorter word.  0 when none says.
  */
 
 static ngx_msec_t
 ngx_http_oauth2_client_rate_wait(ngx_http_upstream_t *u)
 {
-    time_t            now, t;
-    ngx_int_t         n;
-    ngx_uint_t        i;
+    time_t            now, t, wait;
+    ngx_uint_t        i, found;
     ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *reset, *retry;
+    ngx_table_elt_t  *h;
 
-    reset = NULL;
-    retry = NULL;
+    now = ngx_time();
+
+    if (u->headers_in.date != NULL) {
+        t = ngx_parse_http_time(u->headers_in.date->value.data,
+                                u->headers_in.date->value.len);
+        if (t != NGX_ERROR) {
+            now = t;
+        }
+    }
+
+    wait = 0;
+    found = 0;
 
     part = &u->headers_in.headers.part;
     h = part->elts;
@@ -1348,63 +1359,63 @@ ngx_http_oauth2_client_rate_wait(ngx_http_upstream_t *u)
             i = 0;
         }
 
+        /* each made a wait in seconds from now: no sum that may overflow */
+
         if (h[i].key.len == sizeof("X-Rate-Limit-Reset") - 1
             && ngx_strncasecmp(h[i].key.data, (u_char *) "X-Rate-Limit-Reset",
                                h[i].key.len) == 0)
         {
-            reset = &h[i];
+            t = ngx_atotm(h[i].value.data, h[i].value.len);
+            if (t == NGX_ERROR) {
+                continue;
+            }
+
+            t -= now;
 
         } else if (h[i].key.len == sizeof("Retry-After") - 1
                    && ngx_strncasecmp(h[i].key.data, (u_char *) "Retry-After",
                                       h[i].key.len) == 0)
         {
-            retry = &h[i];
-        }
-    }
+            t = ngx_atotm(h[i].value.data, h[i].value.len);
 
-    now = ngx_time();
+            if (t == NGX_ERROR) {
+                t = ngx_parse_http_time(h[i].value.data, h[i].value.len);
+                if (t == NGX_ERROR) {
+                    continue;
+                }
 
-    if (u->headers_in.date != NULL) {
-        t = ngx_parse_http_time(u->headers_in.date->value.data,
-                                u->headers_in.date->value.len);
-        if (t != NGX_ERROR) {
-            now = t;
-        }
-    }
-
-    t = NGX_ERROR;
-
-    if (reset != NULL) {
-        n = ngx_atotm(reset->value.data, reset->value.len);
-        if (n != NGX_ERROR) {
-            t = n - now;
-        }
-    }
-
-    if (t == NGX_ERROR && retry != NULL) {
-        n = ngx_atotm(retry->value.data, retry->value.len);
-
-        if (n == NGX_ERROR) {
-            n = ngx_parse_http_time(retry->value.data, retry->value.len);
-            if (n != NGX_ERROR) {
-                n -= now;
+                t -= now;
             }
+
+        } else {
+            continue;
         }
 
-        t = n;
+        if (!found || t > wait) {
+            wait = t;
+            found = 1;
+        }
     }
 
-    if (t == NGX_ERROR) {
+    if (!found) {
         return 0;
     }
 
-    /* a second at least, an hour at most: a server's word within reason */
+    /*
+     * A second at least, an hour at most: a server's word within reason.
+     * The cap is compared in seconds, before any multiplication, so that
+     * no value, however far ahead, wraps around to a short wait.
+     */
 
-    if (t < 1) {
-        t = 1;
+    if (wait < 1) {
+        return NGX_HTTP_OAUTH2_CLIENT_RATE_MIN;
     }
 
-    return ngx_min((ngx_msec_t) t * 1000, NGX_HTTP_OAUTH2_CLIENT_RATE_MAX);
+    if (wait >= (time_t) (NGX_HTTP_OAUTH2_CLIENT_RATE_MAX / 1000)) {
+        return NGX_HTTP_OAUTH2_CLIENT_RATE_MAX;
+    }
+
+    return (ngx_msec_t) wait * 1000;
 }
 
 

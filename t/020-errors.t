@@ -1210,3 +1210,115 @@ GET /api/x
 qr/oauth2 client "okta": token request failed: the token \(expires_in 1 s\) ends before its answer came, \d+ ms after the request; next attempt in/
 --- no_error_log
 new token
+
+
+=== TEST 35: an X-Rate-Limit-Reset too far ahead to count in ms waits the 1 h cap
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit-18446744073709552/e35/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit-18446744073709552/e35/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request
+GET /api/x
+--- error_code: 502
+--- error_log eval
+qr/oauth2 client "okta": token request failed: HTTP 429, errorCode "E0000047": "[^"]*"; next attempt in 3600\.000 s/
+--- no_error_log
+new token
+[crit]
+
+
+=== TEST 36: two X-Rate-Limit-Reset headers: the longer wait counts, not the last
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit-reset-30-5/e36/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit-reset-30-5/e36/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request
+GET /api/x
+--- error_code: 502
+--- error_log eval
+qr/oauth2 client "okta": token request failed: HTTP 429, errorCode "E0000047": "[^"]*"; next attempt in (?:29|30)\.000 s/
+--- no_error_log
+new token
+[crit]
+
+
+=== TEST 37: two Retry-After headers: the longer wait counts, not the last
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/retry-after-20-3/e37/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/retry-after-20-3/e37/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request
+GET /api/x
+--- error_code: 502
+--- error_log eval
+qr/oauth2 client "okta": token request failed: HTTP 429, errorCode "E0000047": "[^"]*"; next attempt in 20\.000 s/
+--- no_error_log
+new token
+[crit]
+
+
+=== TEST 38: X-Rate-Limit-Reset and Retry-After: the longer wait counts, whichever says it
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit-2-retry-after-40/e38/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit-2-retry-after-40/e38/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request
+GET /api/x
+--- error_code: 502
+--- error_log eval
+qr/oauth2 client "okta": token request failed: HTTP 429, errorCode "E0000047": "[^"]*"; next attempt in 40\.000 s/
+--- no_error_log
+new token
+[crit]
