@@ -1089,6 +1089,22 @@ ngx_http_oauth2_client_parse(ngx_http_request_t *sr,
         return NGX_HTTP_BAD_GATEWAY;
     }
 
+    /*
+     * An answer whose first line is no HTTP status line is taken by
+     * nginx for an HTTP/0.9 response ("upstream sent no valid HTTP/1.0
+     * header"): a 200 for the upstream's state, no status of its own.
+     */
+
+    if (u->headers_in.status_n == 0
+        && u->state != NULL
+        && u->state->status == NGX_HTTP_OK)
+    {
+        *ngx_slprintf(msg, last, "no valid HTTP status line in the answer "
+                      "of the token endpoint through \"%V\" (see the "
+                      "upstream error above)", &client->token_location) = '\0';
+        return NGX_HTTP_BAD_GATEWAY;
+    }
+
     if (u->headers_in.status_n == 0) {
         *ngx_slprintf(msg, last, "no response from the token endpoint "
                       "through \"%V\" (status %ui, see the upstream error "

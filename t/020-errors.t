@@ -1322,3 +1322,33 @@ qr/oauth2 client "okta": token request failed: HTTP 429, errorCode "E0000047": "
 --- no_error_log
 new token
 [crit]
+
+
+=== TEST 39: an answer without a valid status line is logged for what it is
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/bad-status-line/e39/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/bad-status-line/e39/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request
+GET /api/x
+--- error_code: 502
+--- error_log eval
+[qr/\[error\] .* upstream sent no valid HTTP\/1\.0 header while reading response header from upstream/,
+ qr/oauth2 client "okta": no valid HTTP status line in the answer of the token endpoint through "\/_oauth2\/okta" \(see the upstream error above\); next attempt in (?:0\.[5-9]\d\d|1\.000) s/]
+--- no_error_log
+status 0
+new token
+[crit]
