@@ -19,6 +19,7 @@
 
 
 static ngx_int_t ngx_http_oauth2_client_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_oauth2_client_get_token(ngx_http_request_t *r);
 static ngx_int_t ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx,
     ngx_http_oauth2_client_loc_conf_t *olcf);
@@ -131,6 +132,30 @@ ngx_http_oauth2_client_handler_init(ngx_conf_t *cf)
 
 static ngx_int_t
 ngx_http_oauth2_client_handler(ngx_http_request_t *r)
+{
+    char       *action;
+    ngx_int_t   rc;
+
+    /*
+     * The lines the module logs while it gets the token say so, rather
+     * than what the connection did last (an auth_request's upstream,
+     * say); the content handler that runs next finds the action as it
+     * was.
+     */
+
+    action = r->connection->log->action;
+    r->connection->log->action = "getting a token";
+
+    rc = ngx_http_oauth2_client_get_token(r);
+
+    r->connection->log->action = action;
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_oauth2_client_get_token(ngx_http_request_t *r)
 {
     ngx_http_oauth2_client_ctx_t       *ctx;
     ngx_http_oauth2_client_fetch_t     *f;
@@ -1026,16 +1051,18 @@ static void
 ngx_http_oauth2_client_process(ngx_http_request_t *sr,
     ngx_http_oauth2_client_fetch_t *f)
 {
-    u_char  msg[NGX_HTTP_OAUTH2_CLIENT_ERRLEN + 256];
+    char    *action;
+    u_char   msg[NGX_HTTP_OAUTH2_CLIENT_ERRLEN + 256];
 
     /*
-     * The upstream's "sending to client" does not describe our lines; a
-     * refresh leaves the log of the request it runs behind alone.
+     * The lines logged here (the new token, the failure, the zone's) say
+     * what the module does, not what the upstream last did ("sending to
+     * client"); the action is put back after, so that the request a
+     * refresh runs behind goes on logging its own.
      */
 
-    if (!f->background) {
-        sr->connection->log->action = NULL;
-    }
+    action = sr->connection->log->action;
+    sr->connection->log->action = "processing the token response";
 
     f->status = ngx_http_oauth2_client_parse(sr, f, msg, sizeof(msg));
 
@@ -1047,6 +1074,8 @@ ngx_http_oauth2_client_process(ngx_http_request_t *sr,
         ngx_http_oauth2_client_cache_release(f->shm_zone, f->client,
                                              f->claim);
     }
+
+    sr->connection->log->action = action;
 }
 
 

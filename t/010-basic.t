@@ -504,3 +504,34 @@ qr/oauth2 client "okta": token request failed: HTTP 401, error "invalid_client"/
 ["x-token-status=MISS", "slept", "x-token-status=MISS", "^calls=2\n"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 14: the module's own lines say what it was doing, a background refresh's too
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-60/b14/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+        refresh_before  99%;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-60/b14/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_set_header X-Token-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request eval
+["GET /api/1", "GET /api/2"]
+--- response_body_like eval
+["x-token-status=MISS", "x-token-status=REFRESH"]
+--- error_log eval
+qr/oauth2 client "okta": new token sha256:[0-9a-f]{8}, expires in 60 s while processing the token response, client: [^,]*, server: [^,]*, request: "GET \/api\/\d HTTP\/1\.1", subrequest: "\/_oauth2\/okta"/
+--- no_error_log eval
+[qr/new token .* while sending to client/, "[error]"]

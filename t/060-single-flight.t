@@ -241,7 +241,7 @@ oauth2_token_wait_timeout 5s;
 (?:/api/1 200 MISS -
 )?/impatient/2 200 HIT -
 \$",
- "oauth2 client \"okta\": no token after waiting 500 ms for another token request"]
+ "oauth2 client \"okta\": no token after waiting 500 ms for another token request while getting a token, client: "]
 
 
 
