@@ -23,11 +23,8 @@ static ngx_int_t ngx_http_oauth2_client_get_token(ngx_http_request_t *r);
 static ngx_int_t ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx,
     ngx_http_oauth2_client_loc_conf_t *olcf);
-static ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_get_ctx(
-    ngx_http_request_t *r);
 static ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_create_ctx(
     ngx_http_request_t *r);
-static void ngx_http_oauth2_client_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_oauth2_client_wait(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx,
     ngx_http_oauth2_client_loc_conf_t *olcf, ngx_pid_t owner);
@@ -59,15 +56,9 @@ static ngx_int_t ngx_http_oauth2_client_store(ngx_http_request_t *sr,
 static void ngx_http_oauth2_client_backoff(ngx_http_request_t *sr,
     ngx_http_oauth2_client_fetch_t *f, u_char *msg);
 static ngx_msec_t ngx_http_oauth2_client_rate_wait(ngx_http_upstream_t *u);
-static ngx_int_t ngx_http_oauth2_client_inject(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx);
-static void ngx_http_oauth2_client_restore(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx);
 static void ngx_http_oauth2_client_fingerprint(u_char *token, size_t len,
     u_char *hex);
 
-
-static ngx_uint_t  ngx_http_oauth2_client_authorization_hash;
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
@@ -80,10 +71,6 @@ ngx_http_oauth2_client_handler_init(ngx_conf_t *cf)
     ngx_array_t                *handlers;
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
-
-    ngx_http_oauth2_client_authorization_hash =
-                      ngx_hash_key((u_char *) "authorization",
-                                   sizeof("authorization") - 1);
 
     /*
      * The precontent phase runs after every access check, so "satisfy any"
@@ -162,8 +149,9 @@ ngx_http_oauth2_client_get_token(ngx_http_request_t *r)
     ngx_http_oauth2_client_loc_conf_t  *olcf;
 
     /*
-     * Subrequests share the main request's headers_in, so they are never
-     * touched; this also keeps the token subrequest from recursing when
+     * Subrequests get no token of their own; a token they inherit is
+     * taken off in the rewrite phases where their location is not of its
+     * client.  This also keeps the token subrequest from recursing when
      * oauth2_token is inherited into the token location.
      */
 
@@ -180,10 +168,10 @@ ngx_http_oauth2_client_get_token(ngx_http_request_t *r)
         /*
          * An internal redirect brought the request to a location of
          * another client, or of none: the token of the first location
-         * must not go there.
+         * must not go there (the rewrite phase took it off already).
          */
 
-        ngx_http_oauth2_client_restore(r, ctx);
+        ngx_http_oauth2_client_strip(r);
 
         if (olcf->client == NULL) {
             return NGX_DECLINED;
@@ -349,7 +337,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
 }
 
 
-static ngx_http_oauth2_client_ctx_t *
+ngx_http_oauth2_client_ctx_t *
 ngx_http_oauth2_client_get_ctx(ngx_http_request_t *r)
 {
     ngx_pool_cleanup_t            *cln;
@@ -361,13 +349,20 @@ ngx_http_oauth2_client_get_ctx(ngx_http_request_t *r)
         return ctx;
     }
 
-    /* an internal redirect wiped the context: the pool cleanup holds it */
+    /*
+     * An internal redirect wiped the context: the pool cleanup holds it.
+     * The pool is shared with the subrequests (and with the main request,
+     * for a subrequest), which have contexts of their own.
+     */
 
     for (cln = r->pool->cleanup; cln != NULL; cln = cln->next) {
         if (cln->handler == ngx_http_oauth2_client_ctx_cleanup) {
             ctx = cln->data;
-            ngx_http_set_ctx(r, ctx, ngx_http_oauth2_client_module);
-            return ctx;
+
+            if (ctx->request == r) {
+                ngx_http_set_ctx(r, ctx, ngx_http_oauth2_client_module);
+                return ctx;
+            }
         }
     }
 
@@ -399,7 +394,7 @@ ngx_http_oauth2_client_create_ctx(ngx_http_request_t *r)
 }
 
 
-static void
+void
 ngx_http_oauth2_client_ctx_cleanup(void *data)
 {
     ngx_http_oauth2_client_ctx_t  *ctx = data;
@@ -1461,95 +1456,6 @@ ngx_http_oauth2_client_rate_wait(ngx_http_upstream_t *u)
     }
 
     return (ngx_msec_t) wait * 1000;
-}
-
-
-static ngx_int_t
-ngx_http_oauth2_client_inject(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx)
-{
-    ngx_table_elt_t  *h;
-
-    /*
-     * nginx answers 400 to a request with two Authorization headers, so
-     * headers_in.authorization is the only one the client sent: its value
-     * is replaced, and kept, to be put back should an internal redirect
-     * lead to a location without this client.
-     */
-
-    h = r->headers_in.authorization;
-
-    if (h != NULL) {
-        ctx->client_value = h->value;
-        ctx->pushed = 0;
-
-    } else {
-        h = ngx_list_push(&r->headers_in.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = ngx_http_oauth2_client_authorization_hash;
-        ngx_str_set(&h->key, "Authorization");
-        h->lowcase_key = (u_char *) "authorization";
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-
-        r->headers_in.authorization = h;
-        ctx->pushed = 1;
-    }
-
-    h->value = ctx->value;
-
-    ctx->header = h;
-    ctx->injected = 1;
-
-    return NGX_DECLINED;
-}
-
-
-static void
-ngx_http_oauth2_client_restore(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx)
-{
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    if (!ctx->injected) {
-        return;
-    }
-
-    h = ctx->header;
-
-    if (!ctx->pushed) {
-        h->value = ctx->client_value;
-
-    } else {
-        /*
-         * Our header was appended, and nothing in between phases appends
-         * request headers: it is still the last, and is dropped.  Were it
-         * not, it would be left with an empty value.
-         */
-
-        part = r->headers_in.headers.last;
-
-        if (part->nelts > 0
-            && (ngx_table_elt_t *) part->elts + part->nelts - 1 == h)
-        {
-            part->nelts--;
-
-        } else {
-            ngx_str_null(&h->value);
-        }
-
-        r->headers_in.authorization = NULL;
-    }
-
-    ctx->injected = 0;
-    ctx->header = NULL;
-    ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE;
-    ngx_str_null(&ctx->value);
 }
 
 

@@ -243,7 +243,11 @@ ngx_http_oauth2_client_add_variables(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_oauth2_client_init(ngx_conf_t *cf)
 {
-    return ngx_http_oauth2_client_handler_init(cf);
+    if (ngx_http_oauth2_client_handler_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_oauth2_client_confine_init(cf);
 }
 
 
@@ -1086,28 +1090,35 @@ static ngx_int_t
 ngx_http_oauth2_client_token_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    size_t                         skip;
-    ngx_str_t                      value;
-    ngx_http_oauth2_client_ctx_t  *ctx;
+    u_char           *p, *last;
+    ngx_table_elt_t  *h;
 
     /*
-     * The token the module set on this request, if it did: looking into
-     * the zone here could claim a fetch that nobody would make.
+     * The token this request carries, if it carries one the module set:
+     * read from its own headers, so a subrequest without it sees none,
+     * whatever its main request carries.  Looking into the zone here
+     * could claim a token request that nobody would make.
      */
 
-    skip = sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1;
+    h = ngx_http_oauth2_client_credential(r);
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_oauth2_client_module);
-
-    if (ctx == NULL || !ctx->injected || ctx->value.len <= skip) {
+    if (h == NULL) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    value = ctx->value;
+    /* after the scheme */
 
-    v->len = value.len - skip;
-    v->data = value.data + skip;
+    last = h->value.data + h->value.len;
+    p = ngx_strlchr(h->value.data, last, ' ');
+
+    if (p == NULL || p + 1 == last) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = last - (p + 1);
+    v->data = p + 1;
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;
@@ -1123,7 +1134,9 @@ ngx_http_oauth2_client_status_variable(ngx_http_request_t *r,
     ngx_str_t                     *name;
     ngx_http_oauth2_client_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_oauth2_client_module);
+    /* the request's own: a subrequest's is not its main request's */
+
+    ctx = ngx_http_oauth2_client_get_ctx(r);
 
     if (ctx == NULL
         || ctx->token_status == NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE)

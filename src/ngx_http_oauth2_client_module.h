@@ -100,6 +100,9 @@ typedef struct {
 typedef struct {
     ngx_array_t                      clients;   /* conf_t * */
     ngx_shm_zone_t                  *shm_zone;
+
+    /* the index of $http_authorization, NGX_ERROR if not cached */
+    ngx_int_t                        authorization_variable;
 } ngx_http_oauth2_client_main_conf_t;
 
 
@@ -156,9 +159,12 @@ typedef struct {
 
 
 /*
- * Per main request.  It lives in the request pool, reachable from a pool
- * cleanup too, so that it survives the internal redirects that wipe the
- * module contexts: the header it injected can then be taken back.
+ * Per request that the module gives a token (a main request, or a
+ * subrequest in a location with oauth2_token).  It lives in the request
+ * pool, which a main request shares with its subrequests, reachable from
+ * a pool cleanup too, so that it survives the internal redirects that
+ * wipe the module contexts: it is the record of the header it set, and
+ * of the clean state to go back to.
  */
 typedef struct {
     ngx_http_oauth2_client_conf_t   *client;
@@ -172,9 +178,14 @@ typedef struct {
     /* where the cache copies the token to, kept while the request waits */
     ngx_str_t                        buf;
 
-    /* the Authorization header we set, and the client's value it held */
+    /*
+     * The Authorization element we set (its lowcase_key marks it as the
+     * module's), and the state before it: the header list and the
+     * client's Authorization, or NULL.  A clean state never holds a token.
+     */
     ngx_table_elt_t                 *header;
-    ngx_str_t                        client_value;
+    ngx_list_t                       clean;
+    ngx_table_elt_t                 *clean_authorization;
 
     /* in the waiters of the client, while waiting for a fetch */
     ngx_queue_t                      queue;
@@ -186,11 +197,20 @@ typedef struct {
     unsigned                         waited:1;
     unsigned                         queued:1;
     unsigned                         injected:1;
-    unsigned                         pushed:1;
 } ngx_http_oauth2_client_ctx_t;
 
 
 ngx_int_t ngx_http_oauth2_client_handler_init(ngx_conf_t *cf);
+ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_get_ctx(
+    ngx_http_request_t *r);
+void ngx_http_oauth2_client_ctx_cleanup(void *data);
+
+ngx_int_t ngx_http_oauth2_client_confine_init(ngx_conf_t *cf);
+ngx_table_elt_t *ngx_http_oauth2_client_credential(ngx_http_request_t *r);
+ngx_int_t ngx_http_oauth2_client_inject(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx);
+void ngx_http_oauth2_client_strip(ngx_http_request_t *r);
+void ngx_http_oauth2_client_strip_all(ngx_http_request_t *r);
 
 ngx_shm_zone_t *ngx_http_oauth2_client_cache_add_zone(ngx_conf_t *cf,
     ngx_str_t *name, ssize_t size);

@@ -1,0 +1,505 @@
+
+/*
+ * Copyright (C) ngx_http_oauth2_client_module authors
+ *
+ * Where the token goes: on the request whose location has its client,
+ * and nowhere else.  A subrequest starts with a struct copy of its
+ * parent's headers_in (the element arrays of the header list shared,
+ * the parts past the first shared whole) and shares its parent's cache
+ * of variable values, so the token is never written into a header list
+ * that another request may see: the request that carries it gets a new
+ * list of its own, and every request that must not carry it has it
+ * taken away before its location's directives run.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_oauth2_client_module.h"
+
+
+static ngx_int_t ngx_http_oauth2_client_server_rewrite_handler(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_oauth2_client_rewrite_handler(
+    ngx_http_request_t *r);
+static ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_record(
+    ngx_http_request_t *r, ngx_table_elt_t *h);
+static void ngx_http_oauth2_client_restore(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *rec);
+static ngx_int_t ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r,
+    ngx_list_t *dst, ngx_list_t *src, ngx_uint_t room);
+static void ngx_http_oauth2_client_flush(ngx_http_request_t *r);
+
+
+/*
+ * The lowcase_key of every Authorization element the module makes: an
+ * element is the module's if and only if it points here.  A client's
+ * header points into the request's own buffer, another module's to its
+ * own string: neither can pass for ours.
+ */
+
+static u_char  ngx_http_oauth2_client_authorization_key[] = "authorization";
+
+static ngx_uint_t  ngx_http_oauth2_client_authorization_hash;
+
+
+ngx_int_t
+ngx_http_oauth2_client_confine_init(ngx_conf_t *cf)
+{
+    ngx_uint_t                           i;
+    ngx_http_variable_t                 *v;
+    ngx_http_handler_pt                 *h;
+    ngx_http_core_main_conf_t           *cmcf;
+    ngx_http_oauth2_client_main_conf_t  *omcf;
+
+    ngx_http_oauth2_client_authorization_hash =
+                      ngx_hash_key(ngx_http_oauth2_client_authorization_key,
+                                   sizeof("authorization") - 1);
+
+    omcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_oauth2_client_module);
+    omcf->authorization_variable = NGX_ERROR;
+
+    /* no client, no token: nothing to confine, nothing to cost */
+
+    if (omcf->clients.nelts == 0) {
+        return NGX_OK;
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    /*
+     * $http_authorization is cached where the configuration uses it: its
+     * index is known now, every directive that uses it has been read.
+     * The name was lowercased when it was indexed.
+     */
+
+    v = cmcf->variables.elts;
+
+    for (i = 0; i < cmcf->variables.nelts; i++) {
+        if (v[i].name.len == sizeof("http_authorization") - 1
+            && ngx_strncmp(v[i].name.data, "http_authorization",
+                           sizeof("http_authorization") - 1)
+               == 0)
+        {
+            omcf->authorization_variable = i;
+            break;
+        }
+    }
+
+    /*
+     * A phase runs its handlers last registered first: pushed at the end,
+     * ours run before those of the rewrite module, so that no "set" or
+     * "if" sees a token that is not for its location.
+     */
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_SERVER_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_oauth2_client_server_rewrite_handler;
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_oauth2_client_rewrite_handler;
+
+    return NGX_OK;
+}
+
+
+/* the module's Authorization element on r, or NULL */
+
+ngx_table_elt_t *
+ngx_http_oauth2_client_credential(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL || h->lowcase_key != ngx_http_oauth2_client_authorization_key)
+    {
+        return NULL;
+    }
+
+    return h;
+}
+
+
+/*
+ * The first phase of every subrequest and of every internal redirect;
+ * the location is not known yet, only the server.  A subrequest that
+ * inherited a token of a client other than the server's own loses it
+ * here, before the server's rewrite directives run.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_server_rewrite_handler(ngx_http_request_t *r)
+{
+    ngx_table_elt_t                    *h;
+    ngx_http_oauth2_client_ctx_t       *rec;
+    ngx_http_oauth2_client_loc_conf_t  *olcf;
+
+    if (r == r->main) {
+        return NGX_DECLINED;
+    }
+
+    /*
+     * The cache of variable values is the parent's: its
+     * $http_authorization may hold the token the parent carries, or the
+     * client's value where this one will carry a token.
+     */
+
+    ngx_http_oauth2_client_flush(r);
+
+    h = ngx_http_oauth2_client_credential(r);
+
+    if (h == NULL) {
+        return NGX_DECLINED;
+    }
+
+    olcf = ngx_http_get_module_loc_conf(r, ngx_http_oauth2_client_module);
+
+    rec = ngx_http_oauth2_client_record(r, h);
+
+    if (rec == NULL || rec->client != olcf->client) {
+        ngx_http_oauth2_client_restore(r, rec);
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * After the location is found, for every request (and first for a named
+ * location): a token of a client other than the location's goes, before
+ * the location's rewrite directives and its handler see it.  In a
+ * location of the same client it stays: a main request keeps it over an
+ * internal redirect, and a subrequest gets a fresh one in the precontent
+ * phase, or none.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_rewrite_handler(ngx_http_request_t *r)
+{
+    ngx_table_elt_t                    *h;
+    ngx_http_oauth2_client_ctx_t       *rec;
+    ngx_http_oauth2_client_loc_conf_t  *olcf;
+
+    h = ngx_http_oauth2_client_credential(r);
+
+    if (h == NULL) {
+        return NGX_DECLINED;
+    }
+
+    olcf = ngx_http_get_module_loc_conf(r, ngx_http_oauth2_client_module);
+
+    rec = ngx_http_oauth2_client_record(r, h);
+
+    if (rec == NULL || rec->client != olcf->client) {
+        ngx_http_oauth2_client_restore(r, rec);
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * Sets ctx->value as the request's Authorization, in a header list of
+ * the request's own: a copy of its list without any Authorization, plus
+ * ours.  The list it had is left as it was, for whoever shares it (a
+ * mirror made before, say), and kept as the clean state to go back to.
+ * One allocation, one pass over the elements.
+ */
+
+ngx_int_t
+ngx_http_oauth2_client_inject(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx)
+{
+    ngx_list_t                     clean, headers;
+    ngx_table_elt_t               *h, *clean_authorization;
+    ngx_http_oauth2_client_ctx_t  *rec;
+
+    h = ngx_http_oauth2_client_credential(r);
+
+    if (h == NULL) {
+        clean = r->headers_in.headers;
+        clean_authorization = r->headers_in.authorization;
+
+    } else {
+
+        /*
+         * A subrequest that inherited its parent's token: the clean state
+         * is the one its parent keeps, so that a clean state never holds
+         * a token.  Without a record (it cannot happen, but should it),
+         * a copy without the token.
+         */
+
+        rec = ngx_http_oauth2_client_record(r, h);
+
+        if (rec != NULL) {
+            clean = rec->clean;
+            clean_authorization = rec->clean_authorization;
+
+        } else {
+            if (ngx_http_oauth2_client_copy_headers(r, &clean,
+                                                    &r->headers_in.headers, 0)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            clean_authorization = NULL;
+        }
+    }
+
+    if (ngx_http_oauth2_client_copy_headers(r, &headers,
+                                            &r->headers_in.headers, 1)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the room for it is there: no allocation */
+
+    h = ngx_list_push(&headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = ngx_http_oauth2_client_authorization_hash;
+    ngx_str_set(&h->key, "Authorization");
+    h->value = ctx->value;
+    h->lowcase_key = ngx_http_oauth2_client_authorization_key;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    r->headers_in.headers = headers;
+    r->headers_in.headers.last = &r->headers_in.headers.part;
+    r->headers_in.authorization = h;
+
+    ctx->clean = clean;
+    ctx->clean_authorization = clean_authorization;
+    ctx->header = h;
+    ctx->injected = 1;
+
+    ngx_http_oauth2_client_flush(r);
+
+    return NGX_DECLINED;
+}
+
+
+/* takes the module's credential off r, wherever it came from */
+
+void
+ngx_http_oauth2_client_strip(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_oauth2_client_credential(r);
+
+    if (h != NULL) {
+        ngx_http_oauth2_client_restore(r, ngx_http_oauth2_client_record(r, h));
+    }
+}
+
+
+/*
+ * Takes every Authorization off r: the module's, and the client's own,
+ * for a request in a location of a client that goes without its token.
+ * As a main request there would never pass the client's header on, the
+ * upstream of such a location sees none.
+ */
+
+void
+ngx_http_oauth2_client_strip_all(ngx_http_request_t *r)
+{
+    ngx_list_t  headers;
+
+    ngx_http_oauth2_client_strip(r);
+
+    if (r->headers_in.authorization == NULL) {
+        return;
+    }
+
+    if (ngx_http_oauth2_client_copy_headers(r, &headers,
+                                            &r->headers_in.headers, 0)
+        != NGX_OK)
+    {
+        /* the client's header stays: it is no token of the module's */
+        return;
+    }
+
+    r->headers_in.headers = headers;
+    r->headers_in.headers.last = &r->headers_in.headers.part;
+    r->headers_in.authorization = NULL;
+
+    ngx_http_oauth2_client_flush(r);
+}
+
+
+/*
+ * The record of the element h: the context of the request that made it.
+ * The main request and all its subrequests share one pool, and every
+ * context is a cleanup of that pool, found there even after an internal
+ * redirect has wiped the module contexts of its request.
+ */
+
+static ngx_http_oauth2_client_ctx_t *
+ngx_http_oauth2_client_record(ngx_http_request_t *r, ngx_table_elt_t *h)
+{
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_oauth2_client_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_oauth2_client_module);
+
+    if (ctx != NULL && ctx->header == h) {
+        return ctx;
+    }
+
+    for (cln = r->pool->cleanup; cln != NULL; cln = cln->next) {
+        if (cln->handler == ngx_http_oauth2_client_ctx_cleanup) {
+            ctx = cln->data;
+
+            if (ctx->header == h) {
+                return ctx;
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * Puts r back in the clean state of the record: the list and the
+ * Authorization it had before the token (the client's, or none), with
+ * nothing copied.  Without a record, the fail-closed way: a copy of the
+ * list without the token.
+ */
+
+static void
+ngx_http_oauth2_client_restore(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *rec)
+{
+    ngx_list_t  headers;
+
+    if (rec != NULL) {
+        r->headers_in.headers = rec->clean;
+        r->headers_in.authorization = rec->clean_authorization;
+
+        if (rec->request == r) {
+            rec->injected = 0;
+            rec->header = NULL;
+            rec->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE;
+            ngx_str_null(&rec->value);
+        }
+
+    } else if (ngx_http_oauth2_client_copy_headers(r, &headers,
+                                                   &r->headers_in.headers, 0)
+               == NGX_OK)
+    {
+        r->headers_in.headers = headers;
+        r->headers_in.authorization = NULL;
+
+    } else {
+
+        /*
+         * No memory for a copy: the token's value is blanked in place.
+         * The element may be seen by others, who must not see it either.
+         */
+
+        ngx_str_null(&r->headers_in.authorization->value);
+        r->headers_in.authorization = NULL;
+    }
+
+    /*
+     * A list of one part saved from another request's struct (a
+     * subrequest's struct copy) has its last part there: it is this
+     * struct's own part that is the last.
+     */
+
+    if (r->headers_in.headers.part.next == NULL) {
+        r->headers_in.headers.last = &r->headers_in.headers.part;
+    }
+
+    ngx_http_oauth2_client_flush(r);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "oauth2 client: token taken off the request");
+}
+
+
+/*
+ * dst: a list of one part with the elements of src but the credentials
+ * (every Authorization: the client's, or a token), and room for that
+ * many more.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
+    ngx_list_t *src, ngx_uint_t room)
+{
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *d;
+
+    n = room;
+
+    for (part = &src->part; part != NULL; part = part->next) {
+        n += part->nelts;
+    }
+
+    if (ngx_list_init(dst, r->pool, n ? n : 1, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    d = dst->part.elts;
+
+    for (part = &src->part; part != NULL; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+
+            /* by name: an element another module made may have no hash */
+
+            if (h[i].key.len == sizeof("Authorization") - 1
+                && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
+                                   sizeof("Authorization") - 1)
+                   == 0)
+            {
+                continue;
+            }
+
+            *d++ = h[i];
+        }
+    }
+
+    dst->part.nelts = d - (ngx_table_elt_t *) dst->part.elts;
+
+    return NGX_OK;
+}
+
+
+/* the cached value of $http_authorization, if the configuration has one */
+
+static void
+ngx_http_oauth2_client_flush(ngx_http_request_t *r)
+{
+    ngx_http_oauth2_client_main_conf_t  *omcf;
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_oauth2_client_module);
+
+    if (omcf->authorization_variable != NGX_ERROR) {
+        r->variables[omcf->authorization_variable].valid = 0;
+        r->variables[omcf->authorization_variable].not_found = 0;
+    }
+}

@@ -1,0 +1,676 @@
+# The token goes only to requests whose location is configured with its
+# client: never to a subrequest (SSI, addition, mirror, auth_request) in
+# a location without it, whatever the number of request headers and
+# whether the subrequest was made before or after the module ran; a
+# subrequest in a location of the client gets a token of its own; the
+# subrequests that clone their parent (proxy_cache_background_update,
+# slice) carry it to the same upstream.
+#
+# /capture/ of the mock stands for a host that must never see the token:
+# each block asks the mock, through /seen/, for the headers the last
+# request to a path had, and compares the whole list.  The mock shortens
+# credentials to their scheme and 8 characters: "Bearer eyJraWQi..." is
+# a token of the mock, "Basic dXNlcjpw..." the client's own.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use OAuth2Mock;
+
+OAuth2Mock::start();
+
+our $BASIC = 'Basic dXNlcjpwYXNzd29yZA==';
+our $BASIC_SEEN = 'Basic dXNlcjpw...';
+# a token of the mock: a JWT, whose header's base64url starts with eyJ
+our $TOKEN_SEEN = '@TOKEN@';
+
+# N padding request headers, as sent and as a backend records them
+sub pads { CORE::join '', map { "X-Pad-$_: $_\n" } 1 .. $_[0] }
+sub seen_pads { CORE::join '', map { "x-pad-$_: $_\n" } 1 .. $_[0] }
+
+# a response_body_like pattern for exactly this text, @TOKEN@ standing
+# for the shortened token
+sub exactly {
+    my $re = quotemeta $_[0];
+    $re =~ s/\\\@TOKEN\\\@/Bearer eyJ[A-Za-z0-9_-]{5}\\.\\.\\./g;
+    return "\\A$re\\z";
+}
+
+# every block: the client okta, its token location, /seen/ and /stats/
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value('http_config', <<'HTTP' . ($block->http_config // ''));
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+HTTP
+
+    $block->set_value('config', <<'CONFIG' . $block->config);
+    proxy_set_header Host backend;
+
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k/oauth2/v1/token;
+    }
+
+    location /seen/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_headers/;
+    }
+
+    location /stats/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/;
+    }
+
+CONFIG
+});
+
+repeat_each(1);
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: SSI include from a location with the token to one without: 0 padding headers, no client Authorization
+--- config
+    location /pages/ {
+        oauth2_token okta;
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /other/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k01/;
+    }
+--- user_files
+>>> pages/k01.html
+main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/other/x" -->]
+--- request eval
+["GET /pages/k01.html", "GET /seen/capture/k01/x"]
+--- response_body_like eval
+[main::exactly("main=MISS [captured /capture/k01/x\n]\n"),
+ main::exactly("host: backend\nconnection: close\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: SSI include from a location with the token to one without: 0 padding headers, a client Authorization
+--- config
+    location /pages/ {
+        oauth2_token okta;
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /other/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k02/;
+    }
+--- user_files
+>>> pages/k02.html
+main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/other/x" -->]
+--- more_headers eval
+"Authorization: $main::BASIC\n"
+--- request eval
+["GET /pages/k02.html", "GET /seen/capture/k02/x"]
+--- response_body_like eval
+[main::exactly("main=MISS [captured /capture/k02/x\n]\n"),
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: SSI include from a location with the token to one without: 25 padding headers, no client Authorization
+--- config
+    location /pages/ {
+        oauth2_token okta;
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /other/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k03/;
+    }
+--- user_files
+>>> pages/k03.html
+main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/other/x" -->]
+--- more_headers eval
+main::pads(25)
+--- request eval
+["GET /pages/k03.html", "GET /seen/capture/k03/x"]
+--- response_body_like eval
+[main::exactly("main=MISS [captured /capture/k03/x\n]\n"),
+ main::exactly("host: backend\nconnection: close\n" . main::seen_pads(25))]
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: SSI include from a location with the token to one without: 25 padding headers, a client Authorization
+--- config
+    location /pages/ {
+        oauth2_token okta;
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /other/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k04/;
+    }
+--- user_files
+>>> pages/k04.html
+main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/other/x" -->]
+--- more_headers eval
+"Authorization: $main::BASIC\n" . main::pads(25)
+--- request eval
+["GET /pages/k04.html", "GET /seen/capture/k04/x"]
+--- response_body_like eval
+[main::exactly("main=MISS [captured /capture/k04/x\n]\n"),
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n" . main::seen_pads(25))]
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: add_after_body in a location with the token, to one without: 0 padding headers, no client Authorization
+--- config
+    location /main/ {
+        oauth2_token okta;
+        add_after_body /add/x;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k05/;
+    }
+
+    location /add/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k05/add/;
+    }
+--- request eval
+["GET /main/page", "GET /seen/capture/k05/add/x", "GET /seen/capture/k05/page"]
+--- response_body_like eval
+[main::exactly("captured /capture/k05/page\ncaptured /capture/k05/add/x\n"),
+ main::exactly("host: backend\nconnection: close\n"),
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: add_after_body in a location with the token, to one without: 25 padding headers, a client Authorization
+--- config
+    location /main/ {
+        oauth2_token okta;
+        add_after_body /add/x;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k06/;
+    }
+
+    location /add/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k06/add/;
+    }
+--- more_headers eval
+"Authorization: $main::BASIC\n" . main::pads(25)
+--- request eval
+["GET /main/page", "GET /seen/capture/k06/add/x", "GET /seen/capture/k06/page"]
+--- response_body_like eval
+[main::exactly("captured /capture/k06/page\ncaptured /capture/k06/add/x\n"),
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n" . main::seen_pads(25)),
+ main::exactly("host: backend\nconnection: close\n" . main::seen_pads(25) . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 7: add_before_body in a location with the token, to one without: 0 padding headers, no client Authorization
+--- config
+    location /main/ {
+        oauth2_token okta;
+        add_before_body /add/x;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k07/;
+    }
+
+    location /add/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k07/add/;
+    }
+--- request eval
+["GET /main/page", "GET /seen/capture/k07/add/x", "GET /seen/capture/k07/page"]
+--- response_body_like eval
+[main::exactly("captured /capture/k07/add/x\ncaptured /capture/k07/page\n"),
+ main::exactly("host: backend\nconnection: close\n"),
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: add_before_body in a location with the token, to one without: 25 padding headers, a client Authorization
+--- config
+    location /main/ {
+        oauth2_token okta;
+        add_before_body /add/x;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k08/;
+    }
+
+    location /add/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k08/add/;
+    }
+--- more_headers eval
+"Authorization: $main::BASIC\n" . main::pads(25)
+--- request eval
+["GET /main/page", "GET /seen/capture/k08/add/x", "GET /seen/capture/k08/page"]
+--- response_body_like eval
+[main::exactly("captured /capture/k08/add/x\ncaptured /capture/k08/page\n"),
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n" . main::seen_pads(25)),
+ main::exactly("host: backend\nconnection: close\n" . main::seen_pads(25) . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 9: mirror of a location with the token, the cache warm: 0 padding headers, no client Authorization
+--- config
+    location /api/ {
+        oauth2_token okta;
+        mirror /mirror;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /mirror {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k09/mirror;
+    }
+--- request eval
+["GET /api/k09/warm", "GET /api/k09/main", "GET /seen/capture/k09/mirror",
+ "GET /seen/api/k09/main"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa ", "^api: token ok client=0oa-rsa ",
+ main::exactly("host: backend\nconnection: close\n"),
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: mirror of a location with the token, the cache warm: 0 padding headers, a client Authorization
+--- config
+    location /api/ {
+        oauth2_token okta;
+        mirror /mirror;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /mirror {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k10/mirror;
+    }
+--- more_headers eval
+"Authorization: $main::BASIC\n"
+--- request eval
+["GET /api/k10/warm", "GET /api/k10/main", "GET /seen/capture/k10/mirror",
+ "GET /seen/api/k10/main"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa ", "^api: token ok client=0oa-rsa ",
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n"),
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 11: mirror of a location with the token, the cache warm: 19 padding headers, no client Authorization
+--- config
+    location /api/ {
+        oauth2_token okta;
+        mirror /mirror;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /mirror {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k11/mirror;
+    }
+--- more_headers eval
+main::pads(19)
+--- request eval
+["GET /api/k11/warm", "GET /api/k11/main", "GET /seen/capture/k11/mirror",
+ "GET /seen/api/k11/main"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa ", "^api: token ok client=0oa-rsa ",
+ main::exactly("host: backend\nconnection: close\n" . main::seen_pads(19)),
+ main::exactly("host: backend\nconnection: close\n" . main::seen_pads(19) . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 12: mirror of a location with the token, the cache warm: 19 padding headers, a client Authorization
+--- config
+    location /api/ {
+        oauth2_token okta;
+        mirror /mirror;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /mirror {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k12/mirror;
+    }
+--- more_headers eval
+"Authorization: $main::BASIC\n" . main::pads(19)
+--- request eval
+["GET /api/k12/warm", "GET /api/k12/main", "GET /seen/capture/k12/mirror",
+ "GET /seen/api/k12/main"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa ", "^api: token ok client=0oa-rsa ",
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n" . main::seen_pads(19)),
+ main::exactly("host: backend\nconnection: close\n" . main::seen_pads(19) . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 13: mirror of a location with the token, the cache warm: 20 padding headers, no client Authorization
+--- config
+    location /api/ {
+        oauth2_token okta;
+        mirror /mirror;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /mirror {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k13/mirror;
+    }
+--- more_headers eval
+main::pads(20)
+--- request eval
+["GET /api/k13/warm", "GET /api/k13/main", "GET /seen/capture/k13/mirror",
+ "GET /seen/api/k13/main"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa ", "^api: token ok client=0oa-rsa ",
+ main::exactly("host: backend\nconnection: close\n" . main::seen_pads(20)),
+ main::exactly("host: backend\nconnection: close\n" . main::seen_pads(20) . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 14: mirror of a location with the token, the cache warm: 20 padding headers, a client Authorization
+--- config
+    location /api/ {
+        oauth2_token okta;
+        mirror /mirror;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /mirror {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k14/mirror;
+    }
+--- more_headers eval
+"Authorization: $main::BASIC\n" . main::pads(20)
+--- request eval
+["GET /api/k14/warm", "GET /api/k14/main", "GET /seen/capture/k14/mirror",
+ "GET /seen/api/k14/main"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa ", "^api: token ok client=0oa-rsa ",
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n" . main::seen_pads(20)),
+ main::exactly("host: backend\nconnection: close\n" . main::seen_pads(20) . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 15: mirror of a location with the token, the cache warm: 21 padding headers, no client Authorization
+--- config
+    location /api/ {
+        oauth2_token okta;
+        mirror /mirror;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /mirror {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k15/mirror;
+    }
+--- more_headers eval
+main::pads(21)
+--- request eval
+["GET /api/k15/warm", "GET /api/k15/main", "GET /seen/capture/k15/mirror",
+ "GET /seen/api/k15/main"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa ", "^api: token ok client=0oa-rsa ",
+ main::exactly("host: backend\nconnection: close\n" . main::seen_pads(21)),
+ main::exactly("host: backend\nconnection: close\n" . main::seen_pads(21) . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 16: mirror of a location with the token, the cache warm: 21 padding headers, a client Authorization
+--- config
+    location /api/ {
+        oauth2_token okta;
+        mirror /mirror;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /mirror {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k16/mirror;
+    }
+--- more_headers eval
+"Authorization: $main::BASIC\n" . main::pads(21)
+--- request eval
+["GET /api/k16/warm", "GET /api/k16/main", "GET /seen/capture/k16/mirror",
+ "GET /seen/api/k16/main"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa ", "^api: token ok client=0oa-rsa ",
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n" . main::seen_pads(21)),
+ main::exactly("host: backend\nconnection: close\n" . main::seen_pads(21) . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 17: mirror of a location with the token, the cache warm: 60 padding headers, no client Authorization
+--- config
+    location /api/ {
+        oauth2_token okta;
+        mirror /mirror;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /mirror {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k17/mirror;
+    }
+--- more_headers eval
+main::pads(60)
+--- request eval
+["GET /api/k17/warm", "GET /api/k17/main", "GET /seen/capture/k17/mirror",
+ "GET /seen/api/k17/main"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa ", "^api: token ok client=0oa-rsa ",
+ main::exactly("host: backend\nconnection: close\n" . main::seen_pads(60)),
+ main::exactly("host: backend\nconnection: close\n" . main::seen_pads(60) . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 18: mirror of a location with the token, the cache warm: 60 padding headers, a client Authorization
+--- config
+    location /api/ {
+        oauth2_token okta;
+        mirror /mirror;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /mirror {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k18/mirror;
+    }
+--- more_headers eval
+"Authorization: $main::BASIC\n" . main::pads(60)
+--- request eval
+["GET /api/k18/warm", "GET /api/k18/main", "GET /seen/capture/k18/mirror",
+ "GET /seen/api/k18/main"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa ", "^api: token ok client=0oa-rsa ",
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n" . main::seen_pads(60)),
+ main::exactly("host: backend\nconnection: close\n" . main::seen_pads(60) . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 19: auth_request from a location with the token to one without: 0 padding headers, no client Authorization
+--- config
+    location /guarded/ {
+        oauth2_token okta;
+        auth_request /auth;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/k20/;
+    }
+
+    location = /auth {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k20/auth;
+    }
+--- request eval
+["GET /guarded/x", "GET /seen/capture/k20/auth", "GET /seen/api/k20/x"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa ",
+ main::exactly("host: backend\nconnection: close\n"),
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 20: auth_request from a location with the token to one without: 0 padding headers, a client Authorization
+--- config
+    location /guarded/ {
+        oauth2_token okta;
+        auth_request /auth;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/k21/;
+    }
+
+    location = /auth {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k21/auth;
+    }
+--- more_headers eval
+"Authorization: $main::BASIC\n"
+--- request eval
+["GET /guarded/x", "GET /seen/capture/k21/auth", "GET /seen/api/k21/x"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa ",
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n"),
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 21: proxy_cache_background_update in a location with the token: the update carries it, to the same upstream
+--- http_config
+    proxy_cache_path $TEST_NGINX_SERVER_ROOT/cache keys_zone=k25:1m;
+--- config
+    location /bg/ {
+        oauth2_token okta;
+        proxy_cache k25;
+        proxy_cache_use_stale updating;
+        proxy_cache_background_update on;
+        add_header X-Cache $upstream_cache_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k25/;
+    }
+--- more_headers eval
+"Authorization: $main::BASIC\n"
+--- request eval
+["GET /bg/x?stale=1", "GET /bg/x?stale=1", "GET /stats/capture/k25/x", "GET /seen/capture/k25/x"]
+--- response_body_like eval
+[main::exactly("captured /capture/k25/x\n"),
+ main::exactly("captured /capture/k25/x\n"),
+ main::exactly("calls=2\nheaders=authorization,connection,host\nlast_scope=\n"),
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 22: slice in a location with the token: every slice carries it, to the same upstream
+--- config
+    location /slice/ {
+        oauth2_token okta;
+        slice 4;
+        proxy_set_header Host backend;
+        proxy_set_header Range $slice_range;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k26/;
+    }
+--- more_headers eval
+"Authorization: $main::BASIC\n"
+--- request eval
+["GET /slice/x?body=0123456789", "GET /stats/capture/k26/x", "GET /seen/capture/k26/x"]
+--- response_body_like eval
+[main::exactly("0123456789"),
+ main::exactly("calls=3\nheaders=authorization,connection,host,range\nlast_scope=\n"),
+ main::exactly("host: backend\nrange: bytes=8-11\nconnection: close\n" . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 23: $http_authorization the main request evaluated is evaluated afresh in a subrequest
+--- config
+    location /page/ {
+        oauth2_token okta;
+        ssi on;
+        proxy_set_header Host backend;
+        proxy_set_header X-Main $http_authorization;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k27/;
+    }
+
+    location /copy/ {
+        proxy_set_header Host backend;
+        proxy_set_header X-Copied "[$http_authorization]";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k27/copy/;
+    }
+--- request eval
+["GET /page/x?body=%3C!--%23%20include%20virtual%3D%22%2Fcopy%2Fx%22%20--%3E",
+ "GET /seen/capture/k27/copy/x", "GET /seen/capture/k27/x"]
+--- response_body_like eval
+[main::exactly("captured /capture/k27/copy/x\n"),
+ main::exactly("host: backend\nx-copied: []\nconnection: close\n"),
+ "^host: backend\nx-main: Bearer eyJ[^\n]*\nconnection: close\nauthorization: Bearer eyJ[A-Za-z0-9_-]{5}\\.\\.\\.\n\\z"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 24: $oauth2_access_token and $oauth2_token_status in a subrequest location without the module: empty
+--- config
+    location /pages/ {
+        oauth2_token okta;
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /var/ {
+        proxy_set_header Host backend;
+        proxy_set_header X-Token "[$oauth2_access_token]";
+        proxy_set_header X-Status "[$oauth2_token_status]";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k28/;
+    }
+--- user_files
+>>> pages/k28.html
+main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/var/x" -->]
+--- more_headers eval
+"Authorization: $main::BASIC\n"
+--- request eval
+["GET /pages/k28.html", "GET /seen/capture/k28/x"]
+--- response_body_like eval
+[main::exactly("main=MISS [captured /capture/k28/x\n]\n"),
+ main::exactly("host: backend\nx-token: []\nx-status: []\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n")]
+--- no_error_log
+[error]
