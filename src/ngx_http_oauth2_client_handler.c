@@ -23,6 +23,9 @@ static ngx_int_t ngx_http_oauth2_client_get_token(ngx_http_request_t *r);
 static ngx_int_t ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx,
     ngx_http_oauth2_client_loc_conf_t *olcf);
+static ngx_int_t ngx_http_oauth2_client_subrequest(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_oauth2_client_in_token_request(
+    ngx_http_request_t *r);
 static ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_create_ctx(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_oauth2_client_wait(ngx_http_request_t *r,
@@ -148,15 +151,8 @@ ngx_http_oauth2_client_get_token(ngx_http_request_t *r)
     ngx_http_oauth2_client_fetch_t     *f;
     ngx_http_oauth2_client_loc_conf_t  *olcf;
 
-    /*
-     * Subrequests get no token of their own; a token they inherit is
-     * taken off in the rewrite phases where their location is not of its
-     * client.  This also keeps the token subrequest from recursing when
-     * oauth2_token is inherited into the token location.
-     */
-
     if (r != r->main) {
-        return NGX_DECLINED;
+        return ngx_http_oauth2_client_subrequest(r);
     }
 
     olcf = ngx_http_get_module_loc_conf(r, ngx_http_oauth2_client_module);
@@ -228,6 +224,120 @@ ngx_http_oauth2_client_get_token(ngx_http_request_t *r)
     ctx->generation = f->generation;
 
     return ngx_http_oauth2_client_inject(r, ctx);
+}
+
+
+/*
+ * A subrequest in a location with oauth2_token (SSI, addition, mirror,
+ * auth_request, njs, ...): it carries the token of the location's client
+ * in a header list of its own, like a main request, taken from the cache
+ * afresh even when it inherited one from its parent, which may be older.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_subrequest(ngx_http_request_t *r)
+{
+    ngx_uint_t                           status;
+    ngx_http_oauth2_client_ctx_t        *ctx;
+    ngx_http_oauth2_client_lookup_t      lk;
+    ngx_http_oauth2_client_loc_conf_t   *olcf;
+    ngx_http_oauth2_client_main_conf_t  *omcf;
+
+    olcf = ngx_http_get_module_loc_conf(r, ngx_http_oauth2_client_module);
+
+    /*
+     * A location without a client: the rewrite phase took any token off.
+     * The token request, and anything inside it, carries only what the
+     * module set; this also keeps it from recursing when oauth2_token is
+     * inherited into the token location.
+     */
+
+    if (olcf->client == NULL || ngx_http_oauth2_client_in_token_request(r)) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_oauth2_client_get_ctx(r);
+
+    if (ctx == NULL) {
+        ctx = ngx_http_oauth2_client_create_ctx(r);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+    } else if (ctx->injected && ctx->client == olcf->client) {
+        return NGX_DECLINED;
+    }
+
+    ctx->client = olcf->client;
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_oauth2_client_module);
+
+    status = ngx_http_oauth2_client_cache_acquire(omcf->shm_zone, ctx->client,
+                                                  r->pool, &ctx->buf,
+                                                  olcf->wait_timeout, 0, &lk);
+
+    switch (status) {
+
+    case NGX_HTTP_OAUTH2_CLIENT_STATUS_REFRESH:
+
+        /* the refresh is left to the next main request: the claim goes */
+
+        ngx_http_oauth2_client_cache_release(omcf->shm_zone, ctx->client,
+                                             lk.claim);
+        status = NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT;
+
+        /* fall through */
+
+    case NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT:
+    case NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE:
+        ctx->token_status = status;
+        ctx->value = lk.value;
+        ctx->generation = lk.generation;
+        return ngx_http_oauth2_client_inject(r, ctx);
+
+    case NGX_HTTP_OAUTH2_CLIENT_STATUS_MISS:
+        ngx_http_oauth2_client_cache_release(omcf->shm_zone, ctx->client,
+                                             lk.claim);
+
+        /* fall through */
+
+    default:
+
+        /*
+         * For now, a subrequest neither makes a token request nor waits
+         * for one (the token request is a subrequest of the request that
+         * needs it, and the wait holds the main request's events): with
+         * no live token, it goes on without any credential, neither a
+         * token it inherited nor the client's Authorization.  Once the
+         * token request is the module's own, a subrequest waits like a
+         * main request.
+         */
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "oauth2 client \"%V\": no live token for the "
+                       "subrequest, none sent", &ctx->client->name);
+
+        ngx_http_oauth2_client_strip_all(r);
+
+        return NGX_DECLINED;
+    }
+}
+
+
+/* a token subrequest is known by its post_subrequest handler */
+
+static ngx_uint_t
+ngx_http_oauth2_client_in_token_request(ngx_http_request_t *r)
+{
+    for ( /* void */ ; r != NULL; r = r->parent) {
+        if (r->post_subrequest != NULL
+            && r->post_subrequest->handler == ngx_http_oauth2_client_done)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

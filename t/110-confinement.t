@@ -525,7 +525,39 @@ main::pads(60)
 
 
 
-=== TEST 19: auth_request from a location with the token to one without: 0 padding headers, no client Authorization
+=== TEST 19: auth_request to a location of the same client, the cache warm: the token goes
+--- config
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location /guarded/ {
+        oauth2_token okta;
+        auth_request /auth;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k19/;
+    }
+
+    location = /auth {
+        internal;
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/k19/auth;
+    }
+--- more_headers eval
+"Authorization: $main::BASIC\n"
+--- request eval
+["GET /api/k19/warm", "GET /guarded/x", "GET /seen/api/k19/auth", "GET /seen/capture/k19/x"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa ",
+ main::exactly("captured /capture/k19/x\n"),
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::TOKEN_SEEN\n"),
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 20: auth_request from a location with the token to one without: 0 padding headers, no client Authorization
 --- config
     location /guarded/ {
         oauth2_token okta;
@@ -548,7 +580,7 @@ main::pads(60)
 
 
 
-=== TEST 20: auth_request from a location with the token to one without: 0 padding headers, a client Authorization
+=== TEST 21: auth_request from a location with the token to one without: 0 padding headers, a client Authorization
 --- config
     location /guarded/ {
         oauth2_token okta;
@@ -573,7 +605,113 @@ main::pads(60)
 
 
 
-=== TEST 21: proxy_cache_background_update in a location with the token: the update carries it, to the same upstream
+=== TEST 22: SSI include to a location of the same client: a token of its own, its own status
+--- config
+    location /pages/ {
+        oauth2_token okta;
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /same/ {
+        oauth2_token okta;
+        proxy_set_header Host backend;
+        proxy_set_header X-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/k22/;
+    }
+--- user_files
+>>> pages/k22.html
+main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/same/x" -->]
+--- more_headers eval
+"Authorization: $main::BASIC\n" . main::pads(25)
+--- request eval
+["GET /pages/k22.html", "GET /seen/api/k22/x"]
+--- response_body_like eval
+["^main=MISS \\[api: token ok client=0oa-rsa .*\nauthorization_headers=1\n.*x-status=HIT\n(?:x-pad-\\d+=\\d+\n){25}\\]\n\\z",
+ main::exactly("host: backend\nx-status: HIT\nconnection: close\n" . main::seen_pads(25) . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 23: SSI include to a location of another client, its cache warm: that client's token
+--- http_config
+    oauth2_client two {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k2/oauth2/v1/token;
+        client_id       0oa-two;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+    }
+--- config
+    location = /_oauth2/two {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k2/oauth2/v1/token;
+    }
+
+    location /pages/ {
+        oauth2_token okta;
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /two/ {
+        oauth2_token two;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/k23/;
+    }
+--- user_files
+>>> pages/k23.html
+[<!--# include virtual="/two/x" -->]
+--- request eval
+["GET /two/warm", "GET /pages/k23.html", "GET /seen/api/k23/x"]
+--- response_body_like eval
+["^api: token ok client=0oa-two ",
+ "^\\[api: token ok client=0oa-two .*\nauthorization_headers=1\n",
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::TOKEN_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 24: SSI include to a location of another client without a live token: no token at all, for now
+--- http_config
+    oauth2_client two {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k2/oauth2/v1/token;
+        client_id       0oa-two;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+    }
+--- config
+    location = /_oauth2/two {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k2/oauth2/v1/token;
+    }
+
+    location /pages/ {
+        oauth2_token okta;
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /two/ {
+        oauth2_token two;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/k24/;
+    }
+--- user_files
+>>> pages/k24.html
+[<!--# include virtual="/two/x" -->]
+--- more_headers eval
+"Authorization: $main::BASIC\n"
+--- request eval
+["GET /pages/k24.html", "GET /seen/api/k24/x"]
+--- response_body_like eval
+[main::exactly("[api: token refused: missing\n]\n"),
+ main::exactly("host: backend\nconnection: close\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 25: proxy_cache_background_update in a location with the token: the update carries it, to the same upstream
 --- http_config
     proxy_cache_path $TEST_NGINX_SERVER_ROOT/cache keys_zone=k25:1m;
 --- config
@@ -599,7 +737,7 @@ main::pads(60)
 
 
 
-=== TEST 22: slice in a location with the token: every slice carries it, to the same upstream
+=== TEST 26: slice in a location with the token: every slice carries it, to the same upstream
 --- config
     location /slice/ {
         oauth2_token okta;
@@ -621,7 +759,7 @@ main::pads(60)
 
 
 
-=== TEST 23: $http_authorization the main request evaluated is evaluated afresh in a subrequest
+=== TEST 27: $http_authorization the main request evaluated is evaluated afresh in a subrequest
 --- config
     location /page/ {
         oauth2_token okta;
@@ -648,7 +786,7 @@ main::pads(60)
 
 
 
-=== TEST 24: $oauth2_access_token and $oauth2_token_status in a subrequest location without the module: empty
+=== TEST 28: $oauth2_access_token and $oauth2_token_status in a subrequest location without the module: empty
 --- config
     location /pages/ {
         oauth2_token okta;
