@@ -265,12 +265,9 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the room for it is there: no allocation */
+    /* the room for it is there, in the one part */
 
-    h = ngx_list_push(&headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    h = (ngx_table_elt_t *) headers.part.elts + headers.part.nelts++;
 
     h->hash = ngx_http_oauth2_client_authorization_hash;
     ngx_str_set(&h->key, "Authorization");
