@@ -27,7 +27,7 @@ TEST_NGINX_LOAD_MODULES ?= $(CURDIR)/$(MODULE)
 export TEST_NGINX_BINARY TEST_NGINX_LOAD_MODULES
 
 .PHONY: all module unit test test-unit test-mock test-nginx keys deps \
-        demo demo-stop clean fuzz bench interop-deps
+        demo demo-stop clean fuzz bench interop-deps test-version
 
 all: module
 
@@ -46,10 +46,14 @@ unit: $(UNIT)
 keys:
 	sh t/keys/gen.sh t/keys
 
-test: deps test-unit test-mock interop-deps test-nginx
+test: deps test-version test-unit test-mock interop-deps test-nginx
 
 test-unit: $(UNIT)
 	$(UNIT)
+
+# the version of CHANGES is the one README.md states
+test-version:
+	sh scripts/version.sh --check
 
 # the mock token endpoint's own checks: the suite trusts what it says
 test-mock: keys
