@@ -8,6 +8,8 @@
 #   make demo-stop
 #   make bench           A-D side by side, signing, cold start, zone
 #                        capacity: bench/results/, docs/performance.md
+#   make deb             the Debian package, against the installed nginx:
+#                        build/deb/libnginx-mod-http-oauth2-client_*.deb
 #
 # NGINX_SRC=/path/to/nginx builds against that source tree instead of the
 # installed nginx; TEST_NGINX_BINARY picks the nginx the suite runs.
@@ -27,7 +29,7 @@ TEST_NGINX_LOAD_MODULES ?= $(CURDIR)/$(MODULE)
 export TEST_NGINX_BINARY TEST_NGINX_LOAD_MODULES
 
 .PHONY: all module unit test test-unit test-mock test-nginx keys deps \
-        demo demo-stop clean fuzz bench interop-deps test-version
+        demo demo-stop clean fuzz bench interop-deps test-version deb
 
 all: module
 
@@ -84,6 +86,12 @@ fuzz:
 # benchmarks report numbers, tests assert behaviour: not part of make test
 bench:
 	sh bench/run.sh
+
+# the Debian package, built with dpkg-buildpackage and debian/ like
+# Debian's own libnginx-mod-* packages, checked with lintian; see
+# scripts/build-deb.sh
+deb:
+	sh scripts/build-deb.sh
 
 clean:
 	rm -rf build t/servroot t/servroot-mock t/servroot-interop
