@@ -10,6 +10,8 @@
 #                        capacity: bench/results/, docs/performance.md
 #   make deb             the Debian package, against the installed nginx:
 #                        build/deb/libnginx-mod-http-oauth2-client_*.deb
+#   make test-deb        make deb, then install, use, remove and purge it
+#                        (as root: it changes the system's packages)
 #
 # NGINX_SRC=/path/to/nginx builds against that source tree instead of the
 # installed nginx; TEST_NGINX_BINARY picks the nginx the suite runs.
@@ -29,7 +31,8 @@ TEST_NGINX_LOAD_MODULES ?= $(CURDIR)/$(MODULE)
 export TEST_NGINX_BINARY TEST_NGINX_LOAD_MODULES
 
 .PHONY: all module unit test test-unit test-mock test-nginx keys deps \
-        demo demo-stop clean fuzz bench interop-deps test-version deb
+        demo demo-stop clean fuzz bench interop-deps test-version deb \
+        test-deb
 
 all: module
 
@@ -92,6 +95,12 @@ bench:
 # scripts/build-deb.sh
 deb:
 	sh scripts/build-deb.sh
+
+# the package installed on this machine, used through the installed
+# nginx, removed and purged (t/deb/install.t): needs root and changes the
+# system's packages, so it is not part of make test; .ci/run runs it
+test-deb: deb keys
+	prove -v t/deb/install.t
 
 clean:
 	rm -rf build t/servroot t/servroot-mock t/servroot-interop

@@ -41,7 +41,7 @@ cp -R "$top/config" "$top/src" "$top/docs" "$top/debian" \
 
 # debian/changelog: one entry, for this version. Unreleased versions go to
 # UNRELEASED; released ones to the codename of this system. The date is
-# that of the CHANGES entry, or, unreleased, of the last commit (of now
+# that of the CHANGES entry, or, unreleased, of the last commit (or now,
 # outside git): dpkg-buildpackage derives SOURCE_DATE_EPOCH from it, which
 # sets the timestamps inside the package.
 reldate=$(sh "$top/scripts/version.sh" --date)
