@@ -8,6 +8,10 @@
 #   make demo-stop
 #   make bench           A-D side by side, signing, cold start, zone
 #                        capacity: bench/results/, docs/performance.md
+#   make deb             the Debian package, against the installed nginx:
+#                        build/deb/libnginx-mod-http-oauth2-client_*.deb
+#   make test-deb        make deb, then install, use, remove and purge it
+#                        (as root: it changes the system's packages)
 #
 # NGINX_SRC=/path/to/nginx builds against that source tree instead of the
 # installed nginx; TEST_NGINX_BINARY picks the nginx the suite runs.
@@ -27,7 +31,8 @@ TEST_NGINX_LOAD_MODULES ?= $(CURDIR)/$(MODULE)
 export TEST_NGINX_BINARY TEST_NGINX_LOAD_MODULES
 
 .PHONY: all module unit test test-unit test-mock test-nginx keys deps \
-        demo demo-stop clean fuzz bench interop-deps
+        demo demo-stop clean fuzz bench interop-deps test-version deb \
+        test-deb
 
 all: module
 
@@ -46,10 +51,14 @@ unit: $(UNIT)
 keys:
 	sh t/keys/gen.sh t/keys
 
-test: deps test-unit test-mock interop-deps test-nginx
+test: deps test-version test-unit test-mock interop-deps test-nginx
 
 test-unit: $(UNIT)
 	$(UNIT)
+
+# the version of CHANGES is the one README.md states
+test-version:
+	sh scripts/version.sh --check
 
 # the mock token endpoint's own checks: the suite trusts what it says
 test-mock: keys
@@ -80,6 +89,18 @@ fuzz:
 # benchmarks report numbers, tests assert behaviour: not part of make test
 bench:
 	sh bench/run.sh
+
+# the Debian package, built with dpkg-buildpackage and debian/ like
+# Debian's own libnginx-mod-* packages, checked with lintian; see
+# scripts/build-deb.sh
+deb:
+	sh scripts/build-deb.sh
+
+# the package installed on this machine, used through the installed
+# nginx, removed and purged (t/deb/install.t): needs root and changes the
+# system's packages, so it is not part of make test; .ci/run runs it
+test-deb: deb keys
+	prove -v t/deb/install.t
 
 clean:
 	rm -rf build t/servroot t/servroot-mock t/servroot-interop
