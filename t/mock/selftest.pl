@@ -30,7 +30,10 @@ my $JSON = JSON::PP->new->canonical;
 
 my ($passed, $failed) = (0, 0);
 
-sub check {
+# The prototype gives each argument scalar context: a failed match as the
+# condition is then false, not an empty list that shifts the name into
+# its place (and passes)
+sub check ($$;$) {
     my ($ok, $name, $diag) = @_;
     if ($ok) {
         $passed++;
