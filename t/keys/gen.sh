@@ -23,7 +23,8 @@
 #                  127.0.0.1, with its key tls.key (EC P-256, PKCS#8)
 #   rsa1.crt       a self-signed certificate of rsa1's key (x5t#S256 in a
 #                  private_key_jwt assertion, as Entra ID wants), ec1.crt
-#                  the same for ec1
+#                  the same for ec1; rsa1-other.crt another certificate of
+#                  rsa1's key, registered nowhere (the wrong certificate)
 #   client.crt     a TLS client certificate the CA signed,
 #                  CN=oauth2-test-client, SAN DNS:client.oauth2.test, with
 #                  its key client.key (EC P-256): tls_client_auth
@@ -56,7 +57,7 @@ dir=${1:-t/keys}
 pass='oauth2-test-pass'
 
 # Raise it when the set of files changes, so that older sets are replaced.
-version=3
+version=4
 
 current() {
     [ "$(head -n 1 "$dir/.stamp" 2>/dev/null)" = "version $version" ]
@@ -183,6 +184,8 @@ for k in rsa1 ec1; do
     openssl req -x509 -new -key "$tmp/$k.pem" -subj "/CN=oauth2-$k" \
         -days 3650 -out "$tmp/$k.crt"
 done
+openssl req -x509 -new -key "$tmp/rsa1.pem" -subj '/CN=oauth2-rsa1-other' \
+    -days 3650 -out "$tmp/rsa1-other.crt"
 
 # Client secrets: fixed text (the tests and the servers must agree), with
 # the characters RFC 6749 2.3.1 form-encoding exists for; no newline
