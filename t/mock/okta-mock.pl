@@ -85,7 +85,8 @@
 #   /api401/...                      401 "api: revoked\n" whatever the token
 #   GET /_stats/<token path>         "calls=N\nheaders=a,b\nlast_scope=S\n"
 #                                    ?times=1 adds "times=<ms>,<ms>...\n"
-#                                    ?detail=1 adds what the last request was
+#                                    ?detail=1 adds what the last verified
+#                                    request was (canned scenarios leave it)
 #                                    (token paths: client_id auth alg kid
 #                                    x5t#S256 cert params resource audience
 #                                    dpop dpop_nonce token_type status; API
@@ -703,6 +704,7 @@ sub control_reset {
     with_state(sub ($st) {
         %$st = (paths => {}, jti => {});
         unlink glob "$STATE_DIR/times/*";
+        unlink glob "$STATE_DIR/dpop-jti/*";
     });
     return text(200, "reset\n", 'state cleared');
 }
@@ -1837,13 +1839,16 @@ sub verify_dpop_proof ($proof, $now, %o) {
 }
 
 # Remember a proof's jti; false when it was seen before (token endpoint
-# and API share one store).
+# and API share one store). One file per jti, made with O_EXCL: atomic
+# without the state lock, and a thousand proofs do not make every request
+# rewrite a growing state.json.
 sub remember_dpop_jti ($jti) {
-    return with_state(sub ($st) {
-        return 0 if exists $st->{dpop_jti}{$jti};
-        $st->{dpop_jti}{$jti} = int time;
-        return 1;
-    });
+    my $dir = "$STATE_DIR/dpop-jti";
+    mkdir $dir if !-d $dir;
+    sysopen(my $fh, "$dir/" . sha256_hex($jti), O_WRONLY | O_CREAT | O_EXCL, 0600)
+        or return $!{EEXIST} ? 0 : die "dpop-jti: $!\n";
+    close $fh;
+    return 1;
 }
 
 sub new_nonce { encode_b64u(random_bytes(24)) }

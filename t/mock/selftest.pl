@@ -1321,6 +1321,10 @@ sub api_dpop_refused {
     my $once = dpop_proof(htm => 'GET', htu => api_url(), token => $dpop_token);
     check(dpop_api(proof => $once)->{status} == 200, 'API: a proof once');
     api_dpop_refused('the same proof twice', dpop_api(proof => $once), qr/dpop: jti reused$/);
+    my @codes = map { dpop_api()->{status} } 1 .. 50;
+    check((grep { $_ == 200 } @codes) == 50, '50 proofs, 50 answers 200', "@codes");
+    OAuth2Mock::reset_state();
+    check(dpop_api(proof => $once)->{status} == 200, "/_reset forgets the proofs' jti");
     check(dpop_api(proof_opts => { nonce => 'z' x 20 })->{status} == 401,
           'API: a nonce the API never sent is refused');
 
