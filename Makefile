@@ -1,9 +1,11 @@
 # ngx_http_oauth2_client_module
 #
 #   make                 build build/ngx_http_oauth2_client_module.so
-#   make test            unit tests, then the Test::Nginx suite (with the
-#                        interoperability tests against oidc-provider
-#                        when node and npm are here: make interop-deps)
+#   make test            unit tests, the self-checks of the mock and of
+#                        oidc-provider's setup, then the Test::Nginx suite
+#                        (with the interoperability tests against
+#                        oidc-provider when node and npm are here: make
+#                        interop-deps)
 #   make demo            a local token server, API and nginx; see README
 #   make demo-stop
 #   make bench           A-D side by side, signing, cold start, zone
@@ -32,7 +34,7 @@ export TEST_NGINX_BINARY TEST_NGINX_LOAD_MODULES
 
 .PHONY: all module unit test test-unit test-mock test-nginx keys deps \
         demo demo-stop clean fuzz bench interop-deps test-version deb \
-        test-deb
+        test-deb interop-selfcheck
 
 all: module
 
@@ -51,7 +53,8 @@ unit: $(UNIT)
 keys:
 	sh t/keys/gen.sh t/keys
 
-test: deps test-version test-unit test-mock interop-deps test-nginx
+test: deps test-version test-unit test-mock interop-deps interop-selfcheck \
+      test-nginx
 
 test-unit: $(UNIT)
 	$(UNIT)
@@ -74,6 +77,17 @@ deps:
 # npm exist and t/interop/node_modules is missing or older than its lock
 interop-deps:
 	sh scripts/interop-deps.sh
+
+# t/interop/selfcheck.mjs plays against oidc-provider (t/interop/server.mjs)
+# the clients the module is to be (DPoP, secrets, mTLS...): the referee of
+# t/090-interop.t tested; a few seconds. Skipped, saying so, without node.
+interop-selfcheck: keys interop-deps
+	@if command -v node >/dev/null 2>&1 \
+	    && [ -f t/interop/node_modules/oidc-provider/package.json ]; then \
+	    node t/interop/selfcheck.mjs --keys t/keys; \
+	else \
+	    echo "interop-selfcheck: no node or t/interop/node_modules: skipped"; \
+	fi
 
 demo:
 	sh scripts/deps.sh

@@ -7,7 +7,7 @@ set -eu
 
 pkgs="gcc make perl openssl nginx nginx-dev libssl-dev libjansson-dev
       libpcre2-dev zlib1g-dev libtest-base-perl libcrypt-jwt-perl
-      clang libclang-rt-14-dev"
+      libio-socket-ssl-perl clang libclang-rt-14-dev"
 
 # Node.js and npm run the authorization server of the interoperability
 # tests (t/interop); a node that is already here (from NodeSource, nvm,

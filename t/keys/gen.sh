@@ -21,6 +21,28 @@
 #   ca.crt         a test CA (EC P-256; its key is thrown away)
 #   tls.crt        a TLS server certificate the CA signed, for localhost and
 #                  127.0.0.1, with its key tls.key (EC P-256, PKCS#8)
+#   rsa1.crt       a self-signed certificate of rsa1's key (x5t#S256 in a
+#                  private_key_jwt assertion, as Entra ID wants), ec1.crt
+#                  the same for ec1; rsa1-other.crt another certificate of
+#                  rsa1's key, registered nowhere (the wrong certificate)
+#   client.crt     a TLS client certificate the CA signed,
+#                  CN=oauth2-test-client, SAN DNS:client.oauth2.test, with
+#                  its key client.key (EC P-256): tls_client_auth
+#   client2.crt    another one the CA signed, CN=oauth2-other-client
+#                  (a subject no client registered), key client2.key
+#   rogue.crt      CN=oauth2-test-client again, but signed by a CA nobody
+#                  trusts (its key thrown away), key rogue.key
+#   selfsigned.crt a self-signed client certificate, CN=oauth2-self-signed,
+#                  key selfsigned.key: self_signed_tls_client_auth
+#   client.secret  a client secret with the characters that break naive
+#                  encoders (":", "%41", "100%", "+", space, "&", "=", "/",
+#                  "?", "#", quotes, backslash), printable ASCII only (what
+#                  RFC 6749 allows, and all oidc-provider takes), 72 bytes
+#                  (HS512 wants 64 or more),
+#                  no trailing newline
+#   client-utf8.secret  the same with non-ASCII (UTF-8 "\u00e9" and "\u20ac")
+#                  in the middle, no trailing newline
+#   wrong.secret   a secret no client has
 #   .stamp         written last: "version N" and the date; when it names
 #                  the current version the script does nothing, an older
 #                  one (or none) makes the whole set again
@@ -35,7 +57,7 @@ dir=${1:-t/keys}
 pass='oauth2-test-pass'
 
 # Raise it when the set of files changes, so that older sets are replaced.
-version=2
+version=4
 
 current() {
     [ "$(head -n 1 "$dir/.stamp" 2>/dev/null)" = "version $version" ]
@@ -126,7 +148,53 @@ openssl req -new -key "$tmp/tls-key.tmp.pem" -subj '/CN=localhost' \
         -set_serial 2 -days 3650 -extfile "$tmp/tls.ext" \
         -out "$tmp/tls.crt" 2>/dev/null
 mv "$tmp/tls-key.tmp.pem" "$tmp/tls.key"
-rm -f "$tmp/ca-key.tmp.pem" "$tmp/tls.ext"
+
+# TLS client certificates (RFC 8705): two the CA signed, one signed by
+# another CA, one self-signed
+client_cert() {  # client_cert NAME CN CA-CERT CA-KEY SERIAL
+    ec "$1-key.tmp" P-256
+    printf '%s\n' 'basicConstraints=CA:FALSE' 'extendedKeyUsage=clientAuth' \
+        'subjectAltName=DNS:client.oauth2.test' > "$tmp/$1.ext"
+    openssl req -new -key "$tmp/$1-key.tmp.pem" -subj "/CN=$2" \
+        | openssl x509 -req -CA "$3" -CAkey "$4" -set_serial "$5" \
+            -days 3650 -extfile "$tmp/$1.ext" -out "$tmp/$1.crt" 2>/dev/null
+    mv "$tmp/$1-key.tmp.pem" "$tmp/$1.key"
+    rm -f "$tmp/$1.ext"
+}
+client_cert client oauth2-test-client "$tmp/ca.crt" "$tmp/ca-key.tmp.pem" 3
+client_cert client2 oauth2-other-client "$tmp/ca.crt" "$tmp/ca-key.tmp.pem" 4
+ec rogue-ca-key.tmp P-256
+openssl req -x509 -new -key "$tmp/rogue-ca-key.tmp.pem" \
+    -subj '/CN=oauth2 rogue CA' -days 3650 \
+    -addext 'basicConstraints=critical,CA:TRUE' \
+    -addext 'keyUsage=critical,keyCertSign,cRLSign' -out "$tmp/rogue-ca.tmp"
+client_cert rogue oauth2-test-client "$tmp/rogue-ca.tmp" \
+    "$tmp/rogue-ca-key.tmp.pem" 5
+rm -f "$tmp/ca-key.tmp.pem" "$tmp/tls.ext" "$tmp/rogue-ca-key.tmp.pem" \
+    "$tmp/rogue-ca.tmp"
+ec selfsigned-key.tmp P-256
+openssl req -x509 -new -key "$tmp/selfsigned-key.tmp.pem" \
+    -subj '/CN=oauth2-self-signed' -days 3650 \
+    -addext 'basicConstraints=CA:FALSE' \
+    -addext 'extendedKeyUsage=clientAuth' -out "$tmp/selfsigned.crt"
+mv "$tmp/selfsigned-key.tmp.pem" "$tmp/selfsigned.key"
+
+# Certificates of the signing keys rsa1 and ec1 (assertions with x5t#S256)
+for k in rsa1 ec1; do
+    openssl req -x509 -new -key "$tmp/$k.pem" -subj "/CN=oauth2-$k" \
+        -days 3650 -out "$tmp/$k.crt"
+done
+openssl req -x509 -new -key "$tmp/rsa1.pem" -subj '/CN=oauth2-rsa1-other' \
+    -days 3650 -out "$tmp/rsa1-other.crt"
+
+# Client secrets: fixed text (the tests and the servers must agree), with
+# the characters RFC 6749 2.3.1 form-encoding exists for; no newline
+printf '%s' 's3cr:t %41+100%&=/?#"'"'"'\~;,x-Lq7vT2mX9pR4wK8nB5cJ1hF6dG3sA0eYzU0123456789' \
+    > "$tmp/client.secret"
+printf 's3cr:t %%41+100%%&=/?#\303\251\342\202\254"'"'"'\\~;,x-Lq7vT2mX9pR4wK8nB5cJ1hF6dG3sA0eYzU0123456789' \
+    > "$tmp/client-utf8.secret"
+printf '%s' 'not-the-secret:%41+ x-Lq7vT2mX9pR4wK8nB5cJ1hF6dG3sA0eYzUv0123456789' \
+    > "$tmp/wrong.secret"
 
 # Public keys; deliberately none for rsa2
 for k in rsa1 ec1 ec384 ec521 rsa1024 ec-sec1 rsa-pkcs1; do
@@ -134,8 +202,8 @@ for k in rsa1 ec1 ec384 ec521 rsa1024 ec-sec1 rsa-pkcs1; do
 done
 pub rsa-enc -passin "pass:$pass"
 
-chmod 0600 "$tmp"/*.pem "$tmp/rsa-enc.pass" "$tmp/tls.key"
-chmod 0644 "$tmp"/*.pub.pem "$tmp/cert.pem" "$tmp/ca.crt" "$tmp/tls.crt"
+chmod 0600 "$tmp"/*.pem "$tmp/rsa-enc.pass" "$tmp"/*.key "$tmp"/*.secret
+chmod 0644 "$tmp"/*.pub.pem "$tmp/cert.pem" "$tmp"/*.crt
 
 mv -f "$tmp"/* "$dir"/
 { echo "version $version"; date; } > "$dir/.stamp"

@@ -21,6 +21,8 @@ package OAuth2Interop;
 #   $ENV{TEST_NGINX_OP_PORT}         provider "op", plain HTTP
 #   $ENV{TEST_NGINX_OP_TLS_PORT}     provider "op", HTTPS
 #   $ENV{TEST_NGINX_OP_CUSTOM_PORT}  provider "custom" (Okta's paths)
+#   $ENV{TEST_NGINX_OP_MTLS_PORT}    provider "op", HTTPS asking for a
+#                                    client certificate (tls_client_auth)
 #   $ENV{TEST_NGINX_KEYS}            absolute path of the key directory
 # The server stops (TERM, then KILL) when the process that started it
 # exits, even if the test dies, and stops by itself when that process
@@ -95,6 +97,7 @@ sub start {
     $ENV{TEST_NGINX_OP_PORT}        = $port{http};
     $ENV{TEST_NGINX_OP_TLS_PORT}    = $port{tls};
     $ENV{TEST_NGINX_OP_CUSTOM_PORT} = $port{custom};
+    $ENV{TEST_NGINX_OP_MTLS_PORT}   = $port{mtls};
     $ENV{TEST_NGINX_KEYS}           = $keys;
 }
 

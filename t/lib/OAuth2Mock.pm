@@ -12,7 +12,11 @@ package OAuth2Mock;
 #   $ENV{TEST_NGINX_MOCK_PORT}   the port
 #   $ENV{TEST_NGINX_KEYS}        absolute path of the key directory
 #   $ENV{TEST_NGINX_MOCK_STATE}  the mock's state directory
-# and returns the port. The mock is stopped (TERM, then KILL) when the
+# and returns the port. With IO::Socket::SSL (libio-socket-ssl-perl, which
+# make deps installs) the mock also serves HTTPS on a second port, asking
+# for a client certificate (tls_client_auth), and start() sets
+#   $ENV{TEST_NGINX_MOCK_TLS_PORT}  that port
+# The mock is stopped (TERM, then KILL) when the
 # process that started it exits, even if the test dies.
 #
 # Files of a run live in t/servroot-mock/<pid>/ (mock.log, state/, pidfile);
@@ -39,13 +43,15 @@ use HelperProcess;
 # Project root: this file is <root>/t/lib/OAuth2Mock.pm
 my $ROOT = abs_path(dirname(abs_path(__FILE__)) . '/../..');
 
-my ($mock_pid, $starter_pid, $port, $run_dir);
+my ($mock_pid, $starter_pid, $port, $tls_port, $run_dir);
 
 sub root { $ROOT }
 
 sub keys_dir { "$ROOT/t/keys" }
 
 sub port { $port }
+
+sub tls_port { $tls_port }
 
 sub start {
     return $port if $mock_pid;    # already running
@@ -63,18 +69,23 @@ sub start {
 
     # Picking a port by binding to port 0 can race with another process
     # taking it before the mock binds; try a few ports.
+    my $tls = eval { require IO::Socket::SSL; 1 };
     for my $attempt (1 .. 5) {
         $port = free_port();
+        $tls_port = $tls ? free_port() : undef;
+        $tls_port = free_port() while $tls && $tls_port == $port;
         $starter_pid = $$;
         $mock_pid = HelperProcess::spawn(
             $ENV{OAUTH2_MOCK_VERBOSE} ? undef : "$run_dir/mock.log",
             $^X, $mock, '--port', $port, '--keys', $keys,
             '--state', "$run_dir/state",
+            $tls ? ('--tls-port', $tls_port) : (),
             '--pidfile', "$run_dir/mock.pid", '--watch-pid', $$);
-        if (wait_listening($port, 10)) {
+        if (wait_listening($port, 10) && (!$tls || wait_listening($tls_port, 5))) {
             $ENV{TEST_NGINX_MOCK_PORT}  = $port;
             $ENV{TEST_NGINX_KEYS}       = $keys;
             $ENV{TEST_NGINX_MOCK_STATE} = "$run_dir/state";
+            $ENV{TEST_NGINX_MOCK_TLS_PORT} = $tls_port if $tls;
             return $port;
         }
         stop();

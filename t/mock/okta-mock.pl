@@ -3,19 +3,85 @@
 # tests of ngx_http_oauth2_client_module.
 #
 # usage: okta-mock.pl --port P --keys DIR --state DIR [--host 127.0.0.1]
-#                     [--pidfile F] [--watch-pid PID]
+#                     [--tls-port P] [--pidfile F] [--watch-pid PID]
+#
+# --tls-port: the same endpoints over HTTPS too (DIR/tls.crt, DIR/tls.key),
+# asking for a client certificate (verified against DIR/ca.crt, but a
+# connection without one, or with another, is served all the same: the
+# token endpoint answers invalid_client, as a real server would).
 #
 # --watch-pid: exit (like on SIGTERM) once that process is gone, so a test
 # killed before its END block ran does not leave the mock behind.
 #
-# The token endpoint verifies every private_key_jwt client assertion with
-# Crypt::JWT/CryptX, a JOSE implementation independent of the module's own,
-# and answers like Okta's org authorization server. Paths may carry a segment
-# pair /s/<scenario>/ to get a canned behaviour instead (see @SCENARIOS).
+# The token endpoint verifies every client authentication and DPoP proof
+# with Crypt::JWT/CryptX, a JOSE implementation independent of the module's
+# own, and answers like Okta's org authorization server. Paths may carry a
+# segment pair /s/<scenario>/ to get a canned behaviour instead (see
+# @SCENARIOS).
+#
+# Clients: no registry. The words of a client_id between its dashes say
+# how it is registered; it must start with 0oa. At most one method word:
+#   basic       client_secret_basic: Authorization: Basic base64(
+#               form-encode(id) ":" form-encode(secret)) (RFC 6749 2.3.1:
+#               raw bytes a form encoder would have escaped are refused)
+#   post        client_secret_post: client_id and client_secret in the body
+#   secretjwt   client_secret_jwt: HS256/384/512 assertion keyed with the
+#               secret
+#   x5t         private_key_jwt whose header must carry x5t#S256 (and may
+#               carry x5t) of a registered certificate, DIR/NAME.crt with a
+#               DIR/NAME.pub.pem (rsa1.crt, ec1.crt): its key verifies. Any
+#               assertion with x5t#S256 is checked that way.
+#   mtls        tls_client_auth: client_id in the body, over --tls-port with
+#               a certificate the test CA signed for CN=oauth2-test-client
+#   selfsigned  self_signed_tls_client_auth: client_id, over --tls-port
+#               with DIR/selfsigned.crt
+#   none        client_id only
+#   (none of these) private_key_jwt, keys DIR/<kid>.pub.pem, as always
+# and besides:
+#   dpop        DPoP required: no proof -> 400 invalid_dpop_proof "The DPoP
+#               proof JWT header is missing." (Okta's words)
+#   utf8        the secret is DIR/client-utf8.secret, not DIR/client.secret
+# e.g. 0oa-basic, 0oa-post-dpop, 0oa-secretjwt-utf8, 0oa-x5t, 0oa-mtls.
+# Refusals use Okta's words where Okta has some (wrong secret: 401
+# invalid_client "The client secret supplied for a confidential client is
+# invalid."; a method the client is not registered for, or no credentials:
+# 401 invalid_client "Client authentication failed. ..."; two methods at
+# once: 400 invalid_request "Cannot supply multiple client credentials.
+# ..."); the check that failed is in the log and in /_stats?detail=1.
+#
+# Parameters besides Okta's: client_id, client_secret, resource (RFC 8707,
+# repeatable: https://api.example.test/... and urn:okta-mock:... are known,
+# others 400 invalid_target), audience (Auth0: the same known set, others
+# 403 access_denied "Service not found: X"), and x_<name> (anything
+# else); the token's aud is the resource(s) or audience (default
+# api://okta-mock). Headers besides Okta's: DPoP, Authorization: Basic,
+# X-Extra-<name>.
+#
+# DPoP (RFC 9449): a token request with a DPoP header gets it verified
+# (typ dpop+jwt; an asymmetric alg; jwk public only, fitting the alg;
+# signature by that jwk; htm POST; htu = the token endpoint URL: scheme of
+# the listener, and the listener's address or the Host header, with the
+# request path, no query, normalized; iat within the last 60 s (5 s ahead
+# allowed); jti never seen, token endpoint and API sharing one store; no
+# ath), and the token is bound to the key: cnf.jkt = RFC 7638 thumbprint,
+# token_type DPoP. Refusals: 400 invalid_dpop_proof "DPoP proof: <why>".
+# The assertion's jti is spent before the proof is judged, so a retry
+# needs a new assertion too. Nonces are per token path (/_nonce): a proof
+# that carries one must carry the current one (or one kept by grace=1),
+# else 400 use_dpop_nonce "Authorization server requires nonce in DPoP
+# proof." with DPoP-Nonce: <current>. Scenarios dpop-required,
+# dpop-nonce, dpop-nonce-always, dpop-as-bearer.
 #
 # Endpoints
 #   <any path ending in /v1/token>   token endpoint (POST), counted per path
-#   /api/...                         protected API, wants a token issued here
+#   /api/...                         protected API, wants a token issued here:
+#                                    "Bearer <token>", or for a DPoP-bound one
+#                                    "DPoP <token>" and a DPoP proof (htm the
+#                                    method, htu its own URL without query,
+#                                    ath, the key of cnf.jkt, jti unused, iat)
+#   /api-nonce/...                   the same, and a DPoP proof must carry the
+#                                    API's nonce: else 401 WWW-Authenticate:
+#                                    DPoP error="use_dpop_nonce" + DPoP-Nonce
 #   /api401/...                      401 "api: revoked\n" whatever the token
 #   /capture/...[?body=B][&stale=1]  a host that must never see a token: the
 #                                    request is recorded (see /_headers), the
@@ -25,10 +91,23 @@
 #                                    "X-Accel-Expires: @1" (cached, stale)
 #   GET /_stats/<token path>         "calls=N\nheaders=a,b\nlast_scope=S\n"
 #                                    ?times=1 adds "times=<ms>,<ms>...\n"
+#                                    ?detail=1 adds what the last verified
+#                                    request was (canned scenarios leave it)
+#                                    (token paths: client_id auth alg kid
+#                                    x5t#S256 cert params resource audience
+#                                    dpop dpop_nonce token_type status; API
+#                                    paths: scheme dpop dpop_nonce htu
+#                                    status; "-" when none) and errors=
+#                                    <error>:<count>,... of all refusals
+#   GET /_nonce?path=<token path>    "nonce=N\n", the DPoP nonce it wants now;
+#   GET /_nonce?api=1                the API's; &rotate=1 a new one (the old
+#                                    refused), &rotate=1&grace=1 (the old
+#                                    still taken, and a 200 then announces
+#                                    the new one in DPoP-Nonce)
 #   GET /_headers/<path>             last request's headers, "name: value" lines
 #   GET /_hup?pidfile=<abs path>     SIGHUP that process, wait for a new child
-#   GET /_reset                      forget counters, headers, jtis, times and
-#                                    /_fail overrides
+#   GET /_reset                      forget counters, headers, jtis, times,
+#                                    nonces, details and /_fail overrides
 #   GET /_sleep?ms=N                 answer "slept" after N ms (max 30000)
 #   GET /_fail?path=P&scenario=S[&count=N]
 #                                    the next N (default: all) requests to the
@@ -57,6 +136,7 @@ use 5.036;
 
 use Getopt::Long qw(GetOptions);
 use IO::Socket::INET;
+use IO::Select;
 use IO::Handle;
 use IO::Poll qw(POLLIN POLLOUT POLLERR POLLHUP);
 use Socket qw(PF_INET SOCK_STREAM SOL_SOCKET SO_ERROR inet_aton pack_sockaddr_in);
@@ -72,25 +152,31 @@ use Crypt::PK::RSA;
 use Crypt::PK::ECC;
 use Crypt::Misc qw(decode_b64u encode_b64u);
 use Crypt::PRNG qw(random_bytes_hex random_bytes);
-use Crypt::Digest::SHA256 qw(sha256_hex);
+use Crypt::Digest::SHA256 qw(sha256_hex sha256);
+use Crypt::Digest::SHA1 qw(sha1);
+use MIME::Base64 qw(decode_base64);
 
 my %opt = (host => '127.0.0.1');
-GetOptions(\%opt, 'port=i', 'keys=s', 'state=s', 'host=s', 'pidfile=s', 'watch-pid=i')
+GetOptions(\%opt, 'port=i', 'keys=s', 'state=s', 'host=s', 'pidfile=s', 'watch-pid=i',
+           'tls-port=i')
     && $opt{port} && $opt{keys} && $opt{state}
-    or die "usage: $0 --port P --keys DIR --state DIR [--host H] [--pidfile F]"
-         . " [--watch-pid PID]\n";
+    or die "usage: $0 --port P --keys DIR --state DIR [--host H] [--tls-port P]"
+         . " [--pidfile F] [--watch-pid PID]\n";
 
 -d $opt{keys} or die "$0: key directory $opt{keys} does not exist\n";
 
 my $JSON = JSON::PP->new->canonical;
 
 # Token endpoint rules (see /work/shared/okta.md)
+# (and Authorization: Basic, X-Extra-*: see verify_token_request)
 my %ALLOWED_HEADERS = map { $_ => 1 } qw(
     host connection content-length content-type accept user-agent
-    x-forwarded-for x-real-ip x-request-id x-worker-pid
+    x-forwarded-for x-real-ip x-request-id x-worker-pid dpop
 );
+# (and x_<name>: see verify_token_request)
 my %ALLOWED_PARAMS = map { $_ => 1 } qw(
     grant_type scope client_assertion_type client_assertion client_id
+    client_secret resource audience
 );
 my %GRANTABLE_SCOPES = map { $_ => 1 } qw(
     okta.users.read okta.groups.read okta.apps.read
@@ -99,6 +185,7 @@ my $ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 my $CLOCK_SKEW     = 5;      # seconds of tolerance for exp/iat
 my $MAX_LIFETIME   = 3600;   # assertion exp at most one hour ahead
 my $DEFAULT_EXPIRES_IN = 3600;
+my $DEFAULT_AUD    = 'api://okta-mock';    # of a token asked for no resource
 my $MAX_BODY       = 1 << 20;
 
 # Curves RFC 7518 prescribes for each ECDSA alg, by OID, and the size of
@@ -117,8 +204,9 @@ my %ACCEPTED_ALG = map { $_ => 1 } qw(RS256 RS384 RS512 ES256 ES384 ES512
 # Scenarios: /s/<name>/ in the token path. Each entry matches the name with a
 # regex; captures are passed on. Either
 #   verify => 1 : the request is verified as usual; optional
-#                 expires_in => sub { ... }, delay_ms => sub { ... } and
-#                 token_size => sub { ... }
+#                 expires_in => sub { ... }, delay_ms => sub { ... },
+#                 token_size => sub { ... }, and for DPoP dpop_required => 1,
+#                 dpop_nonce => 'required' | 'always', dpop_as_bearer => 1
 #   reply  => sub { my ($ctx, @captures) = @_; return ($status, \@headers, $body) }
 #                 a canned answer; the request is NOT verified.
 # $ctx has: client_id (unverified iss, for minting), scope, now, headers
@@ -145,6 +233,13 @@ my @SCENARIOS = (
     # tokens of an exact length (bytes, 300..16384), as Okta's with many
     # scopes: a "pad" claim fills the JWT up (bench/, zone capacity)
     [ qr/^size-(\d+)$/ => { verify => 1, token_size => sub { 0 + $_[0] } } ],
+    # DPoP (RFC 9449): a proof required whatever the client; a nonce
+    # required (first answer 400 use_dpop_nonce with a DPoP-Nonce); every
+    # proof refused with a new nonce; a DPoP request answered Bearer
+    [ qr/^dpop-required$/    => { verify => 1, dpop_required => 1 } ],
+    [ qr/^dpop-nonce$/       => { verify => 1, dpop_nonce => 'required' } ],
+    [ qr/^dpop-nonce-always$/ => { verify => 1, dpop_nonce => 'always' } ],
+    [ qr/^dpop-as-bearer$/   => { verify => 1, dpop_as_bearer => 1 } ],
     [ qr/^expires-(\d+)-size-(\d+)$/ => { verify => 1,
         expires_in => sub { 0 + $_[0] }, token_size => sub { 0 + $_[1] } } ],
 
@@ -273,7 +368,7 @@ sub find_scenario ($name) {
 # ---------------------------------------------------------------------------
 # Everything at file scope is initialised before main() runs (it is called
 # on the last line), so the tables below the server code are ready.
-my ($STATE_DIR, $KEYS_DIR, $SECRET, $MASTER, $listener);
+my ($STATE_DIR, $KEYS_DIR, $SECRET, $MASTER, $listener, $tls_listener);
 my %kids;    # pid => 1 for each connection child
 my @AFTER;   # in a connection child: code to run once the answer is sent
 
@@ -292,6 +387,20 @@ sub main {
         Listen    => 1024,    # a /_burst of the mock itself connects at once
         ReuseAddr => 1,
     ) or die "$0: cannot listen on $opt{host}:$opt{port}: $@\n";
+    if ($opt{'tls-port'}) {
+        eval { require IO::Socket::SSL; 1 }
+            or die "$0: --tls-port needs IO::Socket::SSL (libio-socket-ssl-perl)\n";
+        -f "$KEYS_DIR/$_" or die "$0: $KEYS_DIR/$_ missing (t/keys/gen.sh)\n"
+            for qw(tls.crt tls.key ca.crt);
+        $tls_listener = IO::Socket::INET->new(
+            LocalAddr => $opt{host},
+            LocalPort => $opt{'tls-port'},
+            Proto     => 'tcp',
+            Listen    => 1024,
+            ReuseAddr => 1,
+        ) or die "$0: cannot listen on $opt{host}:$opt{'tls-port'}: $@\n";
+    }
+    my $select = IO::Select->new($listener, $tls_listener // ());
     $MASTER = $$;
 
     if ($opt{pidfile}) {
@@ -314,29 +423,76 @@ sub main {
         alarm 1;
     }
 
-    logline("listening on $opt{host}:$opt{port} keys=$KEYS_DIR state=$STATE_DIR");
+    logline("listening on $opt{host}:$opt{port}"
+            . ($tls_listener ? " and (TLS) $opt{host}:$opt{'tls-port'}" : '')
+            . " keys=$KEYS_DIR state=$STATE_DIR");
 
     while (1) {
-        my $client = $listener->accept;
-        if (!$client) {
-            next if $!{EINTR} || $!{ECONNABORTED};   # SIGCHLD/SIGALRM interrupt accept
-            die "$0: accept: $!\n";
-        }
-        my $pid = fork;
-        if (!defined $pid) {
-            logline("fork failed: $!");
+        # SIGCHLD/SIGALRM interrupt the wait: then nothing is ready
+        for my $ready ($select->can_read) {
+            my $client = $ready->accept;
+            if (!$client) {
+                next if $!{EINTR} || $!{ECONNABORTED} || $!{EAGAIN};
+                die "$0: accept: $!\n";
+            }
+            my $tls = $tls_listener && $ready == $tls_listener;
+            my $pid = fork;
+            if (!defined $pid) {
+                logline("fork failed: $!");
+                close $client;
+                next;
+            }
+            if ($pid == 0) {
+                $SIG{$_} = 'DEFAULT' for qw(CHLD TERM INT ALRM);
+                close $listener;
+                close $tls_listener if $tls_listener;
+                serve_connection($client, $tls);
+                exit 0;
+            }
+            $kids{$pid} = 1;
             close $client;
-            next;
         }
-        if ($pid == 0) {
-            $SIG{$_} = 'DEFAULT' for qw(CHLD TERM INT ALRM);
-            close $listener;
-            serve_connection($client);
-            exit 0;
-        }
-        $kids{$pid} = 1;
-        close $client;
     }
+}
+
+# The TLS handshake of a connection to --tls-port, in its child. A client
+# certificate is asked for and checked against DIR/ca.crt, but never
+# required: what it was is recorded for the token endpoint to judge.
+# Returns (the IO::Socket::SSL, {cert_pem, subject, sha256, verified}) or
+# () when the handshake failed.
+sub tls_handshake ($sock) {
+    my $verified = 1;
+    local $SIG{ALRM} = sub { die "timeout\n" };
+    alarm 10;
+    my $ssl = eval {
+        IO::Socket::SSL->start_SSL($sock,
+            SSL_server          => 1,
+            SSL_cert_file       => "$KEYS_DIR/tls.crt",
+            SSL_key_file        => "$KEYS_DIR/tls.key",
+            SSL_ca_file         => "$KEYS_DIR/ca.crt",
+            SSL_client_ca_file  => "$KEYS_DIR/ca.crt",
+            SSL_verify_mode     => IO::Socket::SSL::SSL_VERIFY_PEER(),
+            SSL_verify_callback => sub { $verified = 0 if !$_[0]; 1 },
+        );
+    };
+    alarm 0;
+    if (!$ssl) {
+        logline('- - - TLS handshake failed: '
+                . ($@ || IO::Socket::SSL::errstr() || "unknown"));
+        return;
+    }
+    my %peer = (verified => 0);
+    if (my $x509 = $ssl->peer_certificate) {
+        my $pem = Net::SSLeay::PEM_get_string_X509($x509);
+        my ($b64) = $pem =~ /-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----/s;
+        %peer = (
+            cert_pem => $pem,
+            subject  => $ssl->peer_certificate('subject') // '',
+            sha256   => encode_b64u(sha256(decode_base64($b64 // ''))),
+            verified => $verified,
+        );
+    }
+    return ($ssl, \%peer);
 }
 
 sub reap { while ((my $pid = waitpid(-1, WNOHANG)) > 0) { delete $kids{$pid} } }
@@ -356,11 +512,20 @@ sub shutdown_server ($sig) {
 # ---------------------------------------------------------------------------
 # One connection, one request
 # ---------------------------------------------------------------------------
-sub serve_connection ($sock) {
+sub serve_connection ($sock, $tls = 0) {
+    my $peer;
+    if ($tls) {
+        ($sock, $peer) = tls_handshake($sock) or return;
+    }
     binmode $sock;
     local $SIG{ALRM} = sub { die "timeout\n" };
     alarm 30;
     my $req = eval { read_request($sock) };
+    if ($req) {
+        $req->{scheme} = $tls ? 'https' : 'http';
+        $req->{port}   = $tls ? $opt{'tls-port'} : $opt{port};
+        $req->{peer}   = $peer;    # TLS: the client certificate, if any
+    }
     if (!$req) {
         my $err = $@ || 'no request';
         chomp $err;
@@ -501,7 +666,8 @@ sub dispatch ($req) {
     return control_load($req)          if $path eq '/_load';
     return control_mint($req)          if $path eq '/_mint';
     return token_endpoint($req)        if $path =~ m{/v1/token$};
-    return protected_api($req)         if $path =~ m{^/api/};
+    return control_nonce($req)         if $path eq '/_nonce';
+    return protected_api($req)         if $path =~ m{^/api(?:-nonce)?/};
     return api_revoked($req)           if $path =~ m{^/api401/};
     return capture($req)               if $path =~ m{^/capture/};
     return (404, ['Content-Type' => 'text/plain'], "not found\n", 'not found');
@@ -582,12 +748,27 @@ sub control_reset {
     with_state(sub ($st) {
         %$st = (paths => {}, jti => {});
         unlink glob "$STATE_DIR/times/*";
+        unlink glob "$STATE_DIR/dpop-jti/*";
     });
     return text(200, "reset\n", 'state cleared');
 }
 
+# After a token (or API) request was judged: what it was, for
+# /_stats?detail=1; refusals counted by their error.
+sub record_outcome ($path, $seen, $status, $error = undef) {
+    with_state(sub ($st) {
+        my $p = $st->{paths}{$path} //= { calls => 0 };
+        $p->{detail} = { %$seen, status => $status };
+        $p->{errors}{$error}++ if defined $error;
+    });
+}
+
+my @TOKEN_DETAIL = ('client_id', 'auth', 'alg', 'kid', 'x5t#S256', 'cert', 'params',
+                    'resource', 'audience', 'dpop', 'dpop_nonce', 'token_type', 'status');
+my @API_DETAIL = qw(scheme dpop dpop_nonce htu status);
+
 # The times= line is opt-in (?times=1): existing tests match the whole body
-# and anchor its end after last_scope.
+# and anchor its end after last_scope; so are the detail lines (?detail=1).
 sub control_stats ($path, $req) {
     my %q = query_params($req);
     my ($p, @times) = with_state(sub ($st) {
@@ -602,6 +783,15 @@ sub control_stats ($path, $req) {
     my $out = sprintf("calls=%d\nheaders=%s\nlast_scope=%s\n",
                       $p->{calls} // 0, $names, $p->{last_scope} // '');
     $out .= 'times=' . join(',', @times) . "\n" if $q{times};
+    if ($q{detail}) {
+        my $d = $p->{detail} // {};
+        for my $k ($path =~ m{/v1/token$} ? @TOKEN_DETAIL : @API_DETAIL) {
+            my $v = $d->{$k};
+            $out .= "$k=" . (defined $v && length $v ? $v : '-') . "\n";
+        }
+        my $e = $p->{errors} // {};
+        $out .= 'errors=' . join(',', map { "$_:$e->{$_}" } sort keys %$e) . "\n";
+    }
     return text(200, $out);
 }
 
@@ -613,7 +803,7 @@ sub control_headers ($path) {
         # credentials are shortened, like everywhere in this mock: keep an
         # auth scheme and 8 characters
         $v = $v =~ /^(\S+ )(.*)$/ ? $1 . short($2) : short($v)
-            if $n eq 'authorization' || $n eq 'cookie';
+            if $n eq 'authorization' || $n eq 'cookie' || $n eq 'dpop';
         $out .= "$n: $v\n";
     }
     return text(200, $out);
@@ -655,6 +845,26 @@ sub control_mint ($req) {
         if $e !~ /^\d+$/ || $e < 1 || $e > 86400;
     return text(200, mint_token('0oa-mint', 'okta.users.read', int time, $e, $size),
                 'minted a token');
+}
+
+# /_nonce?path=P or /_nonce?api=1 [&rotate=1[&grace=1]]: the DPoP nonce a
+# token path (or the API under /api-nonce/) wants now; rotate makes a new
+# one, and the old one is refused from then on, or with grace=1 still
+# accepted (the answer then carries the new one in DPoP-Nonce).
+sub control_nonce ($req) {
+    my %q = query_params($req);
+    my $key = $q{api} ? 'api' : $q{path} // '';
+    return text(400, "path (a token path) or api=1 wanted\n", 'bad nonce key')
+        if $key ne 'api' && $key !~ m{^/\S*$};
+    my $n = with_state(sub ($st) {
+        my $n = $st->{nonce}{$key} //= { current => new_nonce(), old => [] };
+        if ($q{rotate}) {
+            $n->{old} = $q{grace} ? [ @{ $n->{old} }, $n->{current} ] : [];
+            $n->{current} = new_nonce();
+        }
+        return $n->{current};
+    });
+    return text(200, "nonce=$n\n", ($q{rotate} ? 'rotated' : 'current') . " nonce of $key");
 }
 
 sub control_sleep ($req) {
@@ -943,8 +1153,10 @@ sub control_fire ($req) {
 # ---------------------------------------------------------------------------
 
 # Thrown by the verification code: refuse(status, error, description)
-sub refuse ($status, $error, $desc) {
-    die { status => $status, error => $error, desc => $desc };
+# $why, for the log and /_stats?detail=1 only, where the description is
+# a real server's words that do not say which check failed
+sub refuse ($status, $error, $desc, $why = undef) {
+    die { status => $status, error => $error, desc => $desc, why => $why // $desc };
 }
 
 sub json_raw ($status, $body) {
@@ -983,21 +1195,22 @@ sub json_str ($s) { JSON::PP->new->allow_nonref->encode("$s") }
 # With $size, a "pad" claim makes the token exactly $size bytes long (a
 # base64url text cannot end on every length: then the header's "x" takes
 # the slack).
-sub mint_token ($cid, $scope, $iat, $expires_in, $size = undef) {
-    return mint_token_padded($cid, $scope, $iat, $expires_in, undef, '')
+# %$extra: aud (default api://okta-mock), cnf (a DPoP-bound token's)
+sub mint_token ($cid, $scope, $iat, $expires_in, $size = undef, $extra = {}) {
+    return mint_token_padded($cid, $scope, $iat, $expires_in, undef, '', $extra)
         if !defined $size;
-    my $bare = length mint_token_padded($cid, $scope, $iat, $expires_in, '', '');
+    my $bare = length mint_token_padded($cid, $scope, $iat, $expires_in, '', '', $extra);
     my $pad = int(($size - $bare) * 3 / 4);
     for my $x ('', 'x', 'xx', 'xxx') {
         for my $p (($pad > 16 ? $pad - 16 : 0) .. $pad + 8) {
-            my $t = mint_token_padded($cid, $scope, $iat, $expires_in, 'p' x $p, $x);
+            my $t = mint_token_padded($cid, $scope, $iat, $expires_in, 'p' x $p, $x, $extra);
             return $t if length $t == $size;
         }
     }
     die "mint_token: no token of $size bytes\n";
 }
 
-sub mint_token_padded ($cid, $scope, $iat, $expires_in, $pad, $x) {
+sub mint_token_padded ($cid, $scope, $iat, $expires_in, $pad, $x, $extra = {}) {
     my @scp = grep { length } split / /, $scope // '';
     return encode_jwt(
         alg     => 'HS256',
@@ -1009,7 +1222,8 @@ sub mint_token_padded ($cid, $scope, $iat, $expires_in, $pad, $x) {
             ver => 1,
             jti => 'AT.' . encode_b64u(random_bytes(33)),
             iss => 'okta-mock',
-            aud => 'api://okta-mock',
+            aud => $extra->{aud} // $DEFAULT_AUD,
+            $extra->{cnf} ? (cnf => $extra->{cnf}) : (),
             iat => int($iat),
             # from the precise time, rounded up: a token lives at least
             # expires_in seconds here, as it does for the client that
@@ -1061,12 +1275,22 @@ sub token_endpoint ($req) {
         $now = int time;
     }
 
-    my $ok = eval { verify_token_request($req, $now) };
+    # what /_stats?detail=1 shows of this request, filled in as it is
+    # verified
+    my $seen = $req->{seen} = {
+        params => join(',', map { form_decode((split /=/, $_, 2)[0]) }
+                            grep { length } split /&/, $req->{body}),
+        resource => join(' ', map { ref $_ ? @$_ : $_ } $form{resource} // ()),
+        audience => ref $form{audience} ? $form{audience}[0] : $form{audience},
+    };
+    my $ok = eval { verify_token_request($req, $now, $spec) };
     if (!$ok) {
         my $e = $@;
         die $e if ref $e ne 'HASH';    # a bug in the mock: 500
-        return (json_error($e->{status}, $e->{error}, $e->{desc}),
-                "$e->{error}: $e->{desc}");
+        record_outcome($req->{path}, $seen, "$e->{status} $e->{error}: $e->{why}", $e->{error});
+        my ($status, $headers, $body) = json_error($e->{status}, $e->{error}, $e->{desc});
+        return ($status, [@$headers, @{ $e->{headers} // [] }], $body,
+                "$e->{error}: $e->{why}");
     }
 
     my $expires_in = $spec->{expires_in} ? $spec->{expires_in}->(@cap) : $DEFAULT_EXPIRES_IN;
@@ -1074,13 +1298,25 @@ sub token_endpoint ($req) {
     return (json_error(500, 'server_error', "token size $size out of 300..16384"),
             "bad token size $size")
         if defined $size && ($size < 300 || $size > 16384);
+    # a token bound to the proof's key, unless the scenario answers Bearer
+    my $dpop = $ok->{dpop};
+    my $bound = $dpop && !$spec->{dpop_as_bearer};
+    my %extra = (defined $ok->{aud} ? (aud => $ok->{aud}) : (),
+                 $bound ? (cnf => { jkt => $dpop->{jkt} }) : ());
     my $ctx = { now => $now, scope => $ok->{scope}, client_id => $ok->{client_id} };
     my $body = token_body($ctx, expires_in => $expires_in,
-        access_token => '"' . mint_token($ok->{client_id}, $ok->{scope}, $now, $expires_in, $size) . '"');
-    return (json_raw(200, $body),
-            sprintf('issued token for %s (%s, kid %s) scope "%s" expires_in %d%s',
-                    $ok->{client_id}, $ok->{alg}, $ok->{kid}, $ok->{scope} // '',
-                    $expires_in, $scenario ? " scenario $scenario" : ''));
+        $bound ? (token_type => '"DPoP"') : (),
+        access_token => '"' . mint_token($ok->{client_id}, $ok->{scope}, $now, $expires_in,
+                                         $size, \%extra) . '"');
+    $seen->{token_type} = $bound ? 'DPoP' : 'Bearer';
+    record_outcome($req->{path}, $seen, '200');
+    my @headers = ('Content-Type' => 'application/json',
+                   $dpop && $dpop->{announce} ? ('DPoP-Nonce' => $dpop->{announce}) : ());
+    return (200, \@headers, $body,
+            sprintf('issued %s token for %s (%s, %s, kid %s) scope "%s" expires_in %d%s',
+                    $seen->{token_type}, $ok->{client_id}, $ok->{method}, $ok->{alg},
+                    $ok->{kid}, $ok->{scope} // '', $expires_in,
+                    $scenario ? " scenario $scenario" : ''));
 }
 
 # Form body to hash; a parameter seen twice becomes an array ref.
@@ -1115,17 +1351,93 @@ sub is_json_int ($v) {
     return ($flags & B::SVf_IOK) && !($flags & B::SVf_POK) ? 1 : 0;
 }
 
-sub verify_token_request ($req, $now) {
+# ---------------------------------------------------------------------------
+# Clients. The mock keeps no registry: the words of a client_id, between
+# its dashes, say how that client is registered (see the header comment).
+# ---------------------------------------------------------------------------
+my %METHOD_WORD = (
+    basic      => 'client_secret_basic',
+    post       => 'client_secret_post',
+    secretjwt  => 'client_secret_jwt',
+    mtls       => 'tls_client_auth',
+    selfsigned => 'self_signed_tls_client_auth',
+    none       => 'none',
+);
+# tls_client_auth_subject_dn of the tls_client_auth clients, as
+# IO::Socket::SSL writes a subject
+my $MTLS_SUBJECT = '/CN=oauth2-test-client';
+
+sub client_profile ($client_id) {
+    my %w = map { lc $_ => 1 } split /-/, $client_id // '';
+    my ($method) = map { $METHOD_WORD{$_} } grep { $w{$_} } sort keys %METHOD_WORD;
+    return {
+        method      => $method // 'private_key_jwt',
+        x5t         => $w{x5t} ? 1 : 0,
+        dpop        => $w{dpop} ? 1 : 0,
+        secret_file => $w{utf8} ? 'client-utf8.secret' : 'client.secret',
+    };
+}
+
+sub read_file_bytes ($file) {
+    open my $fh, '<:raw', $file or die "$0: cannot read $file: $!\n";
+    local $/;
+    return <$fh> // '';
+}
+
+# base64url SHA-256 (or SHA-1) of the DER of the first certificate in a PEM
+sub cert_thumbprint ($pem, $sha1 = 0) {
+    my ($b64) = $pem =~ /-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----/s
+        or return '';
+    my $der = decode_base64($b64);
+    return encode_b64u($sha1 ? sha1($der) : sha256($der));
+}
+
+# The certificates registered for assertions with x5t#S256: DIR/NAME.crt
+# for which DIR/NAME.pub.pem exists (rsa1.crt, ec1.crt). Returns
+# (NAME, PEM) for a x5t#S256 value, or ().
+sub registered_certificate ($x5t) {
+    for my $file (sort glob "$KEYS_DIR/*.crt") {
+        my ($name) = $file =~ m{([^/]+)\.crt$};
+        next if !-f "$KEYS_DIR/$name.pub.pem";
+        my $pem = read_file_bytes($file);
+        return ($name, $pem) if cert_thumbprint($pem) eq $x5t;
+    }
+    return;
+}
+
+# Okta's own words for these refusals
+my $CLIENT_AUTH_FAILED = 'Client authentication failed. Either the client or the client'
+                       . ' credentials are invalid.';
+my $MULTIPLE_CREDENTIALS = 'Cannot supply multiple client credentials. Use one of the'
+    . ' following: credentials in the Authorization header, credentials in the post body,'
+    . ' or a client_assertion in the post body.';
+my $BAD_SECRET = 'The client secret supplied for a confidential client is invalid.';
+my $DPOP_MISSING = 'The DPoP proof JWT header is missing.';
+my $NONCE_REQUIRED_AS = 'Authorization server requires nonce in DPoP proof.';
+my $NONCE_REQUIRED_RS = 'Resource server requires nonce in DPoP proof.';
+
+# Resources (RFC 8707) and audiences (Auth0) the mock knows; a token for
+# one has it as its aud
+sub known_resource ($r) {
+    return $r =~ m{^https://api\.example\.test(?:[/?]|$)} || $r =~ /^urn:okta-mock:/;
+}
+
+sub verify_token_request ($req, $now, $spec = {}) {
+    my $seen = $req->{seen} //= {};
+
     # --- HTTP level --------------------------------------------------------
     refuse(400, 'invalid_request', "method must be POST, got $req->{method}")
         if $req->{method} ne 'POST';
 
-    my %seen;
+    my %dup;
     for my $h (@{ $req->{headers} }) {
         my $name = $h->[0];
+        # Authorization only for client_secret_basic; X-Extra-* for the
+        # extra headers some servers want
         refuse(400, 'invalid_request', "unexpected header $name")
-            if !$ALLOWED_HEADERS{$name};
-        refuse(400, 'invalid_request', "duplicate header $name") if $seen{$name}++;
+            if !$ALLOWED_HEADERS{$name} && $name !~ /^x-extra-[a-z0-9-]+$/
+               && !($name eq 'authorization' && $h->[1] =~ /^Basic /);
+        refuse(400, 'invalid_request', "duplicate header $name") if $dup{$name}++;
     }
     my %hdr = map { @$_ } @{ $req->{headers} };
 
@@ -1152,23 +1464,179 @@ sub verify_token_request ($req, $now) {
     my %form = eval { parse_form($body) };
     if ($@) { chomp(my $e = $@); refuse(400, 'invalid_request', $e) }
     for my $k (sort keys %form) {
-        refuse(400, 'invalid_request', "duplicate parameter $k") if ref $form{$k};
-        refuse(400, 'invalid_request', "unexpected parameter $k") if !$ALLOWED_PARAMS{$k};
+        # resource may be repeated (RFC 8707 2)
+        refuse(400, 'invalid_request', "duplicate parameter $k")
+            if ref $form{$k} && $k ne 'resource';
+        refuse(400, 'invalid_request', "unexpected parameter $k")
+            if !$ALLOWED_PARAMS{$k} && $k !~ /^x_[A-Za-z0-9_]+$/;
     }
 
     refuse(400, 'invalid_request', 'missing grant_type') if !defined $form{grant_type};
     refuse(400, 'unsupported_grant_type',
            "grant_type must be client_credentials, got $form{grant_type}")
         if $form{grant_type} ne 'client_credentials';
+
+    # --- client authentication ---------------------------------------------
+    my $client = authenticate_client($req, \%form, \%hdr, $now);
+
+    # --- scope -------------------------------------------------------------
+    my $scope = $form{scope};
+    if (defined $scope) {
+        refuse(400, 'invalid_scope', 'empty scope parameter') if $scope eq '';
+        refuse(400, 'invalid_scope', 'malformed scope (one space between scopes)')
+            if $scope !~ /^[^ ]+(?: [^ ]+)*$/;
+        my @bad = grep { !$GRANTABLE_SCOPES{$_} } split / /, $scope;
+        refuse(400, 'invalid_scope', 'The following scopes are not allowed: ' . join(', ', @bad))
+            if @bad;
+    }
+
+    # --- resource (RFC 8707), audience (Auth0) ------------------------------
+    my @resources = !defined $form{resource} ? ()
+                  : ref $form{resource} ? @{ $form{resource} } : ($form{resource});
+    for my $r (@resources) {
+        refuse(400, 'invalid_target',
+               "resource \"$r\" is not an absolute URI without a fragment")
+            if $r !~ m{^[A-Za-z][A-Za-z0-9+.-]*:[^#\s]+$};
+        refuse(400, 'invalid_target',
+               'The requested resource is invalid, missing, unknown, or malformed.',
+               "unknown resource $r") if !known_resource($r);
+    }
+    my $audience = $form{audience};
+    # Auth0's answer to an audience it has no API for
+    refuse(403, 'access_denied', "Service not found: $audience")
+        if defined $audience && !known_resource($audience);
+    my $aud = @resources > 1 ? [@resources] : @resources ? $resources[0] : $audience;
+
+    # --- DPoP (RFC 9449) ---------------------------------------------------
+    my $dpop = token_dpop($req, \%hdr, $client, $now, $spec);
+
+    return { %$client, scope => $scope, aud => $aud, dpop => $dpop };
+}
+
+# Which client authentication the request uses, verified; refuses a second
+# one, and a method the client is not registered for. Returns {client_id,
+# method, alg, kid, profile}.
+sub authenticate_client ($req, $form, $hdr, $now) {
+    my $seen = $req->{seen};
+    my @ways = ((defined $hdr->{authorization} ? 'an Authorization header' : ()),
+                (defined $form->{client_secret} ? 'client_secret' : ()),
+                (defined $form->{client_assertion} || defined $form->{client_assertion_type}
+                 ? 'client_assertion' : ()));
+    refuse(400, 'invalid_request', $MULTIPLE_CREDENTIALS,
+           'credentials in ' . join(' and ', @ways)) if @ways > 1;
+
+    if (defined $hdr->{authorization}) {
+        $seen->{auth} = 'client_secret_basic';
+        my ($id, $secret) = basic_credentials($hdr->{authorization});
+        refuse(400, 'invalid_request', 'client_id parameter differs from the Basic credentials')
+            if defined $form->{client_id} && $form->{client_id} ne $id;
+        return secret_client($id, $secret, 'client_secret_basic', $seen);
+    }
+    if (defined $form->{client_secret}) {
+        $seen->{auth} = 'client_secret_post';
+        refuse(400, 'invalid_request', 'missing client_id (client_secret_post)')
+            if !defined $form->{client_id};
+        return secret_client($form->{client_id}, $form->{client_secret},
+                             'client_secret_post', $seen);
+    }
+    if (!@ways && defined $form->{client_id}) {
+        my $id = $form->{client_id};
+        my $p = client_profile($id);
+        $seen->{client_id} = $id;
+        $seen->{auth} = $p->{method} =~ /tls|none/ ? $p->{method} : 'client_id only';
+        return certificate_client($req, $id, $p) if $p->{method} =~ /tls|none/;
+        refuse(401, 'invalid_client', $CLIENT_AUTH_FAILED,
+               "client $id is registered for $p->{method}, sent only its client_id");
+    }
+    return verify_assertion($req, $form, $hdr, $now);
+}
+
+# Authorization: Basic base64(form-encode(id) ":" form-encode(secret)),
+# RFC 6749 2.3.1. Returns (id, secret), decoded.
+sub basic_credentials ($value) {
+    my ($b64) = $value =~ m{^Basic ([A-Za-z0-9+/]+={0,2})$}
+        or refuse(400, 'invalid_request', 'Authorization header is not "Basic <base64>"');
+    refuse(400, 'invalid_request', 'Basic credentials: base64 length not a multiple of 4')
+        if length($b64) % 4;
+    my ($id, $secret) = decode_base64($b64) =~ /^([^:]*):(.*)\z/s
+        or refuse(400, 'invalid_request', 'Basic credentials without ":"');
+    for my $part ([client_id => $id], [client_secret => $secret]) {
+        my ($what, $v) = @$part;
+        # what a form-urlencoding leaves raw, and %XX
+        if ($v =~ /([^A-Za-z0-9*\-._~+%])/ || $v =~ /%(?![0-9A-Fa-f]{2})/) {
+            my $why = defined $1 ? sprintf('raw 0x%02X', ord $1) : 'bad %-escape';
+            refuse(401, 'invalid_client',
+                   $what eq 'client_secret' ? $BAD_SECRET : $CLIENT_AUTH_FAILED,
+                   "$what in the Basic credentials is not form-encoded ($why;"
+                   . ' RFC 6749 2.3.1)');
+        }
+    }
+    return (form_decode($id), form_decode($secret));
+}
+
+sub secret_client ($id, $secret, $method, $seen) {
+    $seen->{client_id} = $id;
+    refuse(401, 'invalid_client', $CLIENT_AUTH_FAILED, "unknown client \"$id\" (no 0oa prefix)")
+        if $id !~ /^0oa/;
+    my $p = client_profile($id);
+    refuse(401, 'invalid_client', $CLIENT_AUTH_FAILED,
+           "client $id is registered for $p->{method}, sent $method")
+        if $p->{method} ne $method;
+    my $want = read_file_bytes("$KEYS_DIR/$p->{secret_file}");
+    refuse(401, 'invalid_client', $BAD_SECRET,
+           sprintf('wrong secret for %s (%d bytes, %s has %d)', $id, length $secret,
+                   $p->{secret_file}, length $want))
+        if $secret ne $want;
+    return { client_id => $id, method => $method, alg => '-', kid => '-', profile => $p };
+}
+
+# none, tls_client_auth, self_signed_tls_client_auth: client_id only, and
+# for the TLS methods the client certificate of the connection
+sub certificate_client ($req, $id, $p) {
+    refuse(401, 'invalid_client', $CLIENT_AUTH_FAILED, "unknown client \"$id\" (no 0oa prefix)")
+        if $id !~ /^0oa/;
+    my $ok = { client_id => $id, method => $p->{method}, alg => '-', kid => '-',
+               profile => $p };
+    return $ok if $p->{method} eq 'none';
+
+    my $peer = $req->{peer};
+    refuse(401, 'invalid_client', 'client certificate was not provided',
+           $req->{scheme} eq 'https' ? 'TLS without a client certificate'
+                                     : 'plain HTTP: no client certificate possible')
+        if !$peer || !$peer->{cert_pem};
+    $req->{seen}{cert} = "$peer->{subject} $peer->{sha256}";
+    if ($p->{method} eq 'tls_client_auth') {
+        refuse(401, 'invalid_client', 'client certificate was not verified',
+               "certificate $peer->{subject} is not signed by the test CA")
+            if !$peer->{verified};
+        refuse(401, 'invalid_client', 'certificate subject value does not match the'
+               . ' registered one', "subject $peer->{subject}, registered $MTLS_SUBJECT")
+            if $peer->{subject} ne $MTLS_SUBJECT;
+    } else {
+        my $want = cert_thumbprint(read_file_bytes("$KEYS_DIR/selfsigned.crt"));
+        refuse(401, 'invalid_client', 'unregistered client certificate provided',
+               "certificate $peer->{subject} is not selfsigned.crt")
+            if $peer->{sha256} ne $want;
+    }
+    return $ok;
+}
+
+sub verify_assertion ($req, $form, $hdr, $now) {
+    my $seen = $req->{seen};
     refuse(400, 'invalid_request', 'missing client_assertion_type')
-        if !defined $form{client_assertion_type};
+        if !defined $form->{client_assertion_type};
     refuse(401, 'invalid_client', "client_assertion_type must be $ASSERTION_TYPE")
-        if $form{client_assertion_type} ne $ASSERTION_TYPE;
+        if $form->{client_assertion_type} ne $ASSERTION_TYPE;
     refuse(400, 'invalid_request', 'missing client_assertion')
-        if !defined $form{client_assertion} || $form{client_assertion} eq '';
+        if !defined $form->{client_assertion} || $form->{client_assertion} eq '';
 
     # --- the assertion -----------------------------------------------------
-    my $jwt = $form{client_assertion};
+    my $jwt = $form->{client_assertion};
+    # the registration of the client the assertion names, unverified yet
+    my $profile = client_profile(unverified_client_id($jwt));
+    $seen->{auth} = $profile->{method} eq 'client_secret_jwt' ? 'client_secret_jwt'
+                                                               : 'private_key_jwt';
+    $seen->{client_id} = unverified_client_id($jwt);
     # Compact JWS, base64url without padding (decode_jwt tolerates '=')
     my ($b64h, $b64p, $b64s) = $jwt =~ /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/
         or refuse(401, 'invalid_client', 'client_assertion is not a compact JWS');
@@ -1178,7 +1646,20 @@ sub verify_token_request ($req, $now) {
 
     my $alg = $header->{alg};
     refuse(401, 'invalid_client', 'JWS header has no alg') if !defined $alg || ref $alg;
-    refuse(401, 'invalid_client', "alg $alg not allowed") if !$ACCEPTED_ALG{$alg};
+    $seen->{alg} = $alg;
+    $seen->{kid} = $header->{kid} if defined $header->{kid} && !ref $header->{kid};
+    $seen->{'x5t#S256'} = $header->{'x5t#S256'}
+        if defined $header->{'x5t#S256'} && !ref $header->{'x5t#S256'};
+    my $secret_jwt = $profile->{method} eq 'client_secret_jwt';
+    refuse(401, 'invalid_client', $CLIENT_AUTH_FAILED,
+           "client $seen->{client_id} is registered for $profile->{method}, sent an assertion")
+        if $profile->{method} ne 'private_key_jwt' && !$secret_jwt;
+    if ($secret_jwt) {
+        refuse(401, 'invalid_client', "alg $alg not allowed for client_secret_jwt")
+            if $alg !~ /^HS(?:256|384|512)$/;
+    } else {
+        refuse(401, 'invalid_client', "alg $alg not allowed") if !$ACCEPTED_ALG{$alg};
+    }
     refuse(401, 'invalid_client', 'typ must be JWT')
         if !defined $header->{typ} || ref $header->{typ} || $header->{typ} ne 'JWT';
     refuse(401, 'invalid_client', 'crit header not supported') if exists $header->{crit};
@@ -1192,8 +1673,27 @@ sub verify_token_request ($req, $now) {
             if length $sig != 2 * $c->[1];
     }
 
-    my @candidates;    # [kid, key object]
-    if (exists $header->{kid}) {
+    my @candidates;    # [name, key]
+    if ($secret_jwt) {
+        @candidates = (["secret $profile->{secret_file}",
+                        read_file_bytes("$KEYS_DIR/$profile->{secret_file}")]);
+    } elsif ($profile->{x5t} || exists $header->{'x5t#S256'}) {
+        # Entra ID's certificate credentials: the certificate names the key
+        my $t = $header->{'x5t#S256'};
+        refuse(401, 'invalid_client', 'x5t#S256 header missing (the client is registered'
+               . ' with a certificate)') if !defined $t;
+        refuse(401, 'invalid_client', 'x5t#S256 must be the base64url of 32 bytes')
+            if ref $t || $t !~ /^[A-Za-z0-9_-]{43}$/;
+        my ($name, $pem) = registered_certificate($t)
+            or refuse(401, 'invalid_client', "x5t#S256 $t names no registered certificate");
+        refuse(401, 'invalid_client', "x5t does not match the certificate x5t#S256 names ($name.crt)")
+            if exists $header->{x5t}
+               && (ref $header->{x5t} || $header->{x5t} ne cert_thumbprint($pem, 1));
+        my $file = "$KEYS_DIR/$name.crt";
+        my ($key, $why) = load_key_for_alg($file, $alg);
+        refuse(401, 'invalid_client', "certificate $name.crt unusable for $alg: $why") if !$key;
+        @candidates = (["$name.crt", $key]);
+    } elsif (exists $header->{kid}) {
         my $kid = $header->{kid};
         refuse(401, 'invalid_client', 'unknown kid')
             if !defined $kid || ref $kid || $kid !~ /^[A-Za-z0-9_-]+$/
@@ -1219,8 +1719,11 @@ sub verify_token_request ($req, $now) {
     }
     if (!defined $kid_used) {
         refuse(401, 'invalid_client',
-               exists $header->{kid} ? "signature invalid for kid $header->{kid}"
-                                     : "no key verifies the signature (no kid)");
+               $secret_jwt ? 'signature invalid for the client secret'
+               : @candidates == 1 && $candidates[0][0] =~ /\.crt$/
+                   ? "signature invalid for the key of $candidates[0][0]"
+               : exists $header->{kid} ? "signature invalid for kid $header->{kid}"
+                                       : "no key verifies the signature (no kid)");
     }
 
     # --- claims ------------------------------------------------------------
@@ -1234,13 +1737,12 @@ sub verify_token_request ($req, $now) {
     $bad->('iss and sub differ') if $claims->{iss} ne $claims->{sub};
     $bad->('iss must be a client id starting with 0oa') if $claims->{iss} !~ /^0oa/;
     $bad->('client_id parameter differs from iss')
-        if defined $form{client_id} && $form{client_id} ne $claims->{iss};
+        if defined $form->{client_id} && $form->{client_id} ne $claims->{iss};
 
     my $aud = $claims->{aud};
     $bad->('aud missing') if !defined $aud;
     $bad->('aud must be a string') if ref $aud;
-    my @expected = ("http://$opt{host}:$opt{port}$req->{path}");
-    push @expected, "http://$hdr{host}$req->{path}" if defined $hdr{host};
+    my @expected = expected_urls($req, $hdr);
     $bad->("aud mismatch: got $aud, expected $expected[0]") if !grep { $aud eq $_ } @expected;
 
     for my $c (qw(exp iat)) {
@@ -1269,18 +1771,184 @@ sub verify_token_request ($req, $now) {
     });
     refuse(400, 'invalid_client', 'jti reused') if $reused;
 
-    # --- scope -------------------------------------------------------------
-    my $scope = $form{scope};
-    if (defined $scope) {
-        refuse(400, 'invalid_scope', 'empty scope parameter') if $scope eq '';
-        refuse(400, 'invalid_scope', 'malformed scope (one space between scopes)')
-            if $scope !~ /^[^ ]+(?: [^ ]+)*$/;
-        my @bad = grep { !$GRANTABLE_SCOPES{$_} } split / /, $scope;
-        refuse(400, 'invalid_scope', 'The following scopes are not allowed: ' . join(', ', @bad))
-            if @bad;
-    }
+    return { client_id => $claims->{iss}, method => $seen->{auth}, alg => $alg,
+             kid => $kid_used, profile => client_profile($claims->{iss}) };
+}
 
-    return { client_id => $claims->{iss}, scope => $scope, alg => $alg, kid => $kid_used };
+# The URLs a request may name as itself (aud of an assertion, htu of a
+# DPoP proof): the listener's address and the Host header, with the
+# request's scheme and path; normalized (scheme and host in lower case,
+# no default port).
+sub expected_urls ($req, $hdr) {
+    my $scheme = $req->{scheme} // 'http';
+    my @urls = ("$scheme://$opt{host}:" . ($req->{port} // $opt{port}) . $req->{path});
+    push @urls, "$scheme://$hdr->{host}$req->{path}" if defined $hdr->{host};
+    return map { normalize_url($_) // () } @urls;
+}
+
+sub normalize_url ($u) {
+    my ($scheme, $host, $port, $path) =
+        $u =~ m{^(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?(/[^?#]*)?$}i
+        or return undef;
+    $scheme = lc $scheme;
+    $port = '' if !defined $port || ($scheme eq 'http' && $port == 80)
+                  || ($scheme eq 'https' && $port == 443);
+    return "$scheme://" . lc($host) . (length $port ? ":$port" : '') . ($path // '/');
+}
+
+# ---------------------------------------------------------------------------
+# DPoP (RFC 9449)
+# ---------------------------------------------------------------------------
+my $DPOP_IAT_WINDOW = 60;    # seconds a proof's iat may lie in the past
+my %JWK_PRIVATE = map { $_ => 1 } qw(d p q dp dq qi oth k);
+
+# The public key of a proof's jwk header, checked against the alg.
+sub dpop_key ($jwk, $alg) {
+    my $kty = $jwk->{kty} // '';
+    if ($alg =~ /^[RP]S/) {
+        die { dpop => "jwk kty $kty does not fit $alg" } if $kty ne 'RSA';
+        my $k = eval { Crypt::PK::RSA->new({ kty => 'RSA', n => $jwk->{n}, e => $jwk->{e} }) }
+            or die { dpop => 'jwk is not a usable RSA public key' };
+        die { dpop => sprintf 'jwk RSA key too short (%d bits)', $k->size * 8 }
+            if $k->size * 8 < 2048;
+        return $k;
+    }
+    my $c = $EC_CURVE{$alg};
+    die { dpop => "jwk kty $kty does not fit $alg" } if $kty ne 'EC';
+    die { dpop => "jwk crv must be $c->[2] for $alg" } if ($jwk->{crv} // '') ne $c->[2];
+    my $k = eval { Crypt::PK::ECC->new({ kty => 'EC', crv => $jwk->{crv},
+                                         x => $jwk->{x}, y => $jwk->{y} }) }
+        or die { dpop => 'jwk is not a usable EC public key' };
+    return $k;
+}
+
+# Verifies one DPoP proof. %o: htm, htu => [normalized URLs it may name],
+# token => the access token it goes with (then ath is required; without,
+# ath is refused: a token request has no token yet). Returns {jkt, jti,
+# iat, nonce, alg, htu}; dies with {dpop => reason}. jti and nonce are the
+# caller's to check (they need the state).
+sub verify_dpop_proof ($proof, $now, %o) {
+    my $bad = sub ($why) { die { dpop => $why } };
+    my ($h64, $p64, $s64) = $proof =~ /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/
+        or $bad->('not a compact JWS');
+    my $header = eval { $JSON->decode(decode_b64u($h64) // '') };
+    $bad->('JWS header is not a JSON object') if ref $header ne 'HASH';
+    $bad->('typ must be dpop+jwt')
+        if !defined $header->{typ} || ref $header->{typ} || $header->{typ} ne 'dpop+jwt';
+    my $alg = $header->{alg};
+    $bad->('alg missing') if !defined $alg || ref $alg;
+    $bad->("alg $alg not allowed (asymmetric algorithms only)") if !$ACCEPTED_ALG{$alg};
+    my $jwk = $header->{jwk};
+    $bad->('jwk header missing or not an object') if ref $jwk ne 'HASH';
+    my @private = grep { exists $jwk->{$_} } sort keys %JWK_PRIVATE;
+    $bad->("jwk holds private key members: @private") if @private;
+    my $key = dpop_key($jwk, $alg);
+    if (my $c = $EC_CURVE{$alg}) {
+        my $len = length(decode_b64u($s64) // '');
+        $bad->(sprintf '%s signature must be %d bytes (R||S), got %d', $alg, 2 * $c->[1], $len)
+            if $len != 2 * $c->[1];
+    }
+    my $json = eval {
+        decode_jwt(token => $proof, key => $key, accepted_alg => $alg,
+                   decode_payload => 0, ignore_claims => 1);
+    };
+    $bad->('signature invalid for the jwk of its header') if !defined $json;
+    my $c = eval { $JSON->decode($json) };
+    $bad->('payload is not a JSON object') if ref $c ne 'HASH';
+
+    for my $name (qw(htm htu jti)) {
+        $bad->("$name missing") if !defined $c->{$name} || ref $c->{$name} || $c->{$name} eq '';
+    }
+    $bad->("htm $c->{htm}, expected $o{htm}") if $c->{htm} ne $o{htm};
+    $bad->("htu $c->{htu} has a query or fragment") if $c->{htu} =~ /[?#]/;
+    my $htu = normalize_url($c->{htu});
+    $bad->("htu $c->{htu} is not an absolute http(s) URL") if !defined $htu;
+    $bad->("htu $c->{htu}, expected $o{htu}[0]") if !grep { $htu eq $_ } @{ $o{htu} };
+    $bad->('iat missing') if !exists $c->{iat};
+    $bad->('iat must be an integer') if !is_json_int($c->{iat});
+    $bad->("iat $c->{iat} more than $DPOP_IAT_WINDOW s ago") if $c->{iat} < $now - $DPOP_IAT_WINDOW;
+    $bad->("iat $c->{iat} in the future") if $c->{iat} > $now + $CLOCK_SKEW;
+    $bad->('jti longer than 256 characters') if length $c->{jti} > 256;
+    if (defined $o{token}) {
+        $bad->('ath missing') if !defined $c->{ath};
+        $bad->('ath does not match the access token')
+            if ref $c->{ath} || $c->{ath} ne encode_b64u(sha256($o{token}));
+    } else {
+        $bad->('ath in a token request proof') if exists $c->{ath};
+    }
+    $bad->('nonce must be a non-empty string')
+        if exists $c->{nonce} && (!defined $c->{nonce} || ref $c->{nonce} || $c->{nonce} eq '');
+    return { jkt => $key->export_key_jwk_thumbprint('SHA256'), jti => $c->{jti},
+             iat => $c->{iat}, nonce => $c->{nonce}, alg => $alg, htu => $c->{htu} };
+}
+
+# Remember a proof's jti; false when it was seen before (token endpoint
+# and API share one store). One file per jti, made with O_EXCL: atomic
+# without the state lock, and a thousand proofs do not make every request
+# rewrite a growing state.json.
+sub remember_dpop_jti ($jti) {
+    my $dir = "$STATE_DIR/dpop-jti";
+    mkdir $dir if !-d $dir;
+    sysopen(my $fh, "$dir/" . sha256_hex($jti), O_WRONLY | O_CREAT | O_EXCL, 0600)
+        or return $!{EEXIST} ? 0 : die "dpop-jti: $!\n";
+    close $fh;
+    return 1;
+}
+
+sub new_nonce { encode_b64u(random_bytes(24)) }
+
+# The nonces of a token path (or "api"): {current, old => [accepted too]}.
+# $mode: "optional" (a nonce is checked only when present), "required", or
+# "always" (every proof refused, with a new nonce each time). Returns
+# ($ok, $current, $announce): announce when an old nonce was accepted.
+sub check_nonce ($key, $nonce, $mode) {
+    return (1, undef, 0) if $mode eq 'optional' && !defined $nonce;
+    return with_state(sub ($st) {
+        my $n = $st->{nonce}{$key} //= { current => new_nonce(), old => [] };
+        if ($mode eq 'always') {
+            $n->{current} = new_nonce();
+            $n->{old} = [];
+            return (0, $n->{current}, 0);
+        }
+        return (1, $n->{current}, 0) if defined $nonce && $nonce eq $n->{current};
+        return (1, $n->{current}, 1) if defined $nonce && grep { $_ eq $nonce } @{ $n->{old} };
+        return (0, $n->{current}, 0);
+    });
+}
+
+# The DPoP part of a token request. Returns undef (no proof) or the proof
+# ({jkt, nonce, announce...}); refuses like Okta.
+sub token_dpop ($req, $hdr, $client, $now, $spec) {
+    my $seen = $req->{seen};
+    my $proof = $hdr->{dpop};
+    if (!defined $proof) {
+        $seen->{dpop} = 'none';
+        refuse(400, 'invalid_dpop_proof', $DPOP_MISSING,
+               $spec->{dpop_required} ? 'the scenario requires DPoP'
+                                      : "client $client->{client_id} requires DPoP")
+            if $client->{profile}{dpop} || $spec->{dpop_required};
+        return undef;
+    }
+    my $p = eval { verify_dpop_proof($proof, $now, htm => 'POST', htu => [expected_urls($req, $hdr)]) };
+    if (!$p) {
+        my $e = $@;
+        die $e if ref $e ne 'HASH' || !defined $e->{dpop};
+        $seen->{dpop} = 'invalid';
+        refuse(400, 'invalid_dpop_proof', "DPoP proof: $e->{dpop}");
+    }
+    $seen->{dpop} = $p->{jkt};
+    $seen->{dpop_nonce} = $p->{nonce} // 'none';
+    refuse(400, 'invalid_dpop_proof', 'DPoP proof: jti reused') if !remember_dpop_jti($p->{jti});
+    my $mode = $spec->{dpop_nonce} // 'optional';
+    my ($ok, $current, $announce) = check_nonce($req->{path}, $p->{nonce}, $mode);
+    if (!$ok) {
+        die { status => 400, error => 'use_dpop_nonce', desc => $NONCE_REQUIRED_AS,
+              why => defined $p->{nonce} ? "nonce $p->{nonce} is not the current one"
+                                         : 'no nonce in the proof',
+              headers => ['DPoP-Nonce' => $current] };
+    }
+    $p->{announce} = $current if $announce;
+    return $p;
 }
 
 # Load a public key file and check it can serve this alg.
@@ -1343,14 +2011,26 @@ sub protected_api ($req) {
     record_request($req, undef);
     my @auth   = map { $_->[1] } grep { $_->[0] eq 'authorization' } @{ $req->{headers} };
     my @cookie = map { $_->[1] } grep { $_->[0] eq 'cookie' } @{ $req->{headers} };
-    my $refused = sub ($why) {
-        return text(401, "api: token refused: $why\n", "token refused: $why");
+    my @proofs = map { $_->[1] } grep { $_->[0] eq 'dpop' } @{ $req->{headers} };
+    my %hdr = map { @$_ } @{ $req->{headers} };
+    my $seen = { scheme => '-', dpop => @proofs ? 'sent' : 'none' };
+    # RFC 9449 7.1: a DPoP refusal says so in WWW-Authenticate
+    my $refused = sub ($why, $dpop_error = undef, @headers) {
+        record_outcome($req->{path}, $seen, "401 $why", $dpop_error // 'refused');
+        my $challenge = defined $dpop_error
+            ? ['WWW-Authenticate' => sprintf('DPoP error="%s", error_description="%s", algs="%s"',
+                                             $dpop_error, $why =~ s/"/'/gr,
+                                             join ' ', sort keys %ACCEPTED_ALG)]
+            : [];
+        return (401, ['Content-Type' => 'text/plain', @$challenge, @headers],
+                "api: token refused: $why\n", "token refused: $why");
     };
 
     # The first Authorization header decides; the count shows duplicates.
     return $refused->('missing') if !@auth;
-    my ($token) = $auth[0] =~ /^Bearer ([A-Za-z0-9._~+\/-]+=*)$/
+    my ($scheme, $token) = $auth[0] =~ /^(Bearer|DPoP) ([A-Za-z0-9._~+\/-]+=*)$/
         or return $refused->('not bearer');
+    $seen->{scheme} = $scheme;
     return $refused->('malformed')
         if $token !~ /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
     my $claims = eval {
@@ -1361,15 +2041,69 @@ sub protected_api ($req) {
     return $refused->('wrong issuer') if ($claims->{iss} // '') ne 'okta-mock';
     return $refused->('expired') if ($claims->{exp} // 0) <= time;
 
+    # A DPoP-bound token only as "DPoP <token>" with a proof of its key
+    my $jkt = ref $claims->{cnf} eq 'HASH' ? $claims->{cnf}{jkt} : undef;
+    my $dpop_line = '';
+    if ($scheme eq 'Bearer') {
+        return $refused->('DPoP-bound token sent as Bearer', 'invalid_token') if defined $jkt;
+    } else {
+        return $refused->('DPoP scheme with a token bound to no key', 'invalid_token')
+            if !defined $jkt;
+        return $refused->('dpop: no DPoP header', 'invalid_dpop_proof') if !@proofs;
+        return $refused->('dpop: more than one DPoP header', 'invalid_dpop_proof')
+            if @proofs > 1;
+        my $now = int time;
+        my $p = eval {
+            verify_dpop_proof($proofs[0], $now, htm => $req->{method},
+                              htu => [expected_urls($req, \%hdr)], token => $token);
+        };
+        if (!$p) {
+            my $e = $@;
+            die $e if ref $e ne 'HASH' || !defined $e->{dpop};
+            $seen->{dpop} = 'invalid';
+            return $refused->("dpop: $e->{dpop}", 'invalid_dpop_proof');
+        }
+        $seen->{dpop} = $p->{jkt};
+        $seen->{dpop_nonce} = $p->{nonce} // 'none';
+        $seen->{htu} = $p->{htu};
+        return $refused->('dpop: proof key is not the key the token is bound to (cnf.jkt)',
+                          'invalid_dpop_proof') if $p->{jkt} ne $jkt;
+        return $refused->('dpop: jti reused', 'invalid_dpop_proof')
+            if !remember_dpop_jti($p->{jti});
+        # /api-nonce/...: the resource server wants its own nonce
+        my $mode = $req->{path} =~ m{^/api-nonce/} ? 'required' : 'optional';
+        my ($ok, $current) = check_nonce('api', $p->{nonce}, $mode);
+        if (!$ok) {
+            my $why = defined $p->{nonce} ? "dpop: nonce $p->{nonce} is not the current one"
+                                          : 'dpop: no nonce in the proof';
+            record_outcome($req->{path}, $seen, "401 use_dpop_nonce: $why", 'use_dpop_nonce');
+            return (401, ['Content-Type' => 'text/plain',
+                          'WWW-Authenticate' => qq{DPoP error="use_dpop_nonce",}
+                                                . qq{ error_description="$NONCE_REQUIRED_RS"},
+                          'DPoP-Nonce' => $current],
+                    "api: use_dpop_nonce\n", "use_dpop_nonce: $why");
+        }
+        $dpop_line = sprintf "dpop=ok alg=%s jkt=%s htm=%s htu=%s ath=ok nonce=%s\n",
+            $p->{alg}, $p->{jkt}, $req->{method}, $p->{htu}, $p->{nonce} // 'none';
+    }
+    record_outcome($req->{path}, $seen, '200');
+
     my $body = sprintf "api: token ok client=%s scope=%s token=%s...%s (%d bytes)\n"
                      . "authorization_headers=%d\ncookie=%s\n",
         $claims->{cid}, join(' ', @{ $claims->{scp} // [] }),
         substr($token, 0, 12), substr($token, -6), length $token,
         scalar @auth, @cookie ? join('; ', @cookie) : 'none';
+    # only for tokens and requests of issues 12 and 13, so that the
+    # answer to a Bearer token for no resource stays what it was
+    $body .= $dpop_line;
+    $body .= "dpop_headers=" . @proofs . "\n" if $scheme eq 'Bearer' && @proofs;
+    my $aud = $claims->{aud} // '';
+    $body .= 'aud=' . (ref $aud ? join(' ', @$aud) : $aud) . "\n" if $aud ne $DEFAULT_AUD;
     # Echo X-* request headers too ("x-name=value" lines, in order), so a
     # test can pass an nginx variable to the API and see it.
     $body .= "$_->[0]=$_->[1]\n" for grep { $_->[0] =~ /^x-/ } @{ $req->{headers} };
-    return text(200, $body, "token ok client=$claims->{cid}");
+    return text(200, $body, "token ok client=$claims->{cid}"
+                            . ($dpop_line ? ' (DPoP)' : ''));
 }
 
 # ---------------------------------------------------------------------------

@@ -19,6 +19,9 @@ use Crypt::PK::RSA;
 use Crypt::PK::ECC;
 use Crypt::Misc qw(encode_b64u decode_b64u);
 use Crypt::PRNG qw(random_bytes_hex);
+use Crypt::Digest::SHA256 qw(sha256);
+use Crypt::Digest::SHA1 qw(sha1);
+use MIME::Base64 qw(encode_base64 decode_base64);
 use IO::Socket::INET;
 use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
 use JSON::PP;
@@ -30,7 +33,10 @@ my $JSON = JSON::PP->new->canonical;
 
 my ($passed, $failed) = (0, 0);
 
-sub check {
+# The prototype gives each argument scalar context: a failed match as the
+# condition is then false, not an empty list that shifts the name into
+# its place (and passes)
+sub check ($$;$) {
     my ($ok, $name, $diag) = @_;
     if ($ok) {
         $passed++;
@@ -57,11 +63,13 @@ my @secrets_seen;    # assertions and tokens; none may show up in the log
 # ---------------------------------------------------------------------------
 
 # Send one request, read the whole answer (the mock always closes).
-# %a: method, path, headers => [name, value, ...], body
+# %a: method, path, headers => [name, value, ...], body, tls => {cert,
+# key} (to the TLS port; cert and key of a client certificate, optional)
 sub http {
     my (%a) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Proto => 'tcp', Timeout => 5)
+    my $s = $a{tls} ? tls_connect($a{tls})
+        : IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                Proto => 'tcp', Timeout => 5)
         or die "connect: $@\n";
     my $body = $a{body} // '';
     my $req = ($a{method} // 'GET') . " $a{path} HTTP/1.1\r\n";
@@ -72,6 +80,20 @@ sub http {
     $req .= "\r\n$body";
     print $s $req;
     return read_response($s);
+}
+
+sub tls_connect {
+    my ($o) = @_;
+    require IO::Socket::SSL;
+    my $s = IO::Socket::SSL->new(
+        PeerAddr => '127.0.0.1', PeerPort => OAuth2Mock::tls_port(), Timeout => 5,
+        SSL_verify_mode => IO::Socket::SSL::SSL_VERIFY_PEER(),
+        SSL_ca_file => "$KEYS/ca.crt",
+        SSL_verifycn_scheme => 'http', SSL_verifycn_name => '127.0.0.1',
+        $o->{cert} ? (SSL_cert_file => $o->{cert}, SSL_key_file => $o->{key}) : (),
+    );
+    return $s if $s;
+    die "TLS connect: $@ " . IO::Socket::SSL::errstr() . "\n";
 }
 
 sub read_response {
@@ -148,11 +170,13 @@ sub assertion {
 }
 
 # A token request. %o: assertion, scope, path, params (extra raw
-# "k=v" strings), headers (replace the defaults), add_headers, method
+# "k=v" strings), headers (replace the defaults), add_headers, method,
+# body (instead of the form), tls (see http)
 sub token_request {
     my (%o) = @_;
     my $path = $o{path} // $TOKEN_PATH;
-    my $jwt = exists $o{assertion} ? $o{assertion} : assertion(path => $path);
+    my $jwt = exists $o{assertion} ? $o{assertion}
+            : defined $o{body} ? '' : assertion(path => $path);
     my @form = ('grant_type=client_credentials',
                 'client_assertion_type='
                 . form_encode('urn:ietf:params:oauth:client-assertion-type:jwt-bearer'),
@@ -160,12 +184,12 @@ sub token_request {
     push @form, 'scope=' . form_encode($o{scope}) if defined $o{scope};
     push @form, @{ $o{params} // [] };
     my @headers = $o{headers} ? @{ $o{headers} } : (
-        Host => "127.0.0.1:$port",
+        Host => '127.0.0.1:' . ($o{tls} ? OAuth2Mock::tls_port() : $port),
         'Content-Type' => 'application/x-www-form-urlencoded',
         Accept => 'application/json',
     );
     push @headers, @{ $o{add_headers} // [] };
-    my $r = http(method => $o{method} // 'POST', path => $path,
+    my $r = http(method => $o{method} // 'POST', path => $path, tls => $o{tls},
                  headers => \@headers, body => $o{body} // join('&', @form));
     push @secrets_seen, $r->{json}{access_token}
         if ref $r->{json} eq 'HASH' && defined $r->{json}{access_token};
@@ -414,8 +438,8 @@ refused('grant_type password', token_request(body => 'grant_type=password'),
 refused('empty body', token_request(body => ''), 400, 'invalid_request', qr/^missing grant_type$/);
 refused('duplicate parameter', token_request(params => ['grant_type=client_credentials']),
     400, 'invalid_request', qr/^duplicate parameter grant_type$/);
-refused('unexpected parameter', token_request(params => ['client_secret=x']),
-    400, 'invalid_request', qr/^unexpected parameter client_secret$/);
+refused('unexpected parameter', token_request(params => ['foo=x']),
+    400, 'invalid_request', qr/^unexpected parameter foo$/);
 refused('raw space in body', token_request(params => ['scope=okta.users.read okta.apps.read']),
     400, 'invalid_request', qr/^unencoded character 0x20 in form body$/);
 refused('wrong client_assertion_type', token_request(body =>
@@ -1049,6 +1073,619 @@ sub start_request {
 }
 
 # ---------------------------------------------------------------------------
+# DPoP (RFC 9449) at the token endpoint: proofs the self-test signs with
+# Crypt::JWT
+# ---------------------------------------------------------------------------
+
+# RFC 7638 thumbprint, computed here from the key's members (the mock uses
+# CryptX's export_key_jwk_thumbprint)
+sub thumbprint {
+    my ($jwk) = @_;
+    my @m = $jwk->{kty} eq 'EC' ? qw(crv kty x y) : qw(e kty n);
+    my $json = '{' . join(',', map { qq{"$_":"$jwk->{$_}"} } @m) . '}';
+    return encode_b64u(sha256($json));
+}
+
+sub public_jwk { key($_[0])->export_key_jwk('public', 1) }
+
+# %o: key (ec1), alg (ES256), sign_with (another key than the jwk's), htm
+# (POST), htu (the token URL), token (adds ath), nonce, claims => {...},
+# header => {...} (overrides; undef deletes)
+sub dpop_proof {
+    my (%o) = @_;
+    my $name = $o{key} // 'ec1';
+    my %claims = (htm => $o{htm} // 'POST', htu => $o{htu} // aud(),
+                  iat => int time, jti => random_bytes_hex(16));
+    $claims{nonce} = $o{nonce} if defined $o{nonce};
+    $claims{ath} = encode_b64u(sha256($o{token})) if defined $o{token};
+    my %header = (typ => 'dpop+jwt', jwk => public_jwk($name));
+    for my $src ([\%claims, $o{claims}], [\%header, $o{header}]) {
+        my ($dst, $over) = @$src;
+        while (my ($k, $v) = each %{ $over // {} }) {
+            if (defined $v) { $dst->{$k} = $v } else { delete $dst->{$k} }
+        }
+    }
+    my $jwt = encode_jwt(payload => \%claims, alg => $o{alg} // 'ES256',
+                         key => key($o{sign_with} // $name), extra_headers => \%header);
+    push @secrets_seen, $jwt;
+    return $jwt;
+}
+
+sub claims_of { my ($jwt) = @_; eval { decode_jwt(token => $jwt, ignore_signature => 1) } // {} }
+
+sub dpop_granted {
+    my ($name, $r, $jkt) = @_;
+    my $j = ref $r->{json} eq 'HASH' ? $r->{json} : {};
+    my $c = claims_of($j->{access_token} // '');
+    check($r->{status} == 200 && ($j->{token_type} // '') eq 'DPoP'
+          && ref $c->{cnf} eq 'HASH' && ($c->{cnf}{jkt} // '') eq $jkt,
+          "$name -> 200 DPoP token bound to the proof key", "got: $r->{status} $r->{body}");
+    push @secrets_seen, $j->{access_token} if $j->{access_token};
+    return $j->{access_token} // '';
+}
+
+sub dpop_refused { refused($_[0], $_[1], 400, 'invalid_dpop_proof', $_[2]) }
+
+# a token request with a proof; %o: path, client (its id, private_key_jwt
+# with rsa1), proof (default: a fresh good one), and dpop_proof's options
+sub dpop_request {
+    my (%o) = @_;
+    my $path = $o{path} // $TOKEN_PATH;
+    my $proof = exists $o{proof} ? $o{proof} : dpop_proof(htu => aud($path), %o);
+    my $a = assertion(path => $path,
+                      $o{client} ? (claims => { iss => $o{client}, sub => $o{client} }) : ());
+    return token_request(path => $path, assertion => $a,
+                         add_headers => [defined $proof ? (DPoP => $proof) : ()]);
+}
+
+sub detail {
+    my ($path) = @_;
+    my $body = OAuth2Mock::get("/_stats$path?detail=1") // '';
+    return { map { /^([^=]+)=(.*)$/ ? ($1, $2) : () } split /\n/, $body };
+}
+
+my ($dpop_token, $ec_jkt);
+{
+    OAuth2Mock::reset_state();
+    $ec_jkt = thumbprint(public_jwk('ec1'));
+    my $rsa_jkt = thumbprint(public_jwk('rsa2'));
+    check(length $ec_jkt == 43 && $ec_jkt eq key('ec1')->export_key_jwk_thumbprint('SHA256'),
+          'RFC 7638 thumbprint computed here agrees with CryptX');
+    $dpop_token = dpop_granted('ES256 proof, private_key_jwt client', dpop_request(), $ec_jkt);
+    check(($r = dpop_request())->{body} =~ /^\{"token_type":"DPoP","expires_in":3600,"access_token":"[^"]+"\}$/,
+          'DPoP token body in Okta field order', $r->{body});
+    dpop_granted('RS256 proof with rsa2 (not the client key)',
+                 dpop_request(key => 'rsa2', alg => 'RS256'), $rsa_jkt);
+    dpop_granted('PS256 proof', dpop_request(key => 'rsa2', alg => 'PS256'), $rsa_jkt);
+    dpop_granted('ES384 proof', dpop_request(key => 'ec384', alg => 'ES384'),
+                 thumbprint(public_jwk('ec384')));
+    dpop_granted('htu in upper case, default port spelled out elsewhere',
+                 dpop_request(htu => 'HTTP://127.0.0.1:' . $port . $TOKEN_PATH), $ec_jkt);
+    my $d = detail($TOKEN_PATH);
+    check($d->{dpop} eq $ec_jkt && $d->{dpop_nonce} eq 'none' && $d->{token_type} eq 'DPoP'
+          && $d->{auth} eq 'private_key_jwt' && $d->{status} eq '200'
+          && $d->{params} eq 'grant_type,client_assertion_type,client_assertion',
+          '/_stats?detail=1: dpop, dpop_nonce, token_type, auth, params', $JSON->encode($d));
+
+    my $now = int time;
+    my @bad = (
+        ['typ JWT', { header => { typ => 'JWT' } }, qr/^DPoP proof: typ must be dpop\+jwt$/],
+        ['no typ', { header => { typ => undef } }, qr/^DPoP proof: typ must be dpop\+jwt$/],
+        ['no jwk', { header => { jwk => undef } }, qr/^DPoP proof: jwk header missing/],
+        ['private jwk', { header => { jwk => key('ec1')->export_key_jwk('private', 1) } },
+         qr/^DPoP proof: jwk holds private key members: d$/],
+        ['signed by another key', { sign_with => 'ec-sec1' },
+         qr/^DPoP proof: signature invalid for the jwk of its header$/],
+        ['ES256 with a P-384 jwk', { header => { jwk => public_jwk('ec384') }, sign_with => 'ec384' },
+         qr/^DPoP proof: jwk crv must be P-256 for ES256$/],
+        ['RSA 1024 jwk', { key => 'rsa1024', alg => 'RS256' }, qr/^DPoP proof: jwk RSA key too short \(1024 bits\)$/],
+        ['RS256 with an EC jwk', { alg => 'RS256', key => 'rsa2', header => { jwk => public_jwk('ec1') } },
+         qr/^DPoP proof: jwk kty EC does not fit RS256$/],
+        ['htm GET', { htm => 'GET' }, qr/^DPoP proof: htm GET, expected POST$/],
+        ['htu of another path', { htu => aud('/oauth2/default/v1/token') }, qr/^DPoP proof: htu .* expected /],
+        ['htu https', { htu => "https://127.0.0.1:$port$TOKEN_PATH" }, qr/^DPoP proof: htu .* expected /],
+        ['htu with a query', { htu => aud() . '?a=1' }, qr/^DPoP proof: htu .* has a query or fragment$/],
+        ['htu relative', { htu => $TOKEN_PATH }, qr/^DPoP proof: htu .* not an absolute/],
+        ['iat 120 s old', { claims => { iat => $now - 120 } }, qr/^DPoP proof: iat \d+ more than 60 s ago$/],
+        ['iat in the future', { claims => { iat => $now + 60 } }, qr/^DPoP proof: iat \d+ in the future$/],
+        ['iat as string', { claims => { iat => "$now" } }, qr/^DPoP proof: iat must be an integer$/],
+        ['no jti', { claims => { jti => undef } }, qr/^DPoP proof: jti missing$/],
+        ['ath in a token request', { token => 'abc' }, qr/^DPoP proof: ath in a token request proof$/],
+        ['empty nonce', { nonce => '' }, qr/^DPoP proof: nonce must be a non-empty string$/],
+    );
+    for my $c (@bad) {
+        my ($name, $o, $re) = @$c;
+        dpop_refused("proof: $name", dpop_request(%$o), $re);
+    }
+    # HS256 proof: no jwk can carry a secret
+    {
+        my $hs = encode_jwt(payload => { htm => 'POST', htu => aud(), iat => int time,
+                                         jti => random_bytes_hex(8) },
+                            alg => 'HS256', key => 'secret',
+                            extra_headers => { typ => 'dpop+jwt', jwk => public_jwk('ec1') });
+        dpop_refused('proof: HS256', dpop_request(proof => $hs),
+                     qr/^DPoP proof: alg HS256 not allowed \(asymmetric algorithms only\)$/);
+        dpop_refused('proof: not a JWS', dpop_request(proof => 'abc.def'),
+                     qr/^DPoP proof: not a compact JWS$/);
+        my $der = do {
+            my ($h, $p) = split /\./, dpop_proof();
+            "$h.$p." . encode_b64u(key('ec1')->sign_message("$h.$p", 'SHA256'));
+        };
+        dpop_refused('proof: DER ECDSA signature', dpop_request(proof => $der),
+                     qr/^DPoP proof: ES256 signature must be 64 bytes \(R\|\|S\), got 7\d$/);
+    }
+    my $once = dpop_proof();
+    dpop_granted('a proof used once', dpop_request(proof => $once), $ec_jkt);
+    dpop_refused('the same proof again (new assertion)', dpop_request(proof => $once),
+                 qr/^DPoP proof: jti reused$/);
+    refused('two DPoP headers', token_request(add_headers => [DPoP => dpop_proof(), DPoP => dpop_proof()]),
+            400, 'invalid_request', qr/^duplicate header dpop$/);
+    granted('no proof: Bearer, as before', token_request());
+
+    # a client that requires DPoP, and the dpop-required scenario
+    my $dc = '0oaSELFTEST-dpop';
+    dpop_refused('DPoP client without a proof', dpop_request(client => $dc, proof => undef),
+                 qr/^\QThe DPoP proof JWT header is missing.\E$/);
+    dpop_granted('DPoP client with a proof', dpop_request(client => $dc), $ec_jkt);
+    dpop_refused('dpop-required scenario without a proof',
+                 dpop_request(path => scen('dpop-required'), proof => undef),
+                 qr/^\QThe DPoP proof JWT header is missing.\E$/);
+    dpop_granted('dpop-required scenario with a proof', dpop_request(path => scen('dpop-required')),
+                 $ec_jkt);
+    check(detail(scen('dpop-required'))->{errors} eq 'invalid_dpop_proof:1',
+          '/_stats?detail=1 counts refusals by error', detail(scen('dpop-required'))->{errors});
+
+    # a DPoP request answered Bearer
+    $r = dpop_request(path => scen('dpop-as-bearer'));
+    my $bt = granted('dpop-as-bearer: token_type Bearer', $r);
+    check(!exists claims_of($bt)->{cnf}, 'dpop-as-bearer: the token is bound to nothing');
+    check(api(Authorization => "Bearer $bt")->{status} == 200, 'dpop-as-bearer token works as Bearer');
+    dpop_refused('dpop-as-bearer still verifies the proof',
+                 dpop_request(path => scen('dpop-as-bearer'), htm => 'PUT'), qr/htm PUT/);
+}
+
+# ---------------------------------------------------------------------------
+# DPoP nonces at the token endpoint
+# ---------------------------------------------------------------------------
+sub nonce_of { my ($r) = @_; ($r->{headers}{'dpop-nonce'} // [])->[0] // '' }
+
+sub nonce_refused {
+    my ($name, $r) = @_;
+    refused($name, $r, 400, 'use_dpop_nonce', qr/^\QAuthorization server requires nonce in DPoP proof.\E$/);
+    check(nonce_of($r) =~ /^[A-Za-z0-9_-]{32}$/ && @{ $r->{headers}{'dpop-nonce'} } == 1,
+          "$name: one DPoP-Nonce header", $r->{raw});
+    return nonce_of($r);
+}
+
+{
+    my $p = scen('dpop-nonce');
+    my $r = dpop_request(path => $p);
+    my $n1 = nonce_refused('dpop-nonce: a proof without nonce', $r);
+    check((OAuth2Mock::get("/_nonce?path=$p") // '') eq "nonce=$n1\n", '/_nonce shows the nonce it sent');
+
+    # the assertion of the refused request was used: the retry needs a new one
+    my $a = assertion(path => $p);
+    nonce_refused('dpop-nonce: first try', token_request(path => $p, assertion => $a,
+                  add_headers => [DPoP => dpop_proof(htu => aud($p))]));
+    refused('dpop-nonce: the same assertion again, with the nonce',
+            token_request(path => $p, assertion => $a,
+                          add_headers => [DPoP => dpop_proof(htu => aud($p), nonce => $n1)]),
+            400, 'invalid_client', qr/^jti reused$/);
+    $r = dpop_request(path => $p, nonce => $n1);
+    dpop_granted('dpop-nonce: a new assertion and proof with the nonce', $r, $ec_jkt);
+    check(nonce_of($r) eq '', 'no DPoP-Nonce on a 200 with the current nonce');
+    my $d = detail($p);
+    check($d->{dpop_nonce} eq $n1 && $d->{errors} eq 'invalid_client:1,use_dpop_nonce:2',
+          'detail: dpop_nonce, errors', $JSON->encode($d));
+    check(nonce_refused('dpop-nonce: a nonce never sent', dpop_request(path => $p, nonce => 'x' x 32)) eq $n1,
+          'the refusal names the current nonce');
+
+    my $n2 = (OAuth2Mock::get("/_nonce?path=$p&rotate=1") // '') =~ /^nonce=(\S+)$/ ? $1 : '';
+    check($n2 ne '' && $n2 ne $n1, '/_nonce rotate=1 makes a new nonce');
+    check(nonce_refused('rotated: the old nonce', dpop_request(path => $p, nonce => $n1)) eq $n2,
+          'rotated: the refusal carries the new nonce');
+    dpop_granted('rotated: the new nonce', dpop_request(path => $p, nonce => $n2), $ec_jkt);
+
+    my $n3 = (OAuth2Mock::get("/_nonce?path=$p&rotate=1&grace=1") // '') =~ /^nonce=(\S+)$/ ? $1 : '';
+    $r = dpop_request(path => $p, nonce => $n2);
+    dpop_granted('rotated with grace: the old nonce still passes', $r, $ec_jkt);
+    check(nonce_of($r) eq $n3, 'rotated with grace: the 200 announces the new nonce', $r->{raw});
+    dpop_granted('rotated with grace: the new one', dpop_request(path => $p, nonce => $n3), $ec_jkt);
+
+    # every proof refused, each time with a new nonce
+    my $ap = scen('dpop-nonce-always');
+    my $m1 = nonce_refused('dpop-nonce-always: no nonce', dpop_request(path => $ap));
+    my $m2 = nonce_refused('dpop-nonce-always: the nonce it sent', dpop_request(path => $ap, nonce => $m1));
+    check($m1 ne $m2, 'dpop-nonce-always: a new nonce each time');
+
+    # a /_fail override on a plain path; nonces are per token path
+    my $fp = '/nonce-fail/oauth2/v1/token';
+    get_ok('/_fail dpop-nonce', fail_url($fp, scenario => 'dpop-nonce'));
+    my $f1 = nonce_refused('override dpop-nonce', dpop_request(path => $fp));
+    check($f1 ne $n3, 'nonces are per token path');
+    dpop_granted('override dpop-nonce: with the nonce', dpop_request(path => $fp, nonce => $f1), $ec_jkt);
+    get_ok('/_fail clear', fail_url($fp, clear => 1));
+    dpop_granted('no nonce mode: a nonce it once sent is still fine',
+                 dpop_request(path => $fp, nonce => $f1), $ec_jkt);
+    nonce_refused('no nonce mode: an unknown nonce is refused', dpop_request(path => $fp, nonce => 'y' x 32));
+    dpop_granted('no nonce mode: no nonce', dpop_request(path => $fp), $ec_jkt);
+    check(http(path => '/_nonce?path=relative')->{status} == 400, '/_nonce refuses a relative path');
+    OAuth2Mock::reset_state();
+    check((OAuth2Mock::get("/_nonce?path=$p") // '') ne "nonce=$n3\n", '/_reset forgets the nonces');
+}
+
+# ---------------------------------------------------------------------------
+# DPoP at the protected API
+# ---------------------------------------------------------------------------
+sub api_url { "http://127.0.0.1:$port" . ($_[0] // '/api/things') }
+
+sub dpop_api {
+    my (%o) = @_;
+    my $path = $o{path} // '/api/things';
+    my $token = $o{token} // $dpop_token;
+    my $proof = exists $o{proof} ? $o{proof}
+        : dpop_proof(htm => $o{method} // 'GET', htu => api_url($path =~ s/\?.*//r),
+                     token => $o{ath_of} // $token, %{ $o{proof_opts} // {} });
+    return http(method => $o{method} // 'GET', path => $path,
+                headers => [Host => "127.0.0.1:$port",
+                            Authorization => ($o{scheme} // 'DPoP') . " $token",
+                            defined $proof ? (DPoP => $proof) : ()]);
+}
+
+sub api_dpop_refused {
+    my ($name, $r, $re, $error) = @_;
+    my $www = ($r->{headers}{'www-authenticate'} // [])->[0] // '';
+    my $want = $error // 'invalid_dpop_proof';
+    check($r->{status} == 401 && $r->{body} =~ $re
+          && $www =~ /^DPoP error="\Q$want\E", error_description="/,
+          "API: $name -> 401, WWW-Authenticate: DPoP", "$r->{status} $www $r->{body}");
+}
+
+{
+    my $r = dpop_api();
+    check($r->{status} == 200 && $r->{body} =~
+          /^api: token ok client=\Q$CLIENT_ID\E scope= token=.*\nauthorization_headers=1\ncookie=none\n(dpop=ok alg=ES256 jkt=\Q$ec_jkt\E htm=GET htu=\Qhttp:\/\/127.0.0.1:$port\/api\/things\E ath=ok nonce=none)\n\z/,
+          'API accepts a DPoP token with its proof, says what it checked', $r->{body});
+    $r = dpop_api(path => '/api/things?page=2&x=y');
+    check($r->{status} == 200, 'API: htu without the query of the request', $r->{body});
+    $r = dpop_api(method => 'POST');
+    check($r->{status} == 200 && $r->{body} =~ /htm=POST/, 'API: htm POST for a POST', $r->{body});
+    my $d = detail('/api/things');
+    check($d->{scheme} eq 'DPoP' && $d->{dpop} eq $ec_jkt && $d->{status} eq '200',
+          '/_stats?detail=1 of an API path', $JSON->encode($d));
+
+    api_dpop_refused('DPoP token as Bearer', dpop_api(scheme => 'Bearer', proof => undef),
+                     qr/^api: token refused: DPoP-bound token sent as Bearer$/, 'invalid_token');
+    api_dpop_refused('DPoP token as Bearer, with a proof', dpop_api(scheme => 'Bearer'),
+                     qr/DPoP-bound token sent as Bearer/, 'invalid_token');
+    api_dpop_refused('Bearer token in the DPoP scheme', dpop_api(token => $token),
+                     qr/^api: token refused: DPoP scheme with a token bound to no key$/, 'invalid_token');
+    api_dpop_refused('no proof', dpop_api(proof => undef), qr/dpop: no DPoP header$/);
+    api_dpop_refused('ath of another token', dpop_api(ath_of => $token),
+                     qr/dpop: ath does not match the access token$/);
+    api_dpop_refused('no ath', dpop_api(proof => dpop_proof(htm => 'GET', htu => api_url())),
+                     qr/dpop: ath missing$/);
+    api_dpop_refused('a proof by another key', dpop_api(proof_opts => { key => 'rsa2', alg => 'RS256' }),
+                     qr/dpop: proof key is not the key the token is bound to \(cnf\.jkt\)$/);
+    api_dpop_refused('htm POST for a GET', dpop_api(proof_opts => { htm => 'POST' }),
+                     qr/dpop: htm POST, expected GET$/);
+    api_dpop_refused('htu with the query', dpop_api(path => '/api/things?a=1',
+                     proof_opts => { htu => api_url('/api/things?a=1') }), qr/has a query/);
+    api_dpop_refused('htu of another path', dpop_api(proof_opts => { htu => api_url('/api/other') }),
+                     qr/dpop: htu .* expected /);
+    api_dpop_refused('iat 120 s old', dpop_api(proof_opts => { claims => { iat => int(time) - 120 } }),
+                     qr/more than 60 s ago$/);
+    my $once = dpop_proof(htm => 'GET', htu => api_url(), token => $dpop_token);
+    check(dpop_api(proof => $once)->{status} == 200, 'API: a proof once');
+    api_dpop_refused('the same proof twice', dpop_api(proof => $once), qr/dpop: jti reused$/);
+    my @codes = map { dpop_api()->{status} } 1 .. 50;
+    check((grep { $_ == 200 } @codes) == 50, '50 proofs, 50 answers 200', "@codes");
+    OAuth2Mock::reset_state();
+    check(dpop_api(proof => $once)->{status} == 200, "/_reset forgets the proofs' jti");
+    check(dpop_api(proof_opts => { nonce => 'z' x 20 })->{status} == 401,
+          'API: a nonce the API never sent is refused');
+
+    # /api-nonce/: the resource server's own nonce
+    my $np = '/api-nonce/things';
+    $r = dpop_api(path => $np);
+    my $rn = nonce_of($r);
+    check($r->{status} == 401 && $r->{body} eq "api: use_dpop_nonce\n" && $rn =~ /^[A-Za-z0-9_-]{32}$/
+          && ($r->{headers}{'www-authenticate'}[0] // '') eq
+             'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof."',
+          '/api-nonce/ without a nonce: 401 use_dpop_nonce, DPoP-Nonce', $r->{raw});
+    check((OAuth2Mock::get('/_nonce?api=1') // '') eq "nonce=$rn\n", '/_nonce?api=1 shows it');
+    $r = dpop_api(path => $np, proof_opts => { nonce => $rn });
+    check($r->{status} == 200 && $r->{body} =~ /nonce=\Q$rn\E\n/, '/api-nonce/ with the nonce', $r->{body});
+    my $rn2 = (OAuth2Mock::get('/_nonce?api=1&rotate=1') // '') =~ /^nonce=(\S+)$/ ? $1 : '';
+    $r = dpop_api(path => $np, proof_opts => { nonce => $rn });
+    check($r->{status} == 401 && nonce_of($r) eq $rn2, '/api-nonce/ after a rotation: the old nonce refused');
+    check(dpop_api(path => $np, proof_opts => { nonce => $rn2 })->{status} == 200, '/api-nonce/: the new one');
+    check(api(Authorization => "Bearer $token")->{body} !~ /dpop|aud=/,
+          'a Bearer answer has no dpop or aud line');
+    $r = http(path => '/api/things', headers => [Host => "127.0.0.1:$port", Authorization => "Bearer $token",
+                                                DPoP => dpop_proof(htm => 'GET', htu => api_url())]);
+    check($r->{status} == 200 && $r->{body} =~ /^dpop_headers=1$/m,
+          'API: a DPoP header beside a Bearer token is reported', $r->{body});
+}
+
+# ---------------------------------------------------------------------------
+# Client authentication (issue 13)
+# ---------------------------------------------------------------------------
+sub secret_of { open my $fh, '<:raw', "$KEYS/$_[0]" or die "$_[0]: $!"; local $/; <$fh> }
+my $SECRET  = secret_of('client.secret');
+my $USECRET = secret_of('client-utf8.secret');
+my $WRONG   = secret_of('wrong.secret');
+push @secrets_seen, $SECRET, $USECRET;
+
+sub basic_header {
+    my ($id, $secret, $raw) = @_;
+    my $plain = $raw ? "$id:$secret" : form_encode($id) . ':' . form_encode($secret);
+    return 'Basic ' . encode_base64($plain, '');
+}
+
+# a token request without an assertion: %o: path, form => [k => v ...]
+# (encoded here), headers (added), tls => {cert, key} (over TLS)
+sub plain_request {
+    my (%o) = @_;
+    my $path = $o{path} // $TOKEN_PATH;
+    my @f = ('grant_type' => 'client_credentials', @{ $o{form} // [] });
+    my @pairs;
+    while (my ($k, $v) = splice @f, 0, 2) { push @pairs, form_encode($k) . '=' . form_encode($v) }
+    return token_request(path => $path, body => join('&', @pairs),
+                         add_headers => $o{headers} // [], tls => $o{tls});
+}
+
+sub auth_refused {
+    my ($name, $r, $status, $error, $desc, $why_re) = @_;
+    refused($name, $r, $status, $error, qr/^\Q$desc\E$/);
+}
+
+my $OKTA_AUTH_FAILED = 'Client authentication failed. Either the client or the client credentials are invalid.';
+my $OKTA_BAD_SECRET = 'The client secret supplied for a confidential client is invalid.';
+
+{
+    OAuth2Mock::reset_state();
+    my $b = '0oa-basic';
+    check(length $SECRET == 72 && $SECRET =~ /:/ && $SECRET =~ /%41/ && $SECRET =~ /\+/ && $SECRET =~ / /,
+          'client.secret has ":", "%41", "+" and a space');
+    granted('client_secret_basic', plain_request(headers => [Authorization => basic_header($b, $SECRET)],
+                                                 form => [scope => 'okta.users.read']));
+    my $d = detail($TOKEN_PATH);
+    check($d->{auth} eq 'client_secret_basic' && $d->{client_id} eq $b && $d->{params} eq 'grant_type,scope',
+          'detail: auth=client_secret_basic', $JSON->encode($d));
+    granted('client_secret_basic, client_id in the body too',
+            plain_request(headers => [Authorization => basic_header($b, $SECRET)], form => [client_id => $b]));
+    auth_refused('basic: secret not form-encoded', plain_request(headers => [Authorization => basic_header($b, $SECRET, 1)]),
+                 401, 'invalid_client', $OKTA_BAD_SECRET);
+    check(detail($TOKEN_PATH)->{status} =~ /^401 invalid_client: client_secret in the Basic credentials is not form-encoded \(raw 0x3A; RFC 6749 2\.3\.1\)$/,
+          'detail says why: not form-encoded', detail($TOKEN_PATH)->{status});
+    auth_refused('basic: wrong secret', plain_request(headers => [Authorization => basic_header($b, $WRONG)]),
+                 401, 'invalid_client', $OKTA_BAD_SECRET);
+    auth_refused('basic: the secret encoded twice',
+                 plain_request(headers => [Authorization => basic_header($b, form_encode($SECRET))]),
+                 401, 'invalid_client', $OKTA_BAD_SECRET);
+    auth_refused('basic: the UTF-8 secret for the ASCII client',
+                 plain_request(headers => [Authorization => basic_header($b, $USECRET)]),
+                 401, 'invalid_client', $OKTA_BAD_SECRET);
+    granted('basic: the UTF-8 secret, its client',
+            plain_request(headers => [Authorization => basic_header('0oa-basic-utf8', $USECRET)]));
+    auth_refused('basic: a post client', plain_request(headers => [Authorization => basic_header('0oa-post', $SECRET)]),
+                 401, 'invalid_client', $OKTA_AUTH_FAILED);
+    auth_refused('basic: unknown client', plain_request(headers => [Authorization => basic_header('client', $SECRET)]),
+                 401, 'invalid_client', $OKTA_AUTH_FAILED);
+    refused('basic: not base64', plain_request(headers => [Authorization => 'Basic ***']),
+            400, 'invalid_request', qr/^Authorization header is not "Basic <base64>"$/);
+    refused('basic: no colon', plain_request(headers => [Authorization => 'Basic ' . encode_base64('abc', '')]),
+            400, 'invalid_request', qr/^Basic credentials without ":"$/);
+    refused('basic: client_id in the body differs',
+            plain_request(headers => [Authorization => basic_header($b, $SECRET)], form => [client_id => '0oa-x']),
+            400, 'invalid_request', qr/^client_id parameter differs from the Basic credentials$/);
+
+    my $p = '0oa-post';
+    granted('client_secret_post', plain_request(form => [client_id => $p, client_secret => $SECRET]));
+    check(detail($TOKEN_PATH)->{auth} eq 'client_secret_post', 'detail: auth=client_secret_post');
+    granted('client_secret_post, UTF-8 secret', plain_request(form => [client_id => "$p-utf8", client_secret => $USECRET]));
+    auth_refused('post: wrong secret', plain_request(form => [client_id => $p, client_secret => $WRONG]),
+                 401, 'invalid_client', $OKTA_BAD_SECRET);
+    auth_refused('post: a basic client', plain_request(form => [client_id => $b, client_secret => $SECRET]),
+                 401, 'invalid_client', $OKTA_AUTH_FAILED);
+    refused('post: no client_id', plain_request(form => [client_secret => $SECRET]),
+            400, 'invalid_request', qr/^missing client_id \(client_secret_post\)$/);
+    auth_refused('post client with its client_id only', plain_request(form => [client_id => $p]),
+                 401, 'invalid_client', $OKTA_AUTH_FAILED);
+
+    my $multi = qr/^Cannot supply multiple client credentials\. Use one of the following: credentials in the Authorization header, credentials in the post body, or a client_assertion in the post body\.$/;
+    refused('Basic and client_secret', plain_request(headers => [Authorization => basic_header($b, $SECRET)],
+            form => [client_secret => $SECRET]), 400, 'invalid_request', $multi);
+    refused('assertion and client_secret', token_request(params => ['client_secret=x']),
+            400, 'invalid_request', $multi);
+    refused('assertion and Basic', token_request(add_headers => [Authorization => basic_header($b, $SECRET)]),
+            400, 'invalid_request', $multi);
+    refused('an unknown parameter', token_request(params => ['foo=x']),
+            400, 'invalid_request', qr/^unexpected parameter foo$/);
+
+    # client_secret_jwt
+    my $sj = '0oa-secretjwt';
+    my $hs = sub {
+        my ($alg, $secret, $id, %c) = @_;
+        my $now = int time;
+        my $jwt = encode_jwt(payload => { iss => $id // $sj, sub => $id // $sj, aud => aud(),
+                                          iat => $now, exp => $now + 300,
+                                          jti => random_bytes_hex(16), %c },
+                             alg => $alg, key => $secret, extra_headers => { typ => 'JWT' });
+        push @secrets_seen, $jwt;
+        return $jwt;
+    };
+    for my $alg (qw(HS256 HS384 HS512)) {
+        granted("client_secret_jwt $alg", token_request(assertion => $hs->($alg, $SECRET)));
+    }
+    $d = detail($TOKEN_PATH);
+    check($d->{auth} eq 'client_secret_jwt' && $d->{alg} eq 'HS512', 'detail: auth=client_secret_jwt alg=HS512',
+          $JSON->encode($d));
+    granted('client_secret_jwt, UTF-8 secret', token_request(assertion => $hs->('HS256', $USECRET, "$sj-utf8")));
+    refused('client_secret_jwt: wrong secret', token_request(assertion => $hs->('HS256', $WRONG)),
+            401, 'invalid_client', qr/^signature invalid for the client secret$/);
+    refused('client_secret_jwt: RS256', token_request(assertion => client_assertion_of($sj)),
+            401, 'invalid_client', qr/^alg RS256 not allowed for client_secret_jwt$/);
+    refused('client_secret_jwt: aud of another path', token_request(assertion => $hs->('HS256', $SECRET, undef,
+            aud => aud('/x/v1/token'))), 401, 'invalid_client', qr/^aud mismatch/);
+    refused('HS256 for a private_key_jwt client', token_request(assertion => $hs->('HS256', $SECRET, $CLIENT_ID)),
+            401, 'invalid_client', qr/^alg HS256 not allowed$/);
+    auth_refused('an assertion for a basic client', token_request(assertion => client_assertion_of($b)),
+                 401, 'invalid_client', $OKTA_AUTH_FAILED);
+
+    # private_key_jwt with x5t#S256 (Entra ID's certificate credentials)
+    my $x = '0oa-x5t';
+    my $x5t = sub { my ($crt, $sha1) = @_; encode_b64u(($sha1 ? \&sha1 : \&sha256)->(cert_der($crt))) };
+    granted('x5t#S256 of rsa1.crt, RS256', token_request(assertion => client_assertion_of($x,
+            kid => undef, header => { 'x5t#S256' => $x5t->('rsa1.crt') })));
+    $d = detail($TOKEN_PATH);
+    check($d->{'x5t#S256'} eq $x5t->('rsa1.crt') && $d->{auth} eq 'private_key_jwt',
+          'detail: x5t#S256', $JSON->encode($d));
+    granted('x5t#S256 and x5t of rsa1.crt, PS256, with a kid', token_request(assertion => client_assertion_of($x,
+            alg => 'PS256', header => { 'x5t#S256' => $x5t->('rsa1.crt'), x5t => $x5t->('rsa1.crt', 1) })));
+    granted('x5t#S256 of ec1.crt, ES256', token_request(assertion => client_assertion_of($x,
+            alg => 'ES256', key => 'ec1', kid => undef, header => { 'x5t#S256' => $x5t->('ec1.crt') })));
+    refused('x5t client without x5t#S256', token_request(assertion => client_assertion_of($x)),
+            401, 'invalid_client', qr/^x5t#S256 header missing/);
+    refused('x5t#S256 of a certificate nobody registered', token_request(assertion => client_assertion_of($x,
+            header => { 'x5t#S256' => $x5t->('rsa1-other.crt') })), 401, 'invalid_client', qr/names no registered certificate$/);
+    refused('x5t#S256 of rsa1.crt, signed by rsa2', token_request(assertion => client_assertion_of($x,
+            key => 'rsa2', kid => undef, header => { 'x5t#S256' => $x5t->('rsa1.crt') })),
+            401, 'invalid_client', qr/^signature invalid for the key of rsa1\.crt$/);
+    refused('x5t of another certificate', token_request(assertion => client_assertion_of($x,
+            header => { 'x5t#S256' => $x5t->('rsa1.crt'), x5t => $x5t->('ec1.crt', 1) })),
+            401, 'invalid_client', qr/^x5t does not match the certificate x5t#S256 names/);
+    refused('x5t#S256 in hex', token_request(assertion => client_assertion_of($x,
+            header => { 'x5t#S256' => unpack('H*', cert_der('rsa1.crt')) })),
+            401, 'invalid_client', qr/^x5t#S256 must be the base64url of 32 bytes$/);
+    granted('x5t#S256 on a plain private_key_jwt client is checked too', token_request(assertion =>
+            assertion(header => { 'x5t#S256' => $x5t->('rsa1.crt') })));
+    refused('... and refused when it names no registered certificate', token_request(assertion =>
+            assertion(header => { 'x5t#S256' => $x5t->('rsa1-other.crt') })),
+            401, 'invalid_client', qr/names no registered certificate$/);
+
+    # none
+    granted('none: client_id only', plain_request(form => [client_id => '0oa-none']));
+    check(detail($TOKEN_PATH)->{auth} eq 'none', 'detail: auth=none');
+    auth_refused('none: unknown client', plain_request(form => [client_id => 'none']),
+                 401, 'invalid_client', $OKTA_AUTH_FAILED);
+}
+
+# ---------------------------------------------------------------------------
+# The TLS listener: tls_client_auth, self_signed_tls_client_auth, https
+# aud and htu
+# ---------------------------------------------------------------------------
+sub cert_der {
+    my ($file) = @_;
+    open my $fh, '<', "$KEYS/$file" or die "$file: $!";
+    my $pem = do { local $/; <$fh> };
+    my ($b64) = $pem =~ /-----BEGIN CERTIFICATE-----(.*?)-----END/s or die "$file: no certificate";
+    return decode_base64($b64);
+}
+
+sub client_assertion_of {
+    my ($id, %o) = @_;
+    return assertion(%o, claims => { iss => $id, sub => $id, %{ $o{claims} // {} } });
+}
+
+{
+    my $tls_port = OAuth2Mock::tls_port();
+    if (!check(defined $tls_port && $ENV{TEST_NGINX_MOCK_TLS_PORT} == $tls_port,
+               'OAuth2Mock started the TLS listener, TEST_NGINX_MOCK_TLS_PORT'))
+    {
+        print "# no TLS port: IO::Socket::SSL missing?\n";
+    } else {
+        my $m = '0oa-mtls';
+        my $cert = sub { { cert => "$KEYS/$_[0].crt", key => "$KEYS/$_[0].key" } };
+        granted('tls_client_auth with client.crt', plain_request(form => [client_id => $m], tls => $cert->('client')));
+        my $d = detail($TOKEN_PATH);
+        check($d->{auth} eq 'tls_client_auth' && $d->{cert} =~ m{^/CN=oauth2-test-client [A-Za-z0-9_-]{43}$},
+              'detail: auth=tls_client_auth, cert', $JSON->encode($d));
+        auth_refused('tls_client_auth without a certificate', plain_request(form => [client_id => $m], tls => {}),
+                     401, 'invalid_client', 'client certificate was not provided');
+        auth_refused('tls_client_auth over plain HTTP', plain_request(form => [client_id => $m]),
+                     401, 'invalid_client', 'client certificate was not provided');
+        auth_refused('tls_client_auth, another subject (client2.crt)',
+                     plain_request(form => [client_id => $m], tls => $cert->('client2')),
+                     401, 'invalid_client', 'certificate subject value does not match the registered one');
+        auth_refused('tls_client_auth, a CA nobody trusts (rogue.crt)',
+                     plain_request(form => [client_id => $m], tls => $cert->('rogue')),
+                     401, 'invalid_client', 'client certificate was not verified');
+        auth_refused('tls_client_auth, a self-signed one',
+                     plain_request(form => [client_id => $m], tls => $cert->('selfsigned')),
+                     401, 'invalid_client', 'client certificate was not verified');
+        granted('self_signed_tls_client_auth with selfsigned.crt',
+                plain_request(form => [client_id => '0oa-selfsigned'], tls => $cert->('selfsigned')));
+        auth_refused('self_signed_tls_client_auth with client.crt',
+                     plain_request(form => [client_id => '0oa-selfsigned'], tls => $cert->('client')),
+                     401, 'invalid_client', 'unregistered client certificate provided');
+        my $https = "https://127.0.0.1:$tls_port$TOKEN_PATH";
+        granted('private_key_jwt over TLS, aud https', token_request(tls => {},
+                assertion => assertion(claims => { aud => $https })));
+        refused('over TLS, aud http', token_request(tls => {}, assertion => assertion()),
+                401, 'invalid_client', qr/^aud mismatch/);
+        dpop_granted('over TLS, DPoP htu https', token_request(tls => {},
+                     assertion => assertion(claims => { aud => $https }),
+                     add_headers => [DPoP => dpop_proof(htu => $https)]), $ec_jkt);
+        dpop_refused('over TLS, DPoP htu http', token_request(tls => {},
+                     assertion => assertion(claims => { aud => $https }),
+                     add_headers => [DPoP => dpop_proof()]), qr/^DPoP proof: htu .* expected https:/);
+        my $r = http(path => '/api/things', tls => {}, headers => [Host => "127.0.0.1:$tls_port",
+                     Authorization => "Bearer $token"]);
+        check($r->{status} == 200 && $r->{body} =~ /^api: token ok/, 'the API over TLS', $r->{body});
+    }
+}
+
+# ---------------------------------------------------------------------------
+# resource (RFC 8707), audience (Auth0), x_ parameters, X-Extra- headers
+# ---------------------------------------------------------------------------
+{
+    OAuth2Mock::reset_state();
+    my $res = 'https://api.example.test/orders';
+    my $r = token_request(params => ['resource=' . form_encode($res), 'scope=okta.users.read']);
+    my $t = granted('resource', $r);
+    check(claims_of($t)->{aud} eq $res, 'the token is for the resource (aud)');
+    check(api(Authorization => "Bearer $t")->{body} =~ /^aud=\Q$res\E$/m, 'the API shows its aud');
+    my $d = detail($TOKEN_PATH);
+    check($d->{resource} eq $res && $d->{audience} eq '-'
+          && $d->{params} eq 'grant_type,client_assertion_type,client_assertion,resource,scope',
+          'detail: resource, params in order', $JSON->encode($d));
+    $r = token_request(params => ['resource=' . form_encode($res), 'resource=urn%3Aokta-mock%3Ainventory']);
+    $t = granted('two resources', $r);
+    check(ref claims_of($t)->{aud} eq 'ARRAY' && "@{ claims_of($t)->{aud} }" eq "$res urn:okta-mock:inventory",
+          'two resources: aud is both');
+    check(detail($TOKEN_PATH)->{resource} eq "$res urn:okta-mock:inventory", 'detail: both resources');
+    refused('an unknown resource', token_request(params => ['resource=' . form_encode('https://evil.example/')]),
+            400, 'invalid_target', qr/^The requested resource is invalid, missing, unknown, or malformed\.$/);
+    refused('a resource with a fragment', token_request(params => ['resource=' . form_encode("$res#x")]),
+            400, 'invalid_target', qr/not an absolute URI without a fragment/);
+    refused('a relative resource', token_request(params => ['resource=%2Forders']),
+            400, 'invalid_target', qr/not an absolute URI/);
+    $t = granted('audience', token_request(params => ['audience=' . form_encode('https://api.example.test/')]));
+    check(claims_of($t)->{aud} eq 'https://api.example.test/', 'audience: the token aud');
+    check(detail($TOKEN_PATH)->{audience} eq 'https://api.example.test/', 'detail: audience');
+    refused('an unknown audience', token_request(params => ['audience=' . form_encode('https://other.example/')]),
+            403, 'access_denied', qr{^Service not found: https://other\.example/$});
+    refused('audience twice', token_request(params => ['audience=urn%3Aokta-mock%3Aa', 'audience=urn%3Aokta-mock%3Ab']),
+            400, 'invalid_request', qr/^duplicate parameter audience$/);
+    granted('an x_ parameter', token_request(params => ['x_tenant=acme']));
+    check(detail($TOKEN_PATH)->{params} =~ /,x_tenant$/, 'detail: the x_ parameter');
+    granted('an X-Extra- header', token_request(add_headers => ['X-Extra-Tenant' => 'acme']));
+    check((OAuth2Mock::get("/_headers$TOKEN_PATH") // '') =~ /^x-extra-tenant: acme$/m, '/_headers shows it');
+    refused('X-Other', token_request(add_headers => ['X-Other' => '1']),
+            400, 'invalid_request', qr/^unexpected header x-other$/);
+    # a resource with client_secret_post, a DPoP proof: all in one
+    $r = plain_request(form => [client_id => '0oa-post-dpop', client_secret => $SECRET, resource => $res],
+                       headers => [DPoP => dpop_proof()]);
+    $t = dpop_granted('client_secret_post, DPoP client, resource', $r, $ec_jkt);
+    check(claims_of($t)->{aud} eq $res, '... and its aud');
+    dpop_refused('DPoP client with client_secret_post, no proof',
+                 plain_request(form => [client_id => '0oa-post-dpop', client_secret => $SECRET]),
+                 qr/^\QThe DPoP proof JWT header is missing.\E$/);
+}
+
+# ---------------------------------------------------------------------------
 # The log: one line per request, no secrets
 # ---------------------------------------------------------------------------
 {
@@ -1062,6 +1699,8 @@ sub start_request {
                     grep { defined && /\./ } @secrets_seen;
         check(!@leaks && @secrets_seen > 50, 'no assertion or token in the log',
               scalar(@leaks) . ' leaked of ' . scalar @secrets_seen);
+        check(index($log, $SECRET) < 0 && index($log, $USECRET) < 0
+              && index($log, form_encode($SECRET)) < 0, 'no client secret in the log');
     } elsif ($ENV{OAUTH2_MOCK_VERBOSE}) {
         print "# log went to stderr, not checked\n";
     } else {
