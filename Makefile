@@ -16,8 +16,15 @@ MODULE   := build/ngx_http_oauth2_client_module.so
 SOURCES  := config $(wildcard src/*.c src/*.h)
 LIBSRCS  := src/ngx_http_oauth2_client_jose.c \
             src/ngx_http_oauth2_client_json.c \
-            src/ngx_http_oauth2_client_key.c
+            src/ngx_http_oauth2_client_key.c \
+            src/ngx_http_oauth2_client_file.c \
+            src/ngx_http_oauth2_client_pem.c
 UNIT     := build/test_jose
+# the crypto building blocks of DPoP, JWK, encrypted PEM, secrets and
+# certificates: one test file per concern, on the keys of t/keys
+CRYPTO   := build/test_crypto
+CRYPTO_TESTS := t/unit/test_crypto.c t/unit/test_util.c \
+            t/unit/test_file.c t/unit/test_pem.c
 CC       ?= cc
 UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror \
                -D_POSIX_C_SOURCE=200809L -Isrc
@@ -41,15 +48,22 @@ $(UNIT): t/unit/test_jose.c $(LIBSRCS) src/ngx_http_oauth2_client_jose.h
 	$(CC) $(UNIT_CFLAGS) -o $@ t/unit/test_jose.c $(LIBSRCS) \
 	    -lcrypto -ljansson
 
-unit: $(UNIT)
+$(CRYPTO): $(CRYPTO_TESTS) t/unit/test_util.h $(LIBSRCS) $(wildcard src/*.h)
+	@mkdir -p build
+	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $(CRYPTO_TESTS) $(LIBSRCS) \
+	    -lcrypto -ljansson
+
+unit: $(UNIT) $(CRYPTO)
 
 keys:
 	sh t/keys/gen.sh t/keys
 
 test: deps test-unit test-mock interop-deps test-nginx
 
-test-unit: $(UNIT)
+# no terminal: a test that made OpenSSL prompt for a passphrase fails
+test-unit: $(UNIT) $(CRYPTO) keys
 	$(UNIT)
+	$(CRYPTO) < /dev/null
 
 # the mock token endpoint's own checks: the suite trusts what it says
 test-mock: keys
