@@ -22,14 +22,14 @@ FUZZ_CC=${FUZZ_CC:-clang}
 OUT=build/fuzz
 LIBSRCS="src/ngx_http_oauth2_client_jose.c src/ngx_http_oauth2_client_json.c
          src/ngx_http_oauth2_client_key.c src/ngx_http_oauth2_client_file.c
-         src/ngx_http_oauth2_client_pem.c"
+         src/ngx_http_oauth2_client_pem.c src/ngx_http_oauth2_client_jwk.c"
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined
         -fno-sanitize-recover=undefined -Isrc
         -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"
 LIBS="-lcrypto -ljansson"
 
 ALL="fuzz_token_parse fuzz_base64url fuzz_form fuzz_key_parse
-     fuzz_header_value"
+     fuzz_header_value fuzz_jwk_parse"
 
 case $FUZZ_SECONDS in
     ''|*[!0-9]*)
@@ -75,14 +75,15 @@ for t in $TARGETS; do
 
     # the parsers of whole files and bodies get room; the rest less
     case $t in
-        fuzz_token_parse|fuzz_key_parse) maxlen=65536 ;;
+        fuzz_token_parse|fuzz_key_parse|fuzz_jwk_parse) maxlen=65536 ;;
         *)                               maxlen=4096 ;;
     esac
 
     dict=
-    if [ "$t" = fuzz_token_parse ]; then
-        dict=-dict=fuzz/token.dict
-    fi
+    case $t in
+        fuzz_token_parse) dict=-dict=fuzz/token.dict ;;
+        fuzz_jwk_parse)   dict=-dict=fuzz/jwk.dict ;;
+    esac
 
     work="$OUT/work/$t"
     rm -rf "$work"

@@ -32,7 +32,7 @@
 #                  base64url of the digest of the DER certificate
 #   NAME.jwk, NAME.pub.jwk, NAME.jkt, rsa1-alg.jwk, ec1-alg.jwk,
 #   rsa1.jwks, two.jwks
-#                  JWK forms of rsa1, ec1, ec384, ec521 written by CryptX
+#                  JWK forms of rsa1, ec1, ec384, ec521, rsa1024 by CryptX
 #                  (t/keys/jwk.pl), with CryptX's RFC 7638 thumbprints
 #   cert.pem       a self-signed certificate only (no private key in DIR)
 #   ca.crt         a test CA (EC P-256; its key is thrown away)

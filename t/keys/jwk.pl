@@ -5,7 +5,7 @@
 #
 #   perl t/keys/jwk.pl DIR
 #
-# For each NAME in rsa1 ec1 ec384 ec521 (NAME.pem in DIR, from openssl):
+# For each NAME in rsa1 ec1 ec384 ec521 rsa1024 (NAME.pem in DIR, from openssl):
 #   NAME.jwk      the private JWK as Okta's Admin Console shows it: the
 #                 key's members plus "kid" and "use": "sig"
 #   NAME.pub.jwk  the public JWK (a key the module must refuse)
@@ -42,7 +42,7 @@ sub spew {
 
 my %jwk;
 
-for my $name (qw(rsa1 ec1 ec384 ec521)) {
+for my $name (qw(rsa1 ec1 ec384 ec521 rsa1024)) {
     my $pk = slurp_key($name);
     my $h = $pk->export_key_jwk('private', 1);
     $h->{kid} = "kid-$name-Qx7_2Lm";

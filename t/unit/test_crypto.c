@@ -22,6 +22,7 @@ main(void)
 {
     ngx_http_oauth2_client_test_file();
     ngx_http_oauth2_client_test_pem();
+    ngx_http_oauth2_client_test_jwk();
 
     /* every function leaves OpenSSL's error queue as it found it */
     CHECK(ERR_peek_error() == 0);
