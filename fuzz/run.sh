@@ -22,7 +22,8 @@ FUZZ_CC=${FUZZ_CC:-clang}
 OUT=build/fuzz
 LIBSRCS="src/ngx_http_oauth2_client_jose.c src/ngx_http_oauth2_client_json.c
          src/ngx_http_oauth2_client_key.c src/ngx_http_oauth2_client_file.c
-         src/ngx_http_oauth2_client_pem.c src/ngx_http_oauth2_client_jwk.c"
+         src/ngx_http_oauth2_client_pem.c src/ngx_http_oauth2_client_jwk.c
+         src/ngx_http_oauth2_client_keyfile.c"
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined
         -fno-sanitize-recover=undefined -Isrc
         -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"

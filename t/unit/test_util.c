@@ -201,6 +201,25 @@ ngx_http_oauth2_client_test_pem_key(const char *name)
 }
 
 
+EVP_PKEY *
+ngx_http_oauth2_client_test_pub_key(const char *name)
+{
+    BIO       *bio;
+    EVP_PKEY  *pkey;
+
+    bio = BIO_new_file(ngx_http_oauth2_client_test_path(name), "r");
+    pkey = bio != NULL ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+
+    if (pkey == NULL) {
+        ERR_clear_error();
+        ngx_http_oauth2_client_test_check(0, __FILE__, __LINE__, name);
+    }
+
+    return pkey;
+}
+
+
 int
 ngx_http_oauth2_client_test_same_public(EVP_PKEY *a, EVP_PKEY *b)
 {

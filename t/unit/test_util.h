@@ -47,6 +47,8 @@ char *ngx_http_oauth2_client_test_read_line(const char *name);
 const char *ngx_http_oauth2_client_test_path(const char *name);
 /* an unencrypted PEM key of t/keys read with OpenSSL itself */
 EVP_PKEY *ngx_http_oauth2_client_test_pem_key(const char *name);
+/* a PEM public key (SubjectPublicKeyInfo) of t/keys */
+EVP_PKEY *ngx_http_oauth2_client_test_pub_key(const char *name);
 /* a certificate's or public key's SubjectPublicKeyInfo equals pkey's */
 int ngx_http_oauth2_client_test_same_public(EVP_PKEY *a, EVP_PKEY *b);
 
