@@ -24,6 +24,7 @@ main(void)
     ngx_http_oauth2_client_test_pem();
     ngx_http_oauth2_client_test_jwk();
     ngx_http_oauth2_client_test_keyfile();
+    ngx_http_oauth2_client_test_dpop();
 
     /* every function leaves OpenSSL's error queue as it found it */
     CHECK(ERR_peek_error() == 0);

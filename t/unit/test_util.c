@@ -11,13 +11,21 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/rsa.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "ngx_http_oauth2_client_jose.h"
 #include "test_util.h"
+
+
+static char *ngx_http_oauth2_client_test_b64_json(const char *p,
+    size_t len);
 
 
 static int  ngx_http_oauth2_client_test_passed;
@@ -242,4 +250,143 @@ ngx_http_oauth2_client_test_same_public(EVP_PKEY *a, EVP_PKEY *b)
     OPENSSL_free(db);
 
     return same;
+}
+
+
+int
+ngx_http_oauth2_client_test_verify(EVP_PKEY *pkey, const char *alg,
+    const unsigned char *in, size_t len, const unsigned char *sig,
+    size_t siglen)
+{
+    int             ok, n, derlen;
+    BIGNUM         *r, *s;
+    ECDSA_SIG      *es;
+    EVP_MD_CTX     *ctx;
+    const EVP_MD   *md;
+    EVP_PKEY_CTX   *pctx;
+    unsigned char  *der;
+
+    switch (atoi(alg + 2)) {
+    case 256:
+        md = EVP_sha256();
+        break;
+    case 384:
+        md = EVP_sha384();
+        break;
+    case 512:
+        md = EVP_sha512();
+        break;
+    default:
+        return 0;
+    }
+
+    der = NULL;
+    derlen = 0;
+
+    if (alg[0] == 'E') {
+        /* JOSE r||s to the DER OpenSSL verifies */
+        n = (int) siglen / 2;
+        r = BN_bin2bn(sig, n, NULL);
+        s = BN_bin2bn(sig + n, n, NULL);
+        es = ECDSA_SIG_new();
+
+        if (r == NULL || s == NULL || es == NULL
+            || ECDSA_SIG_set0(es, r, s) != 1)
+        {
+            BN_free(r);
+            BN_free(s);
+            ECDSA_SIG_free(es);
+            return 0;
+        }
+
+        derlen = i2d_ECDSA_SIG(es, &der);
+        ECDSA_SIG_free(es);
+
+        if (derlen <= 0) {
+            return 0;
+        }
+
+        sig = der;
+        siglen = (size_t) derlen;
+    }
+
+    ctx = EVP_MD_CTX_new();
+    ok = ctx != NULL
+         && EVP_DigestVerifyInit(ctx, &pctx, md, NULL, pkey) == 1;
+
+    if (ok && alg[0] == 'P') {
+        ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0
+             && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
+                > 0;
+    }
+
+    ok = ok && EVP_DigestVerify(ctx, sig, siglen, in, len) == 1;
+
+    EVP_MD_CTX_free(ctx);
+    OPENSSL_free(der);
+    ERR_clear_error();
+
+    return ok;
+}
+
+
+static char *
+ngx_http_oauth2_client_test_b64_json(const char *p, size_t len)
+{
+    char    *out;
+    size_t   n;
+
+    out = malloc(len + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+
+    n = ngx_http_oauth2_client_base64url_decode((unsigned char *) out,
+                                                (const unsigned char *) p,
+                                                len);
+    if (n == (size_t) -1) {
+        free(out);
+        return NULL;
+    }
+
+    out[n] = '\0';
+
+    return out;
+}
+
+
+int
+ngx_http_oauth2_client_test_jws_split(const char *jws, char **header,
+    char **claims, unsigned char *sig, size_t *siglen, size_t *signed_len)
+{
+    const char  *dot1, *dot2;
+
+    *header = NULL;
+    *claims = NULL;
+
+    dot1 = strchr(jws, '.');
+    dot2 = dot1 != NULL ? strchr(dot1 + 1, '.') : NULL;
+
+    if (dot2 == NULL || strchr(dot2 + 1, '.') != NULL) {
+        return -1;
+    }
+
+    *header = ngx_http_oauth2_client_test_b64_json(jws,
+                                                   (size_t) (dot1 - jws));
+    *claims = ngx_http_oauth2_client_test_b64_json(dot1 + 1,
+                                               (size_t) (dot2 - dot1 - 1));
+    *siglen = ngx_http_oauth2_client_base64url_decode(sig,
+                                          (const unsigned char *) dot2 + 1,
+                                          strlen(dot2 + 1));
+    *signed_len = (size_t) (dot2 - jws);
+
+    if (*header == NULL || *claims == NULL || *siglen == (size_t) -1) {
+        free(*header);
+        free(*claims);
+        *header = NULL;
+        *claims = NULL;
+        return -1;
+    }
+
+    return 0;
 }

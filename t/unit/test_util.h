@@ -52,6 +52,18 @@ EVP_PKEY *ngx_http_oauth2_client_test_pub_key(const char *name);
 /* a certificate's or public key's SubjectPublicKeyInfo equals pkey's */
 int ngx_http_oauth2_client_test_same_public(EVP_PKEY *a, EVP_PKEY *b);
 
+/*
+ * a JWS signature (ES: r||s, PS: RFC 7518 salt) checked with OpenSSL's
+ * verify calls; 1 if it verifies
+ */
+int ngx_http_oauth2_client_test_verify(EVP_PKEY *pkey, const char *alg,
+    const unsigned char *in, size_t len, const unsigned char *sig,
+    size_t siglen);
+/* a compact JWS split and decoded: the header and claims as malloc()ed
+ * NUL-terminated JSON, the signature into sig; 0 or -1 */
+int ngx_http_oauth2_client_test_jws_split(const char *jws, char **header,
+    char **claims, unsigned char *sig, size_t *siglen, size_t *signed_len);
+
 /* the test groups, one per file */
 void ngx_http_oauth2_client_test_file(void);
 void ngx_http_oauth2_client_test_pem(void);
