@@ -22,14 +22,18 @@ LIBSRCS  := src/ngx_http_oauth2_client_jose.c \
             src/ngx_http_oauth2_client_jwk.c \
             src/ngx_http_oauth2_client_keyfile.c \
             src/ngx_http_oauth2_client_dpop.c \
-            src/ngx_http_oauth2_client_challenge.c
+            src/ngx_http_oauth2_client_challenge.c \
+            src/ngx_http_oauth2_client_jwt.c \
+            src/ngx_http_oauth2_client_secret.c \
+            src/ngx_http_oauth2_client_cert.c
 UNIT     := build/test_jose
 # the crypto building blocks of DPoP, JWK, encrypted PEM, secrets and
 # certificates: one test file per concern, on the keys of t/keys
 CRYPTO   := build/test_crypto
 CRYPTO_TESTS := t/unit/test_crypto.c t/unit/test_util.c \
             t/unit/test_file.c t/unit/test_pem.c t/unit/test_jwk.c \
-            t/unit/test_keyfile.c t/unit/test_dpop.c
+            t/unit/test_keyfile.c t/unit/test_dpop.c t/unit/test_jwt.c \
+            t/unit/test_secret.c t/unit/test_cert.c
 CC       ?= cc
 UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror \
                -D_POSIX_C_SOURCE=200809L -Isrc

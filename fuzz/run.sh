@@ -24,7 +24,8 @@ LIBSRCS="src/ngx_http_oauth2_client_jose.c src/ngx_http_oauth2_client_json.c
          src/ngx_http_oauth2_client_key.c src/ngx_http_oauth2_client_file.c
          src/ngx_http_oauth2_client_pem.c src/ngx_http_oauth2_client_jwk.c
          src/ngx_http_oauth2_client_keyfile.c src/ngx_http_oauth2_client_dpop.c
-         src/ngx_http_oauth2_client_challenge.c"
+         src/ngx_http_oauth2_client_challenge.c src/ngx_http_oauth2_client_jwt.c
+         src/ngx_http_oauth2_client_secret.c src/ngx_http_oauth2_client_cert.c"
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined
         -fno-sanitize-recover=undefined -Isrc
         -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"

@@ -25,6 +25,9 @@ main(void)
     ngx_http_oauth2_client_test_jwk();
     ngx_http_oauth2_client_test_keyfile();
     ngx_http_oauth2_client_test_dpop();
+    ngx_http_oauth2_client_test_jwt();
+    ngx_http_oauth2_client_test_secret();
+    ngx_http_oauth2_client_test_cert();
 
     /* every function leaves OpenSSL's error queue as it found it */
     CHECK(ERR_peek_error() == 0);
