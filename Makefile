@@ -30,6 +30,7 @@ UNIT     := build/test_jose
 # the crypto building blocks of DPoP, JWK, encrypted PEM, secrets and
 # certificates: one test file per concern, on the keys of t/keys
 CRYPTO   := build/test_crypto
+EMIT     := build/test_emit
 CRYPTO_TESTS := t/unit/test_crypto.c t/unit/test_util.c \
             t/unit/test_file.c t/unit/test_pem.c t/unit/test_jwk.c \
             t/unit/test_keyfile.c t/unit/test_dpop.c t/unit/test_jwt.c \
@@ -62,7 +63,12 @@ $(CRYPTO): $(CRYPTO_TESTS) t/unit/test_util.h $(LIBSRCS) $(wildcard src/*.h)
 	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $(CRYPTO_TESTS) $(LIBSRCS) \
 	    -lcrypto -ljansson
 
-unit: $(UNIT) $(CRYPTO)
+# what the crypto code makes, for t/unit/verify.pl (Crypt::JWT, CryptX)
+$(EMIT): t/unit/emit.c $(LIBSRCS) $(wildcard src/*.h)
+	@mkdir -p build
+	$(CC) $(UNIT_CFLAGS) -o $@ t/unit/emit.c $(LIBSRCS) -lcrypto -ljansson
+
+unit: $(UNIT) $(CRYPTO) $(EMIT)
 
 keys:
 	sh t/keys/gen.sh t/keys
@@ -70,9 +76,10 @@ keys:
 test: deps test-unit test-mock interop-deps test-nginx
 
 # no terminal: a test that made OpenSSL prompt for a passphrase fails
-test-unit: $(UNIT) $(CRYPTO) keys
+test-unit: $(UNIT) $(CRYPTO) $(EMIT) keys
 	$(UNIT)
 	$(CRYPTO) < /dev/null
+	prove t/unit/verify.pl :: $(EMIT) t/keys
 
 # the mock token endpoint's own checks: the suite trusts what it says
 test-mock: keys
