@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -33,6 +35,13 @@
     (memcpy(p, s, sizeof(s) - 1), (p) + sizeof(s) - 1)
 
 
+static int ngx_http_oauth2_client_dpop_prepare(
+    ngx_http_oauth2_client_dpop_t *dpop, const char *md, char *err,
+    size_t errlen);
+static int ngx_http_oauth2_client_dpop_sign_ec(
+    const ngx_http_oauth2_client_dpop_t *dpop, const unsigned char *input,
+    size_t len, unsigned char *sig, size_t *siglen, char *err,
+    size_t errlen);
 static size_t ngx_http_oauth2_client_dpop_utf8(const unsigned char *p,
     size_t len);
 static size_t ngx_http_oauth2_client_dpop_claims_len(
@@ -56,6 +65,7 @@ int
 ngx_http_oauth2_client_dpop_init(ngx_http_oauth2_client_dpop_t *dpop,
     EVP_PKEY *pkey, int alg, char *err, size_t errlen)
 {
+    int             rc;
     char           *jwk, *header, *p;
     size_t          jlen, hlen, siglen;
     const char     *name;
@@ -142,24 +152,6 @@ ngx_http_oauth2_client_dpop_init(ngx_http_oauth2_client_dpop_t *dpop,
         goto failed;
     }
 
-    switch (alg) {
-
-    case NGX_HTTP_OAUTH2_CLIENT_ALG_ES256:
-        dpop->sig_max = 64;
-        break;
-
-    case NGX_HTTP_OAUTH2_CLIENT_ALG_ES384:
-        dpop->sig_max = 96;
-        break;
-
-    case NGX_HTTP_OAUTH2_CLIENT_ALG_ES512:
-        dpop->sig_max = 132;
-        break;
-
-    default:
-        dpop->sig_max = (size_t) EVP_PKEY_get_size(pkey);
-    }
-
     if (EVP_PKEY_up_ref(pkey) != 1) {
         ERR_clear_error();
         ngx_http_oauth2_client_error(err, errlen, "EVP_PKEY_up_ref() failed");
@@ -168,6 +160,35 @@ ngx_http_oauth2_client_dpop_init(ngx_http_oauth2_client_dpop_t *dpop,
 
     dpop->pkey = pkey;
     dpop->alg = alg;
+
+    switch (alg) {
+
+    case NGX_HTTP_OAUTH2_CLIENT_ALG_ES256:
+        dpop->sig_max = 64;
+        rc = ngx_http_oauth2_client_dpop_prepare(dpop, "SHA256", err,
+                                                 errlen);
+        break;
+
+    case NGX_HTTP_OAUTH2_CLIENT_ALG_ES384:
+        dpop->sig_max = 96;
+        rc = ngx_http_oauth2_client_dpop_prepare(dpop, "SHA384", err,
+                                                 errlen);
+        break;
+
+    case NGX_HTTP_OAUTH2_CLIENT_ALG_ES512:
+        dpop->sig_max = 132;
+        rc = ngx_http_oauth2_client_dpop_prepare(dpop, "SHA512", err,
+                                                 errlen);
+        break;
+
+    default:
+        dpop->sig_max = (size_t) EVP_PKEY_get_size(pkey);
+        rc = 0;
+    }
+
+    if (rc != 0) {
+        goto failed;
+    }
 
     free(header);
     free(jwk);
@@ -178,10 +199,93 @@ failed:
 
     free(header);
     free(jwk);
-    free(dpop->header);
-    memset(dpop, 0, sizeof(ngx_http_oauth2_client_dpop_t));
+    ngx_http_oauth2_client_dpop_cleanup(dpop);
 
     return -1;
+}
+
+
+/*
+ * EVP_DigestSignInit() makes a new EVP_PKEY_CTX and fetches the
+ * algorithm for every signature; a context made once and reused for
+ * EVP_PKEY_sign() over our own digest leaves the signature alone.  The
+ * context is copied into every worker by fork(); OpenSSL reseeds its
+ * random generator, and so the ECDSA nonces, in a forked child.
+ */
+
+static int
+ngx_http_oauth2_client_dpop_prepare(ngx_http_oauth2_client_dpop_t *dpop,
+    const char *md, char *err, size_t errlen)
+{
+    dpop->md = EVP_MD_fetch(NULL, md, NULL);
+    dpop->sign_ctx = EVP_PKEY_CTX_new_from_pkey(NULL, dpop->pkey, NULL);
+
+    if (dpop->md == NULL || dpop->sign_ctx == NULL
+        || EVP_PKEY_sign_init(dpop->sign_ctx) != 1
+        || EVP_PKEY_CTX_set_signature_md(dpop->sign_ctx, dpop->md) != 1)
+    {
+        ERR_clear_error();
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "could not prepare the DPoP key for "
+                                     "signing");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* as jws_sign() does for ES*, with the prepared context: JOSE r||s */
+
+static int
+ngx_http_oauth2_client_dpop_sign_ec(const ngx_http_oauth2_client_dpop_t *dpop,
+    const unsigned char *input, size_t len, unsigned char *sig,
+    size_t *siglen, char *err, size_t errlen)
+{
+    int                   rc;
+    size_t                n, half;
+    ECDSA_SIG            *es;
+    unsigned int          dlen;
+    const BIGNUM         *r, *s;
+    const unsigned char  *p;
+    unsigned char         digest[EVP_MAX_MD_SIZE];
+    unsigned char         der[NGX_HTTP_OAUTH2_CLIENT_DPOP_SIG_MAX];
+
+    n = sizeof(der);
+
+    if (EVP_Digest(input, len, digest, &dlen, dpop->md, NULL) != 1
+        || EVP_PKEY_sign(dpop->sign_ctx, der, &n, digest, dlen) != 1)
+    {
+        ERR_clear_error();
+        ngx_http_oauth2_client_error(err, errlen, "DPoP signature failed");
+        return -1;
+    }
+
+    p = der;
+    es = d2i_ECDSA_SIG(NULL, &p, (long) n);
+    half = dpop->sig_max / 2;
+    rc = -1;
+
+    if (es != NULL && p == der + n) {
+        ECDSA_SIG_get0(es, &r, &s);
+
+        if (BN_bn2binpad(r, sig, (int) half) == (int) half
+            && BN_bn2binpad(s, sig + half, (int) half) == (int) half)
+        {
+            *siglen = 2 * half;
+            rc = 0;
+        }
+    }
+
+    ECDSA_SIG_free(es);
+
+    if (rc != 0) {
+        ERR_clear_error();
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "DPoP signature conversion failed");
+    }
+
+    return rc;
 }
 
 
@@ -192,6 +296,8 @@ ngx_http_oauth2_client_dpop_cleanup(ngx_http_oauth2_client_dpop_t *dpop)
         return;
     }
 
+    EVP_PKEY_CTX_free(dpop->sign_ctx);
+    EVP_MD_free(dpop->md);
     EVP_PKEY_free(dpop->pkey);
     free(dpop->header);
 
@@ -652,9 +758,17 @@ ngx_http_oauth2_client_dpop_proof(const ngx_http_oauth2_client_dpop_t *dpop,
         free(raw);
     }
 
-    rc = ngx_http_oauth2_client_jws_sign(dpop->pkey, dpop->alg, buf,
-                                         (size_t) (p - buf), sig, &siglen,
-                                         err, errlen);
+    if (dpop->sign_ctx != NULL) {
+        rc = ngx_http_oauth2_client_dpop_sign_ec(dpop, buf,
+                                                 (size_t) (p - buf), sig,
+                                                 &siglen, err, errlen);
+
+    } else {
+        rc = ngx_http_oauth2_client_jws_sign(dpop->pkey, dpop->alg, buf,
+                                             (size_t) (p - buf), sig,
+                                             &siglen, err, errlen);
+    }
+
     if (rc != 0) {
         return -1;
     }
