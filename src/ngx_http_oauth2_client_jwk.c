@@ -1078,7 +1078,8 @@ ngx_http_oauth2_client_jwk_public(EVP_PKEY *pkey, size_t *len, char *err,
         {
             for (c = ngx_http_oauth2_client_jwk_curves; c->crv != NULL; c++)
             {
-                if (strcmp(group, c->group) == 0) {
+                if (strcmp(group, c->group) == 0 || strcmp(group, c->crv) == 0)
+                {
                     break;
                 }
             }

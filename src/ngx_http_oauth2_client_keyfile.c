@@ -155,9 +155,11 @@ ngx_http_oauth2_client_keyfile_check(EVP_PKEY *pkey, char *err,
             (void) snprintf(group, sizeof(group), "(unnamed)");
         }
 
-        if (strcmp(group, "prime256v1") != 0
-            && strcmp(group, "secp384r1") != 0
-            && strcmp(group, "secp521r1") != 0)
+        /* OpenSSL names the curves so; providers may use NIST names */
+
+        if (strcmp(group, "prime256v1") != 0 && strcmp(group, "P-256") != 0
+            && strcmp(group, "secp384r1") != 0 && strcmp(group, "P-384") != 0
+            && strcmp(group, "secp521r1") != 0 && strcmp(group, "P-521") != 0)
         {
             ngx_http_oauth2_client_error(err, errlen,
                                          "EC key on curve %s is not "
