@@ -35,6 +35,8 @@
     (memcpy(p, s, sizeof(s) - 1), (p) + sizeof(s) - 1)
 
 
+static int ngx_http_oauth2_client_dpop_header(
+    ngx_http_oauth2_client_dpop_t *dpop, char *err, size_t errlen);
 static int ngx_http_oauth2_client_dpop_prepare(
     ngx_http_oauth2_client_dpop_t *dpop, const char *md, char *err,
     size_t errlen);
@@ -66,9 +68,7 @@ ngx_http_oauth2_client_dpop_init(ngx_http_oauth2_client_dpop_t *dpop,
     EVP_PKEY *pkey, int alg, char *err, size_t errlen)
 {
     int             rc;
-    char           *jwk, *header, *p;
-    size_t          jlen, hlen, siglen;
-    const char     *name;
+    size_t          siglen;
     unsigned char   sig[NGX_HTTP_OAUTH2_CLIENT_DPOP_SIG_MAX];
 
     static const unsigned char  probe[] = "eyJhbGciOiJFUzI1NiJ9.e30";
@@ -113,53 +113,21 @@ ngx_http_oauth2_client_dpop_init(ngx_http_oauth2_client_dpop_t *dpop,
         return -1;
     }
 
-    jwk = ngx_http_oauth2_client_jwk_public(pkey, &jlen, err, errlen);
-    if (jwk == NULL) {
-        return -1;
-    }
-
-    name = ngx_http_oauth2_client_alg_name(alg);
-
-    hlen = sizeof(ngx_http_oauth2_client_dpop_typ) - 1 + strlen(name)
-           + sizeof(ngx_http_oauth2_client_dpop_jwk) - 1 + jlen + 1;
-
-    header = malloc(hlen);
-    dpop->header = malloc(ngx_http_oauth2_client_base64url_encoded_len(hlen)
-                          + 2);
-
-    if (header == NULL || dpop->header == NULL) {
-        ngx_http_oauth2_client_error(err, errlen, "malloc() failed");
-        goto failed;
-    }
-
-    p = header;
-    p = ngx_dpop_cpy(p, ngx_http_oauth2_client_dpop_typ);
-    memcpy(p, name, strlen(name));
-    p += strlen(name);
-    p = ngx_dpop_cpy(p, ngx_http_oauth2_client_dpop_jwk);
-    memcpy(p, jwk, jlen);
-    p += jlen;
-    *p++ = '}';
-
-    dpop->header_len = ngx_http_oauth2_client_base64url_encode(dpop->header,
-                                      (unsigned char *) header, hlen);
-    dpop->header[dpop->header_len++] = '.';
-    dpop->header[dpop->header_len] = '\0';
-
-    if (ngx_http_oauth2_client_jwk_thumbprint(pkey, dpop->jkt, err, errlen)
-        != 0)
-    {
-        goto failed;
-    }
-
     if (EVP_PKEY_up_ref(pkey) != 1) {
         ERR_clear_error();
         ngx_http_oauth2_client_error(err, errlen, "EVP_PKEY_up_ref() failed");
-        goto failed;
+        return -1;
     }
 
     dpop->pkey = pkey;
     dpop->alg = alg;
+
+    if (ngx_http_oauth2_client_dpop_header(dpop, err, errlen) != 0
+        || ngx_http_oauth2_client_jwk_thumbprint(pkey, dpop->jkt, err, errlen)
+           != 0)
+    {
+        goto failed;
+    }
 
     switch (alg) {
 
@@ -186,22 +154,68 @@ ngx_http_oauth2_client_dpop_init(ngx_http_oauth2_client_dpop_t *dpop,
         rc = 0;
     }
 
-    if (rc != 0) {
-        goto failed;
+    if (rc == 0) {
+        return 0;
     }
+
+failed:
+
+    ngx_http_oauth2_client_dpop_cleanup(dpop);
+
+    return -1;
+}
+
+
+/* {"typ":"dpop+jwt","alg":"...","jwk":{...}}, base64url, and a '.' */
+
+static int
+ngx_http_oauth2_client_dpop_header(ngx_http_oauth2_client_dpop_t *dpop,
+    char *err, size_t errlen)
+{
+    char        *jwk, *header, *p;
+    size_t       jlen, hlen, nlen;
+    const char  *name;
+
+    jwk = ngx_http_oauth2_client_jwk_public(dpop->pkey, &jlen, err, errlen);
+    if (jwk == NULL) {
+        return -1;
+    }
+
+    name = ngx_http_oauth2_client_alg_name(dpop->alg);
+    nlen = strlen(name);
+
+    hlen = sizeof(ngx_http_oauth2_client_dpop_typ) - 1 + nlen
+           + sizeof(ngx_http_oauth2_client_dpop_jwk) - 1 + jlen + 1;
+
+    header = malloc(hlen);
+    dpop->header = malloc(ngx_http_oauth2_client_base64url_encoded_len(hlen)
+                          + 2);
+
+    if (header == NULL || dpop->header == NULL) {
+        free(header);
+        free(jwk);
+        ngx_http_oauth2_client_error(err, errlen, "malloc() failed");
+        return -1;
+    }
+
+    p = header;
+    p = ngx_dpop_cpy(p, ngx_http_oauth2_client_dpop_typ);
+    memcpy(p, name, nlen);
+    p += nlen;
+    p = ngx_dpop_cpy(p, ngx_http_oauth2_client_dpop_jwk);
+    memcpy(p, jwk, jlen);
+    p += jlen;
+    *p++ = '}';
+
+    dpop->header_len = ngx_http_oauth2_client_base64url_encode(dpop->header,
+                                      (unsigned char *) header, hlen);
+    dpop->header[dpop->header_len++] = '.';
+    dpop->header[dpop->header_len] = '\0';
 
     free(header);
     free(jwk);
 
     return 0;
-
-failed:
-
-    free(header);
-    free(jwk);
-    ngx_http_oauth2_client_dpop_cleanup(dpop);
-
-    return -1;
 }
 
 

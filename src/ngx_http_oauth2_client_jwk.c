@@ -80,6 +80,8 @@ static int ngx_http_oauth2_client_jwk_key(json_t *obj,
     ngx_http_oauth2_client_jwk_t *jwk, char *err, size_t errlen);
 static size_t ngx_http_oauth2_client_jwk_put(char *p, const char *name,
     const unsigned char *value, size_t len, int last);
+static const ngx_http_oauth2_client_jwk_curve_t *
+    ngx_http_oauth2_client_jwk_key_curve(EVP_PKEY *pkey);
 static int ngx_http_oauth2_client_jwk_get_bn(EVP_PKEY *pkey,
     const char *param, unsigned char *buf, size_t size, size_t pad,
     size_t *len);
@@ -1026,13 +1028,39 @@ ngx_http_oauth2_client_jwk_get_bn(EVP_PKEY *pkey, const char *param,
 }
 
 
+/* the JWK curve of an EC key, NULL for any other */
+
+static const ngx_http_oauth2_client_jwk_curve_t *
+ngx_http_oauth2_client_jwk_key_curve(EVP_PKEY *pkey)
+{
+    char                                       group[32];
+    size_t                                     len;
+    const ngx_http_oauth2_client_jwk_curve_t  *c;
+
+    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+                                       group, sizeof(group), &len)
+        != 1)
+    {
+        ERR_clear_error();
+        return NULL;
+    }
+
+    for (c = ngx_http_oauth2_client_jwk_curves; c->crv != NULL; c++) {
+        if (strcmp(group, c->group) == 0 || strcmp(group, c->crv) == 0) {
+            return c;
+        }
+    }
+
+    return NULL;
+}
+
+
 char *
 ngx_http_oauth2_client_jwk_public(EVP_PKEY *pkey, size_t *len, char *err,
     size_t errlen)
 {
     char                                      *out, *p;
-    char                                       group[32];
-    size_t                                     size, alen, blen, glen;
+    size_t                                     size, alen, blen;
     const char                                *crv;
     unsigned char                              a[512], b[512];
     const ngx_http_oauth2_client_jwk_curve_t  *c;
@@ -1070,24 +1098,9 @@ ngx_http_oauth2_client_jwk_public(EVP_PKEY *pkey, size_t *len, char *err,
         break;
 
     case EVP_PKEY_EC:
-        c = NULL;
+        c = ngx_http_oauth2_client_jwk_key_curve(pkey);
 
-        if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
-                                           group, sizeof(group), &glen)
-            == 1)
-        {
-            for (c = ngx_http_oauth2_client_jwk_curves; c->crv != NULL; c++)
-            {
-                if (strcmp(group, c->group) == 0 || strcmp(group, c->crv) == 0)
-                {
-                    break;
-                }
-            }
-        }
-
-        ERR_clear_error();
-
-        if (c == NULL || c->crv == NULL) {
+        if (c == NULL) {
             ngx_http_oauth2_client_error(err, errlen,
                                          "the EC key is not on P-256, P-384 "
                                          "or P-521");
