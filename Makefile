@@ -22,8 +22,25 @@ MODULE   := build/ngx_http_oauth2_client_module.so
 SOURCES  := config $(wildcard src/*.c src/*.h)
 LIBSRCS  := src/ngx_http_oauth2_client_jose.c \
             src/ngx_http_oauth2_client_json.c \
-            src/ngx_http_oauth2_client_key.c
+            src/ngx_http_oauth2_client_key.c \
+            src/ngx_http_oauth2_client_file.c \
+            src/ngx_http_oauth2_client_pem.c \
+            src/ngx_http_oauth2_client_jwk.c \
+            src/ngx_http_oauth2_client_keyfile.c \
+            src/ngx_http_oauth2_client_dpop.c \
+            src/ngx_http_oauth2_client_challenge.c \
+            src/ngx_http_oauth2_client_jwt.c \
+            src/ngx_http_oauth2_client_secret.c \
+            src/ngx_http_oauth2_client_cert.c
 UNIT     := build/test_jose
+# the crypto building blocks of DPoP, JWK, encrypted PEM, secrets and
+# certificates: one test file per concern, on the keys of t/keys
+CRYPTO   := build/test_crypto
+EMIT     := build/test_emit
+CRYPTO_TESTS := t/unit/test_crypto.c t/unit/test_util.c \
+            t/unit/test_file.c t/unit/test_pem.c t/unit/test_jwk.c \
+            t/unit/test_keyfile.c t/unit/test_dpop.c t/unit/test_jwt.c \
+            t/unit/test_secret.c t/unit/test_cert.c
 CC       ?= cc
 UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror \
                -D_POSIX_C_SOURCE=200809L -Isrc
@@ -48,7 +65,17 @@ $(UNIT): t/unit/test_jose.c $(LIBSRCS) src/ngx_http_oauth2_client_jose.h
 	$(CC) $(UNIT_CFLAGS) -o $@ t/unit/test_jose.c $(LIBSRCS) \
 	    -lcrypto -ljansson
 
-unit: $(UNIT)
+$(CRYPTO): $(CRYPTO_TESTS) t/unit/test_util.h $(LIBSRCS) $(wildcard src/*.h)
+	@mkdir -p build
+	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $(CRYPTO_TESTS) $(LIBSRCS) \
+	    -lcrypto -ljansson
+
+# what the crypto code makes, for t/unit/verify.pl (Crypt::JWT, CryptX)
+$(EMIT): t/unit/emit.c $(LIBSRCS) $(wildcard src/*.h)
+	@mkdir -p build
+	$(CC) $(UNIT_CFLAGS) -o $@ t/unit/emit.c $(LIBSRCS) -lcrypto -ljansson
+
+unit: $(UNIT) $(CRYPTO) $(EMIT)
 
 keys:
 	sh t/keys/gen.sh t/keys
@@ -56,8 +83,11 @@ keys:
 test: deps test-version test-unit test-mock interop-deps interop-selfcheck \
       test-nginx
 
-test-unit: $(UNIT)
+# no terminal: a test that made OpenSSL prompt for a passphrase fails
+test-unit: $(UNIT) $(CRYPTO) $(EMIT) keys
 	$(UNIT)
+	$(CRYPTO) < /dev/null
+	prove t/unit/verify.pl :: $(EMIT) t/keys
 
 # the version of CHANGES is the one README.md states
 test-version:

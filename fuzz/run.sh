@@ -21,14 +21,19 @@ FUZZ_CC=${FUZZ_CC:-clang}
 
 OUT=build/fuzz
 LIBSRCS="src/ngx_http_oauth2_client_jose.c src/ngx_http_oauth2_client_json.c
-         src/ngx_http_oauth2_client_key.c"
+         src/ngx_http_oauth2_client_key.c src/ngx_http_oauth2_client_file.c
+         src/ngx_http_oauth2_client_pem.c src/ngx_http_oauth2_client_jwk.c
+         src/ngx_http_oauth2_client_keyfile.c src/ngx_http_oauth2_client_dpop.c
+         src/ngx_http_oauth2_client_challenge.c src/ngx_http_oauth2_client_jwt.c
+         src/ngx_http_oauth2_client_secret.c src/ngx_http_oauth2_client_cert.c"
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined
         -fno-sanitize-recover=undefined -Isrc
         -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"
 LIBS="-lcrypto -ljansson"
 
 ALL="fuzz_token_parse fuzz_base64url fuzz_form fuzz_key_parse
-     fuzz_header_value"
+     fuzz_header_value fuzz_jwk_parse fuzz_dpop_nonce
+     fuzz_www_authenticate"
 
 case $FUZZ_SECONDS in
     ''|*[!0-9]*)
@@ -74,14 +79,16 @@ for t in $TARGETS; do
 
     # the parsers of whole files and bodies get room; the rest less
     case $t in
-        fuzz_token_parse|fuzz_key_parse) maxlen=65536 ;;
+        fuzz_token_parse|fuzz_key_parse|fuzz_jwk_parse) maxlen=65536 ;;
         *)                               maxlen=4096 ;;
     esac
 
     dict=
-    if [ "$t" = fuzz_token_parse ]; then
-        dict=-dict=fuzz/token.dict
-    fi
+    case $t in
+        fuzz_token_parse) dict=-dict=fuzz/token.dict ;;
+        fuzz_jwk_parse)   dict=-dict=fuzz/jwk.dict ;;
+        fuzz_www_authenticate) dict=-dict=fuzz/www_authenticate.dict ;;
+    esac
 
     work="$OUT/work/$t"
     rm -rf "$work"

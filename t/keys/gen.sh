@@ -17,14 +17,30 @@
 #   rsa-pkcs1.pem  RSA 2048, PKCS#1 "BEGIN RSA PRIVATE KEY"          + rsa-pkcs1.pub.pem
 #   rsa-enc.pem    RSA 2048, encrypted PKCS#8 (AES-256-CBC)          + rsa-enc.pub.pem
 #   rsa-enc.pass   its passphrase (one line)
+#   rsa-enc-legacy.pem  RSA 2048, PKCS#1 with "Proc-Type: 4,ENCRYPTED"
+#                  (AES-256-CBC), the same passphrase      + .pub.pem
+#   ec-enc.pem     EC P-256, encrypted PKCS#8 (AES-128-CBC, scrypt-free
+#                  PBKDF2), the same passphrase            + .pub.pem
+#   ec-enc-legacy.pem   EC P-256, SEC1 with "Proc-Type: 4,ENCRYPTED"
+#                  (DES-EDE3-CBC), the same passphrase     + .pub.pem
+#   rsa-enc.crlf.pass   the passphrase with a CRLF line end
+#   ec-enc-utf8.pem     EC P-256, encrypted PKCS#8 under a non-ASCII
+#                  passphrase, in ec-enc-utf8.pass (UTF-8)  + .pub.pem
+#   rsa1.crt, ec1.crt   self-signed certificates of rsa1.pem and ec1.pem
+#                  (x5t#S256 in a private_key_jwt assertion, as Entra ID
+#                  wants), with their thumbprints computed by openssl:
+#                  NAME.crt.x5t (SHA-1) and NAME.crt.x5t256 (SHA-256),
+#                  base64url of the digest of the DER certificate;
+#                  rsa1-other.crt another certificate of rsa1's key,
+#                  registered nowhere (the wrong certificate)
+#   NAME.jwk, NAME.pub.jwk, NAME.jkt, rsa1-alg.jwk, ec1-alg.jwk,
+#   rsa1.jwks, two.jwks
+#                  JWK forms of rsa1, ec1, ec384, ec521, rsa1024 by CryptX
+#                  (t/keys/jwk.pl), with CryptX's RFC 7638 thumbprints
 #   cert.pem       a self-signed certificate only (no private key in DIR)
 #   ca.crt         a test CA (EC P-256; its key is thrown away)
 #   tls.crt        a TLS server certificate the CA signed, for localhost and
 #                  127.0.0.1, with its key tls.key (EC P-256, PKCS#8)
-#   rsa1.crt       a self-signed certificate of rsa1's key (x5t#S256 in a
-#                  private_key_jwt assertion, as Entra ID wants), ec1.crt
-#                  the same for ec1; rsa1-other.crt another certificate of
-#                  rsa1's key, registered nowhere (the wrong certificate)
 #   client.crt     a TLS client certificate the CA signed,
 #                  CN=oauth2-test-client, SAN DNS:client.oauth2.test, with
 #                  its key client.key (EC P-256): tls_client_auth
@@ -57,7 +73,7 @@ dir=${1:-t/keys}
 pass='oauth2-test-pass'
 
 # Raise it when the set of files changes, so that older sets are replaced.
-version=4
+version=5
 
 current() {
     [ "$(head -n 1 "$dir/.stamp" 2>/dev/null)" = "version $version" ]
@@ -128,6 +144,41 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
     -aes-256-cbc -pass "pass:$pass" -out "$tmp/rsa-enc.pem" 2>/dev/null
 printf '%s\n' "$pass" > "$tmp/rsa-enc.pass"
 
+# The legacy PEM encryption ("Proc-Type: 4,ENCRYPTED") of RSA and EC keys,
+# an encrypted PKCS#8 EC key, and one under a non-ASCII passphrase
+rsa rsa-enc-legacy-tmp 2048
+openssl rsa -in "$tmp/rsa-enc-legacy-tmp.pem" -traditional -aes256 \
+    -passout "pass:$pass" -out "$tmp/rsa-enc-legacy.pem" 2>/dev/null
+rm -f "$tmp/rsa-enc-legacy-tmp.pem"
+ec  ec-enc-tmp P-256
+openssl pkcs8 -topk8 -in "$tmp/ec-enc-tmp.pem" -v2 aes-128-cbc \
+    -passout "pass:$pass" -out "$tmp/ec-enc.pem"
+openssl ec -in "$tmp/ec-enc-tmp.pem" -des3 -passout "pass:$pass" \
+    -out "$tmp/ec-enc-legacy.pem" 2>/dev/null
+rm -f "$tmp/ec-enc-tmp.pem"
+printf '%s\r\n' "$pass" > "$tmp/rsa-enc.crlf.pass"
+utf8pass=$(printf 'p\303\244ssw\303\266rd \342\202\254 unit')
+printf '%s\n' "$utf8pass" > "$tmp/ec-enc-utf8.pass"
+ec  ec-enc-utf8-tmp P-256
+openssl pkcs8 -topk8 -in "$tmp/ec-enc-utf8-tmp.pem" -v2 aes-256-cbc \
+    -passout "file:$tmp/ec-enc-utf8.pass" -out "$tmp/ec-enc-utf8.pem"
+rm -f "$tmp/ec-enc-utf8-tmp.pem"
+
+# Certificates of rsa1 and ec1, and their x5t and x5t#S256 thumbprints
+for k in rsa1 ec1; do
+    openssl req -x509 -new -key "$tmp/$k.pem" -subj "/CN=oauth2 $k" \
+        -days 3650 -out "$tmp/$k.crt" 2>/dev/null
+    for d in sha1:x5t sha256:x5t256; do
+        openssl x509 -in "$tmp/$k.crt" -outform DER \
+            | openssl dgst "-${d%%:*}" -binary | openssl base64 -A \
+            | tr '+/' '-_' | tr -d '=' > "$tmp/$k.crt.${d#*:}"
+        echo >> "$tmp/$k.crt.${d#*:}"
+    done
+done
+
+# JWK forms, by CryptX
+perl "$(dirname "$0")/jwk.pl" "$tmp"
+
 # A certificate alone; its key is thrown away
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/cert-key.tmp" \
     -subj '/CN=oauth2-test' -days 3650 -out "$tmp/cert.pem" 2>/dev/null
@@ -179,11 +230,8 @@ openssl req -x509 -new -key "$tmp/selfsigned-key.tmp.pem" \
     -addext 'extendedKeyUsage=clientAuth' -out "$tmp/selfsigned.crt"
 mv "$tmp/selfsigned-key.tmp.pem" "$tmp/selfsigned.key"
 
-# Certificates of the signing keys rsa1 and ec1 (assertions with x5t#S256)
-for k in rsa1 ec1; do
-    openssl req -x509 -new -key "$tmp/$k.pem" -subj "/CN=oauth2-$k" \
-        -days 3650 -out "$tmp/$k.crt"
-done
+# Another certificate of rsa1's key (rsa1.crt is made above, with its
+# thumbprints)
 openssl req -x509 -new -key "$tmp/rsa1.pem" -subj '/CN=oauth2-rsa1-other' \
     -days 3650 -out "$tmp/rsa1-other.crt"
 
@@ -200,10 +248,15 @@ printf '%s' 'not-the-secret:%41+ x-Lq7vT2mX9pR4wK8nB5cJ1hF6dG3sA0eYzUv0123456789
 for k in rsa1 ec1 ec384 ec521 rsa1024 ec-sec1 rsa-pkcs1; do
     pub "$k"
 done
-pub rsa-enc -passin "pass:$pass"
+for k in rsa-enc rsa-enc-legacy ec-enc ec-enc-legacy; do
+    pub "$k" -passin "pass:$pass"
+done
+pub ec-enc-utf8 -passin "file:$tmp/ec-enc-utf8.pass"
 
-chmod 0600 "$tmp"/*.pem "$tmp/rsa-enc.pass" "$tmp"/*.key "$tmp"/*.secret
-chmod 0644 "$tmp"/*.pub.pem "$tmp/cert.pem" "$tmp"/*.crt
+chmod 0600 "$tmp"/*.pem "$tmp"/*.pass "$tmp"/*.key "$tmp"/*.secret \
+    "$tmp"/*.jwk "$tmp"/*.jwks
+chmod 0644 "$tmp"/*.pub.pem "$tmp"/*.pub.jwk "$tmp"/*.jkt "$tmp"/*.crt \
+    "$tmp"/*.crt.* "$tmp/cert.pem"
 
 mv -f "$tmp"/* "$dir"/
 { echo "version $version"; date; } > "$dir/.stamp"
