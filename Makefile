@@ -31,7 +31,8 @@ LIBSRCS  := src/ngx_http_oauth2_client_jose.c \
             src/ngx_http_oauth2_client_challenge.c \
             src/ngx_http_oauth2_client_jwt.c \
             src/ngx_http_oauth2_client_secret.c \
-            src/ngx_http_oauth2_client_cert.c
+            src/ngx_http_oauth2_client_cert.c \
+            src/ngx_http_oauth2_client_status.c
 UNIT     := build/test_jose
 # the crypto building blocks of DPoP, JWK, encrypted PEM, secrets and
 # certificates: one test file per concern, on the keys of t/keys
