@@ -7,7 +7,10 @@ set -eu
 
 pkgs="gcc make perl openssl nginx nginx-dev libssl-dev libjansson-dev
       libpcre2-dev zlib1g-dev libtest-base-perl libcrypt-jwt-perl
-      libio-socket-ssl-perl clang libclang-rt-14-dev"
+      libio-socket-ssl-perl clang libclang-rt-14-dev prometheus"
+
+# prometheus: its promtool checks the status endpoint's Prometheus output
+# and the example alert rules (make test-unit, t/unit/status-check.sh).
 
 # Node.js and npm run the authorization server of the interoperability
 # tests (t/interop); a node that is already here (from NodeSource, nvm,
