@@ -25,7 +25,8 @@ LIBSRCS="src/ngx_http_oauth2_client_jose.c src/ngx_http_oauth2_client_json.c
          src/ngx_http_oauth2_client_pem.c src/ngx_http_oauth2_client_jwk.c
          src/ngx_http_oauth2_client_keyfile.c src/ngx_http_oauth2_client_dpop.c
          src/ngx_http_oauth2_client_challenge.c src/ngx_http_oauth2_client_jwt.c
-         src/ngx_http_oauth2_client_secret.c src/ngx_http_oauth2_client_cert.c"
+         src/ngx_http_oauth2_client_secret.c src/ngx_http_oauth2_client_cert.c
+         src/ngx_http_oauth2_client_status.c"
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined
         -fno-sanitize-recover=undefined -Isrc
         -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"
@@ -33,7 +34,7 @@ LIBS="-lcrypto -ljansson"
 
 ALL="fuzz_token_parse fuzz_base64url fuzz_form fuzz_key_parse
      fuzz_header_value fuzz_jwk_parse fuzz_dpop_nonce
-     fuzz_www_authenticate"
+     fuzz_www_authenticate fuzz_status"
 
 case $FUZZ_SECONDS in
     ''|*[!0-9]*)
@@ -67,8 +68,14 @@ for t in $TARGETS; do
 
     ntargets=$((ntargets + 1))
 
+    # fuzz_status checks its Prometheus text with the unit tests' reader
+    extra=
+    case $t in
+        fuzz_status) extra="-It/unit t/unit/prom_check.c" ;;
+    esac
+
     # shellcheck disable=SC2086
-    if ! $FUZZ_CC $CFLAGS -o "$OUT/$t" "fuzz/$t.c" $LIBSRCS $LIBS \
+    if ! $FUZZ_CC $CFLAGS -o "$OUT/$t" "fuzz/$t.c" $extra $LIBSRCS $LIBS \
          > "$OUT/$t.build.log" 2>&1
     then
         cat "$OUT/$t.build.log" >&2
@@ -77,9 +84,11 @@ for t in $TARGETS; do
         continue
     fi
 
-    # the parsers of whole files and bodies get room; the rest less
+    # the parsers of whole files and bodies get room, the snapshots of
+    # fuzz_status four raw records; the rest less
     case $t in
         fuzz_token_parse|fuzz_key_parse|fuzz_jwk_parse) maxlen=65536 ;;
+        fuzz_status)                     maxlen=16384 ;;
         *)                               maxlen=4096 ;;
     esac
 
