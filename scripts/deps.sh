@@ -10,7 +10,10 @@ pkgs="gcc make perl openssl nginx nginx-dev libssl-dev libjansson-dev
       libio-socket-ssl-perl clang libclang-rt-14-dev prometheus"
 
 # prometheus: its promtool checks the status endpoint's Prometheus output
-# and the example alert rules (make test-unit, t/unit/status-check.sh).
+# and the example alert rules (make test-unit, t/unit/status-check.sh);
+# only promtool is used.  Debian has no package of promtool alone, and on
+# a machine with systemd the package also enables and starts a Prometheus
+# server on port 9090 ("systemctl disable --now prometheus" stops it).
 
 # Node.js and npm run the authorization server of the interoperability
 # tests (t/interop); a node that is already here (from NodeSource, nvm,
