@@ -201,6 +201,21 @@ static const struct {
 };
 
 
+/*
+ * The bytes both formats write as they are: printable ASCII but the
+ * double quote and the backslash (one bit per byte, as nginx's escape
+ * tables)
+ */
+
+static const uint32_t  ngx_http_oauth2_client_status_plain[] = {
+    0x00000000,  /* 0x00-0x1f: control bytes */
+    0xfffffffb,  /* 0x20-0x3f: all but '"' */
+    0xefffffff,  /* 0x40-0x5f: all but '\\' */
+    0x7fffffff,  /* 0x60-0x7f: all but DEL */
+    0x00000000, 0x00000000, 0x00000000, 0x00000000
+};
+
+
 /* the bucket bounds, in milliseconds and as Prometheus writes "le" */
 
 static const uint64_t  ngx_http_oauth2_client_status_bounds[] = {
@@ -639,7 +654,7 @@ ngx_http_oauth2_client_status_json_str(
     ngx_http_oauth2_client_status_out_t *out, const char *s, size_t max)
 {
     char           esc[6];
-    size_t         i, start;
+    size_t         i, n, start;
     unsigned char  c;
 
     static const char  hex[] = "0123456789abcdef";
@@ -648,10 +663,12 @@ ngx_http_oauth2_client_status_json_str(
 
     start = 0;
 
-    for (i = 0; i < max && s[i] != '\0'; i++) {
+    n = strnlen(s, max);
+
+    for (i = 0; i < n; i++) {
         c = (unsigned char) s[i];
 
-        if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') {
+        if (ngx_http_oauth2_client_status_plain[c >> 5] & (1U << (c & 0x1f))) {
             continue;
         }
 
@@ -1027,15 +1044,17 @@ static void
 ngx_http_oauth2_client_status_prom_escaped(
     ngx_http_oauth2_client_status_out_t *out, const char *s, size_t max)
 {
-    size_t         i, start;
+    size_t         i, n, start;
     unsigned char  c;
 
     start = 0;
 
-    for (i = 0; i < max && s[i] != '\0'; i++) {
+    n = strnlen(s, max);
+
+    for (i = 0; i < n; i++) {
         c = (unsigned char) s[i];
 
-        if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') {
+        if (ngx_http_oauth2_client_status_plain[c >> 5] & (1U << (c & 0x1f))) {
             continue;
         }
 
