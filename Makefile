@@ -14,9 +14,10 @@
 
 MODULE   := build/ngx_http_oauth2_client_module.so
 SOURCES  := config $(wildcard src/*.c src/*.h)
-LIBSRCS  := src/ngx_http_oauth2_client_jose.c \
-            src/ngx_http_oauth2_client_json.c \
-            src/ngx_http_oauth2_client_key.c
+# the nginx-free files, unit-tested and fuzzed on their own
+LIBFREE  := error alg encode key jose json body
+LIBSRCS  := $(LIBFREE:%=src/ngx_http_oauth2_client_%.c)
+LIBHDRS  := $(LIBFREE:%=src/ngx_http_oauth2_client_%.h)
 UNIT     := build/test_jose
 CC       ?= cc
 UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror \
@@ -36,7 +37,7 @@ module: $(MODULE)
 $(MODULE): $(SOURCES) scripts/build-module.sh
 	scripts/build-module.sh
 
-$(UNIT): t/unit/test_jose.c $(LIBSRCS) src/ngx_http_oauth2_client_jose.h
+$(UNIT): t/unit/test_jose.c $(LIBSRCS) $(LIBHDRS)
 	@mkdir -p build
 	$(CC) $(UNIT_CFLAGS) -o $@ t/unit/test_jose.c $(LIBSRCS) \
 	    -lcrypto -ljansson

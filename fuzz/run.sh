@@ -20,8 +20,10 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_CC=${FUZZ_CC:-clang}
 
 OUT=build/fuzz
-LIBSRCS="src/ngx_http_oauth2_client_jose.c src/ngx_http_oauth2_client_json.c
-         src/ngx_http_oauth2_client_key.c"
+LIBSRCS=
+for f in error alg encode key jose json body; do
+    LIBSRCS="$LIBSRCS src/ngx_http_oauth2_client_$f.c"
+done
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined
         -fno-sanitize-recover=undefined -Isrc
         -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"

@@ -14,12 +14,10 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_json.h"
 
-
-/* the longest piece of a server-supplied string put into a message */
-#define NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_MAX  200
 
 /*
  * Trailing data after the value is an error (no JSON_DISABLE_EOF_CHECK);
@@ -37,7 +35,8 @@ static int ngx_http_oauth2_client_json_member(json_t *obj, const char *key,
     char *buf);
 static int ngx_http_oauth2_client_json_is_bearer(const char *s, size_t len);
 static void ngx_http_oauth2_client_json_http_error(unsigned status,
-    const unsigned char *body, size_t len, char *err, size_t errlen);
+    const unsigned char *body, size_t len,
+    ngx_http_oauth2_client_token_t *tok, char *err, size_t errlen);
 
 
 /*
@@ -116,17 +115,19 @@ ngx_http_oauth2_client_json_is_bearer(const char *s, size_t len)
 
 /*
  * An error response: the status and what the server says about it, in
- * OAuth 2.0 form (error, error_description) or in the form of Okta's
- * management API (errorCode, errorSummary), seen on 429.
+ * OAuth 2.0 form (error, error_description), kept in tok for the backoff
+ * to read, or in the form of Okta's management API (errorCode,
+ * errorSummary), seen on 429.
  */
 
 static void
 ngx_http_oauth2_client_json_http_error(unsigned status,
-    const unsigned char *body, size_t len, char *err, size_t errlen)
+    const unsigned char *body, size_t len,
+    ngx_http_oauth2_client_token_t *tok, char *err, size_t errlen)
 {
     int      has1, has2;
-    char     v1[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_MAX + 1];
-    char     v2[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_MAX + 1];
+    char     v1[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
+    char     v2[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
     json_t  *json;
 
     json = NULL;
@@ -137,8 +138,8 @@ ngx_http_oauth2_client_json_http_error(unsigned status,
     }
 
     if (json == NULL) {
-        ngx_http_oauth2_client_error(err, errlen,
-                                          "HTTP %u, non-JSON body", status);
+        ngx_http_oauth2_client_error(err, errlen, "HTTP %u, non-JSON body",
+                                     status);
         return;
     }
 
@@ -150,24 +151,31 @@ ngx_http_oauth2_client_json_http_error(unsigned status,
     has1 = ngx_http_oauth2_client_json_member(json, "error", v1);
     has2 = ngx_http_oauth2_client_json_member(json, "error_description", v2);
 
+    if (tok != NULL && has1) {
+        memcpy(tok->error, v1, strlen(v1) + 1);
+    }
+
+    if (tok != NULL && has2) {
+        memcpy(tok->error_description, v2, strlen(v2) + 1);
+    }
+
     if (has1 && has2) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "HTTP %u, error \"%s\": \"%s\"",
-                                          status, v1, v2);
+                                     "HTTP %u, error \"%s\": \"%s\"",
+                                     status, v1, v2);
         goto done;
     }
 
     if (has1) {
-        ngx_http_oauth2_client_error(err, errlen,
-                                          "HTTP %u, error \"%s\"",
-                                          status, v1);
+        ngx_http_oauth2_client_error(err, errlen, "HTTP %u, error \"%s\"",
+                                     status, v1);
         goto done;
     }
 
     if (has2) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "HTTP %u, error_description \"%s\"",
-                                          status, v2);
+                                     "HTTP %u, error_description \"%s\"",
+                                     status, v2);
         goto done;
     }
 
@@ -176,18 +184,18 @@ ngx_http_oauth2_client_json_http_error(unsigned status,
 
     if (has1 && has2) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "HTTP %u, errorCode \"%s\": \"%s\"",
-                                          status, v1, v2);
+                                     "HTTP %u, errorCode \"%s\": \"%s\"",
+                                     status, v1, v2);
 
     } else if (has1) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "HTTP %u, errorCode \"%s\"",
-                                          status, v1);
+                                     "HTTP %u, errorCode \"%s\"",
+                                     status, v1);
 
     } else if (has2) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "HTTP %u, errorSummary \"%s\"",
-                                          status, v2);
+                                     "HTTP %u, errorSummary \"%s\"",
+                                     status, v2);
 
     } else {
         ngx_http_oauth2_client_error(err, errlen, "HTTP %u", status);
@@ -218,6 +226,30 @@ ngx_http_oauth2_client_token_chars_valid(const unsigned char *p, size_t len)
 }
 
 
+void
+ngx_http_oauth2_client_token_fingerprint(const unsigned char *token,
+    size_t len, char hex[9])
+{
+    size_t         i;
+    unsigned int   mdlen;
+    unsigned char  md[EVP_MAX_MD_SIZE];
+
+    static const char  digits[] = "0123456789abcdef";
+
+    if (EVP_Digest(token, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+        memcpy(hex, "unknown", sizeof("unknown"));
+        return;
+    }
+
+    for (i = 0; i < 4; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 0x0f];
+    }
+
+    hex[8] = '\0';
+}
+
+
 int
 ngx_http_oauth2_client_token_parse(unsigned status,
     const unsigned char *body, size_t len,
@@ -225,7 +257,7 @@ ngx_http_oauth2_client_token_parse(unsigned status,
 {
     int            rc;
     char          *cut;
-    char           value[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_MAX + 1];
+    char           value[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
     size_t         tlen;
     json_t        *json, *v;
     json_int_t     expires;
@@ -236,15 +268,20 @@ ngx_http_oauth2_client_token_parse(unsigned status,
         err[0] = '\0';
     }
 
+    if (tok != NULL) {
+        tok->error[0] = '\0';
+        tok->error_description[0] = '\0';
+    }
+
     if (status != 200) {
-        ngx_http_oauth2_client_json_http_error(status, body, len, err,
+        ngx_http_oauth2_client_json_http_error(status, body, len, tok, err,
                                                errlen);
         return -1;
     }
 
     if (tok == NULL || tok->access_token == NULL) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "no buffer for the token");
+                                     "no buffer for the token");
         return -1;
     }
 
@@ -278,7 +315,7 @@ ngx_http_oauth2_client_token_parse(unsigned status,
         ngx_http_oauth2_client_json_sanitize(value, jerr.text,
                                              strlen(jerr.text));
         ngx_http_oauth2_client_error(err, errlen, "invalid JSON: %s",
-                                          value);
+                                     value);
         return -1;
     }
 
@@ -300,7 +337,7 @@ ngx_http_oauth2_client_token_parse(unsigned status,
 
     if (!json_is_string(v)) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "access_token is not a string");
+                                     "access_token is not a string");
         goto done;
     }
 
@@ -309,15 +346,15 @@ ngx_http_oauth2_client_token_parse(unsigned status,
 
     if (tlen == 0) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "access_token is empty");
+                                     "access_token is empty");
         goto done;
     }
 
     if (tlen > NGX_HTTP_OAUTH2_CLIENT_TOKEN_MAX) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "access_token is longer than %d "
-                                          "bytes",
-                                          NGX_HTTP_OAUTH2_CLIENT_TOKEN_MAX);
+                                     "access_token is longer than %d "
+                                     "bytes",
+                                     NGX_HTTP_OAUTH2_CLIENT_TOKEN_MAX);
         goto done;
     }
 
@@ -325,8 +362,8 @@ ngx_http_oauth2_client_token_parse(unsigned status,
                                    (const unsigned char *) token, tlen))
     {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "access_token has a character not "
-                                          "allowed in a header value");
+                                     "access_token has a character not "
+                                     "allowed in a header value");
         goto done;
     }
 
@@ -341,7 +378,7 @@ ngx_http_oauth2_client_token_parse(unsigned status,
 
     if (!json_is_string(v)) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "token_type is not a string");
+                                     "token_type is not a string");
         goto done;
     }
 
@@ -351,8 +388,8 @@ ngx_http_oauth2_client_token_parse(unsigned status,
         ngx_http_oauth2_client_json_sanitize(value, json_string_value(v),
                                              json_string_length(v));
         ngx_http_oauth2_client_error(err, errlen,
-                                          "token_type \"%s\" is not Bearer",
-                                          value);
+                                     "token_type \"%s\" is not Bearer",
+                                     value);
         goto done;
     }
 
@@ -367,7 +404,7 @@ ngx_http_oauth2_client_token_parse(unsigned status,
 
     if (!json_is_integer(v)) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "expires_in is not an integer");
+                                     "expires_in is not an integer");
         goto done;
     }
 
@@ -375,7 +412,7 @@ ngx_http_oauth2_client_token_parse(unsigned status,
 
     if (expires <= 0) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "expires_in must be positive");
+                                     "expires_in must be positive");
         goto done;
     }
 

@@ -26,7 +26,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_error.h"
+#include "ngx_http_oauth2_client_alg.h"
+#include "ngx_http_oauth2_client_key.h"
 
 
 /* far more than any PEM private key needs */
@@ -173,8 +175,8 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
 
     if (len > NGX_HTTP_OAUTH2_CLIENT_KEY_FILE_MAX) {
         ngx_http_oauth2_client_error(err, errlen,
-                                         "key data of %zu bytes is too big",
-                                         len);
+                                     "key data of %zu bytes is too big",
+                                     len);
         return NULL;
     }
 
@@ -190,8 +192,8 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
 
     if (i < len && data[i] == '{') {
         ngx_http_oauth2_client_error(err, errlen,
-                                         "JWK key files are not supported, "
-                                         "use the PEM form");
+                                     "JWK key files are not supported, "
+                                     "use the PEM form");
         return NULL;
     }
 
@@ -202,7 +204,7 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
         bio = BIO_new_mem_buf(data, (int) len);
         if (bio == NULL) {
             ngx_http_oauth2_client_error(err, errlen,
-                                             "BIO_new_mem_buf() failed");
+                                         "BIO_new_mem_buf() failed");
             ERR_clear_error();
             return NULL;
         }
@@ -225,8 +227,8 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
                                                "Proc-Type: 4,ENCRYPTED"))
         {
             ngx_http_oauth2_client_error(err, errlen,
-                                             "encrypted private keys are "
-                                             "not supported");
+                                         "encrypted private keys are "
+                                         "not supported");
 
         } else if (ngx_http_oauth2_client_key_find(data, len,
                                                    "CERTIFICATE-----")
@@ -234,12 +236,12 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
                                                       "PUBLIC KEY-----"))
         {
             ngx_http_oauth2_client_error(err, errlen,
-                                             "no private key found (a "
-                                             "certificate or public key?)");
+                                         "no private key found (a "
+                                         "certificate or public key?)");
 
         } else {
             ngx_http_oauth2_client_error(err, errlen,
-                                             "no PEM private key found");
+                                         "no PEM private key found");
         }
 
         return NULL;
@@ -252,15 +254,17 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
 
         if (bits < NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MIN) {
             ngx_http_oauth2_client_error(err, errlen,
-                      "RSA key of %d bits is too short, at least %d are "
-                      "required", bits, NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MIN);
+                                         "RSA key of %d bits is too short, "
+                                         "at least %d are required", bits,
+                                         NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MIN);
             goto failed;
         }
 
         if (bits > NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MAX) {
             ngx_http_oauth2_client_error(err, errlen,
-                      "RSA key of %d bits is too long, at most %d are "
-                      "supported", bits, NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MAX);
+                                         "RSA key of %d bits is too long, "
+                                         "at most %d are supported", bits,
+                                         NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MAX);
             goto failed;
         }
 
@@ -269,9 +273,9 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
     case EVP_PKEY_EC:
         if (ngx_http_oauth2_client_key_curve(pkey, name, sizeof(name)) == 0) {
             ngx_http_oauth2_client_error(err, errlen,
-                                             "EC key on curve %s is not "
-                                             "supported, only P-256, P-384 "
-                                             "and P-521 are", name);
+                                         "EC key on curve %s is not "
+                                         "supported, only P-256, P-384 "
+                                         "and P-521 are", name);
             goto failed;
         }
 
@@ -280,9 +284,9 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
     default:
         type = EVP_PKEY_get0_type_name(pkey);
         ngx_http_oauth2_client_error(err, errlen,
-                                         "unsupported key type %s, only RSA "
-                                         "and EC keys are supported",
-                                         type != NULL ? type : "(unknown)");
+                                     "unsupported key type %s, only RSA "
+                                     "and EC keys are supported",
+                                     type != NULL ? type : "(unknown)");
         goto failed;
     }
 
@@ -297,6 +301,14 @@ failed:
 
 EVP_PKEY *
 ngx_http_oauth2_client_key_load(const char *path, char *err, size_t errlen)
+{
+    return ngx_http_oauth2_client_key_read(path, NULL, err, errlen);
+}
+
+
+EVP_PKEY *
+ngx_http_oauth2_client_key_read(const char *path, unsigned *mode, char *err,
+    size_t errlen)
 {
     int             fd, e;
     size_t          n, size;
@@ -314,8 +326,8 @@ ngx_http_oauth2_client_key_load(const char *path, char *err, size_t errlen)
     if (fd == -1) {
         e = errno;
         ngx_http_oauth2_client_error(err, errlen,
-                                         "open() \"%s\" failed: %s",
-                                         path, strerror(e));
+                                     "open() \"%s\" failed: %s",
+                                     path, strerror(e));
         return NULL;
     }
 
@@ -326,30 +338,34 @@ ngx_http_oauth2_client_key_load(const char *path, char *err, size_t errlen)
     if (fstat(fd, &st) == -1) {
         e = errno;
         ngx_http_oauth2_client_error(err, errlen,
-                                         "fstat() \"%s\" failed: %s",
-                                         path, strerror(e));
+                                     "fstat() \"%s\" failed: %s",
+                                     path, strerror(e));
         goto done;
+    }
+
+    if (mode != NULL) {
+        *mode = (unsigned) (st.st_mode & 07777);
     }
 
     if (!S_ISREG(st.st_mode)) {
         ngx_http_oauth2_client_error(err, errlen,
-                                         "\"%s\" is not a regular file",
-                                         path);
+                                     "\"%s\" is not a regular file",
+                                     path);
         goto done;
     }
 
     if (st.st_size > NGX_HTTP_OAUTH2_CLIENT_KEY_FILE_MAX) {
         ngx_http_oauth2_client_error(err, errlen,
-                                         "\"%s\" is too big: %lld bytes, at "
-                                         "most %d are allowed", path,
-                                         (long long) st.st_size,
-                                         NGX_HTTP_OAUTH2_CLIENT_KEY_FILE_MAX);
+                                     "\"%s\" is too big: %lld bytes, at "
+                                     "most %d are allowed", path,
+                                     (long long) st.st_size,
+                                     NGX_HTTP_OAUTH2_CLIENT_KEY_FILE_MAX);
         goto done;
     }
 
     if (st.st_size == 0) {
         ngx_http_oauth2_client_error(err, errlen, "\"%s\" is empty",
-                                         path);
+                                     path);
         goto done;
     }
 
@@ -358,7 +374,7 @@ ngx_http_oauth2_client_key_load(const char *path, char *err, size_t errlen)
     buf = malloc(size);
     if (buf == NULL) {
         ngx_http_oauth2_client_error(err, errlen,
-                                         "malloc(%zu) failed", size);
+                                     "malloc(%zu) failed", size);
         goto done;
     }
 
@@ -377,8 +393,8 @@ ngx_http_oauth2_client_key_load(const char *path, char *err, size_t errlen)
             }
 
             ngx_http_oauth2_client_error(err, errlen,
-                                             "read() \"%s\" failed: %s",
-                                             path, strerror(e));
+                                         "read() \"%s\" failed: %s",
+                                         path, strerror(e));
             goto done;
         }
 
@@ -434,17 +450,17 @@ ngx_http_oauth2_client_key_default_alg(EVP_PKEY *pkey, char *err,
 
         default:
             ngx_http_oauth2_client_error(err, errlen,
-                                             "EC key on curve %s is not "
-                                             "supported, only P-256, P-384 "
-                                             "and P-521 are", name);
+                                         "EC key on curve %s is not "
+                                         "supported, only P-256, P-384 "
+                                         "and P-521 are", name);
             return NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET;
         }
 
     default:
         ngx_http_oauth2_client_key_describe(pkey, name, sizeof(name));
         ngx_http_oauth2_client_error(err, errlen,
-                                         "unsupported key type %s, only RSA "
-                                         "and EC keys are supported", name);
+                                     "unsupported key type %s, only RSA "
+                                     "and EC keys are supported", name);
         return NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET;
     }
 }
@@ -462,7 +478,7 @@ ngx_http_oauth2_client_key_check_alg(EVP_PKEY *pkey, int alg, char *err,
     name = ngx_http_oauth2_client_alg_name(alg);
     if (name == NULL) {
         ngx_http_oauth2_client_error(err, errlen,
-                                         "unknown signing_alg %d", alg);
+                                     "unknown signing_alg %d", alg);
         return -1;
     }
 
@@ -486,8 +502,8 @@ ngx_http_oauth2_client_key_check_alg(EVP_PKEY *pkey, int alg, char *err,
 
         ngx_http_oauth2_client_key_describe(pkey, desc, sizeof(desc));
         ngx_http_oauth2_client_error(err, errlen,
-                                         "signing_alg %s needs an RSA key, "
-                                         "the key is %s", name, desc);
+                                     "signing_alg %s needs an RSA key, "
+                                     "the key is %s", name, desc);
         return -1;
 
     case NGX_HTTP_OAUTH2_CLIENT_ALG_ES256:
@@ -512,8 +528,8 @@ ngx_http_oauth2_client_key_check_alg(EVP_PKEY *pkey, int alg, char *err,
 
     ngx_http_oauth2_client_key_describe(pkey, desc, sizeof(desc));
     ngx_http_oauth2_client_error(err, errlen,
-                                     "signing_alg %s needs an EC P-%d key, "
-                                     "the key is %s", name, bits, desc);
+                                 "signing_alg %s needs an EC P-%d key, "
+                                 "the key is %s", name, bits, desc);
     return -1;
 }
 

@@ -12,7 +12,10 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_oauth2_client_key.h"
 #include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_json.h"
+#include "ngx_http_oauth2_client_body.h"
 
 
 #define NGX_HTTP_OAUTH2_CLIENT_ZONE_NAME     "oauth2_client"
