@@ -94,7 +94,8 @@ static ngx_http_oauth2_client_node_t *ngx_http_oauth2_client_cache_find(
     ngx_http_oauth2_client_conf_t *client);
 static ngx_http_oauth2_client_node_t *ngx_http_oauth2_client_cache_node(
     ngx_http_oauth2_client_cache_t *cache,
-    ngx_http_oauth2_client_conf_t *client, ngx_uint_t *rc);
+    ngx_http_oauth2_client_conf_t *client, ngx_http_oauth2_client_node_t *n,
+    ngx_uint_t *rc);
 static ngx_uint_t ngx_http_oauth2_client_cache_get(
     ngx_http_oauth2_client_cache_t *cache,
     ngx_http_oauth2_client_lookup_t *lk, ngx_pid_t dead);
@@ -375,10 +376,14 @@ ngx_http_oauth2_client_cache_get(ngx_http_oauth2_client_cache_t *cache,
     ngx_http_oauth2_client_lookup_t *lk, ngx_pid_t dead)
 {
     size_t                          size;
-    ngx_uint_t                      rc;
     ngx_str_t                      *buf;
+    ngx_uint_t                      rc;
+    ngx_pool_t                     *pool;
+    ngx_http_oauth2_client_conf_t  *client;
     ngx_http_oauth2_client_node_t  *n;
 
+    client = lk->client;
+    pool = lk->pool;
     buf = lk->buf;
     lk->took_over = 0;
 
@@ -389,12 +394,12 @@ ngx_http_oauth2_client_cache_get(ngx_http_oauth2_client_cache_t *cache,
      * A request that looks again (while it waits) reuses its buf.
      */
 
-    size = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN + lk->client->token_len;
+    size = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN + client->token_len;
 
     for ( ;; ) {
 
-        if (lk->pool != NULL && buf->len < size) {
-            buf->data = ngx_pnalloc(lk->pool, size);
+        if (pool != NULL && buf->len < size) {
+            buf->data = ngx_pnalloc(pool, size);
             if (buf->data == NULL) {
                 buf->len = 0;
                 return NGX_HTTP_OAUTH2_CLIENT_CACHE_ERROR;
@@ -405,11 +410,18 @@ ngx_http_oauth2_client_cache_get(ngx_http_oauth2_client_cache_t *cache,
 
         ngx_shmtx_lock(&cache->shpool->mutex);
 
-        n = ngx_http_oauth2_client_cache_node(cache, lk->client, &rc);
+        n = ngx_http_oauth2_client_cache_find(cache, client);
 
-        if (n == NULL) {
-            ngx_shmtx_unlock(&cache->shpool->mutex);
-            return rc;
+        if (n == NULL
+            || ngx_memcmp(n->conf_id, client->conf_id, sizeof(n->conf_id))
+               != 0)
+        {
+            n = ngx_http_oauth2_client_cache_node(cache, client, n, &rc);
+
+            if (n == NULL) {
+                ngx_shmtx_unlock(&cache->shpool->mutex);
+                return rc;
+            }
         }
 
         /* an expired token is never handed out */
@@ -424,11 +436,11 @@ ngx_http_oauth2_client_cache_get(ngx_http_oauth2_client_cache_t *cache,
 
         size = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN + n->token_len;
 
-        if (lk->pool == NULL || size <= buf->len) {
+        if (pool == NULL || size <= buf->len) {
             return ngx_http_oauth2_client_cache_live(cache, n, lk);
         }
 
-        lk->client->token_len = n->token_len;
+        client->token_len = n->token_len;
 
         ngx_shmtx_unlock(&cache->shpool->mutex);
     }
@@ -543,29 +555,21 @@ ngx_http_oauth2_client_cache_claim(ngx_http_oauth2_client_node_t *n,
 
 
 /*
- * The node of the client, made when missing.  A node left by a client
- * with other settings starts over, unless a newer configuration left it:
- * old and new workers run side by side after a reload, and the old ones
- * must not undo what the new ones did.
+ * The node of the client when the one found, n, is missing (made now) or
+ * is of other settings: it starts over, unless a newer configuration
+ * left it, as old and new workers run side by side after a reload, and
+ * the old ones must not undo what the new ones did.
  */
 
 static ngx_http_oauth2_client_node_t *
 ngx_http_oauth2_client_cache_node(ngx_http_oauth2_client_cache_t *cache,
-    ngx_http_oauth2_client_conf_t *client, ngx_uint_t *rc)
+    ngx_http_oauth2_client_conf_t *client, ngx_http_oauth2_client_node_t *n,
+    ngx_uint_t *rc)
 {
-    size_t                          size;
-    ngx_rbtree_node_t              *node;
-    ngx_http_oauth2_client_node_t  *n;
-
-    n = ngx_http_oauth2_client_cache_find(cache, client);
+    size_t              size;
+    ngx_rbtree_node_t  *node;
 
     if (n != NULL) {
-
-        if (ngx_memcmp(n->conf_id, client->conf_id, sizeof(n->conf_id))
-            == 0)
-        {
-            return n;
-        }
 
         if (n->epoch > cache->epoch) {
             *rc = NGX_HTTP_OAUTH2_CLIENT_CACHE_RETIRED;
@@ -644,7 +648,13 @@ ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    n = ngx_http_oauth2_client_cache_node(cache, client, &none);
+    n = ngx_http_oauth2_client_cache_find(cache, client);
+
+    if (n == NULL
+        || ngx_memcmp(n->conf_id, client->conf_id, sizeof(n->conf_id)) != 0)
+    {
+        n = ngx_http_oauth2_client_cache_node(cache, client, n, &none);
+    }
 
     if (n != NULL) {
 

@@ -26,6 +26,8 @@
 #define NGX_HTTP_OAUTH2_CLIENT_PREFETCH_POLL 250
 
 
+static void ngx_http_oauth2_client_fetch_events(
+    ngx_http_oauth2_client_fetch_t *f);
 static ngx_int_t ngx_http_oauth2_client_fetch_build(
     ngx_http_oauth2_client_fetch_t *f,
     ngx_http_oauth2_client_token_request_t *tr);
@@ -166,18 +168,7 @@ ngx_http_oauth2_client_fetch_start(ngx_http_oauth2_client_conf_t *client,
         goto failed;
     }
 
-    f->run.handler = ngx_http_oauth2_client_fetch_run;
-    f->run.data = f;
-    f->run.log = f->log;
-
-    f->deadline.handler = ngx_http_oauth2_client_fetch_expire;
-    f->deadline.data = f;
-    f->deadline.log = f->log;
-    f->deadline.cancelable = 1;
-
-    f->unwanted.handler = ngx_http_oauth2_client_fetch_unwanted;
-    f->unwanted.data = f;
-    f->unwanted.log = f->log;
+    ngx_http_oauth2_client_fetch_events(f);
 
 #if (NGX_DEBUG)
     if (claim != 0) {
@@ -213,6 +204,26 @@ failed:
     ngx_http_oauth2_client_fetch_end(f);
 
     return NULL;
+}
+
+
+/* the module's timers are cancelable: a shutdown does not wait on them */
+
+static void
+ngx_http_oauth2_client_fetch_events(ngx_http_oauth2_client_fetch_t *f)
+{
+    f->run.handler = ngx_http_oauth2_client_fetch_run;
+    f->run.data = f;
+    f->run.log = f->log;
+
+    f->deadline.handler = ngx_http_oauth2_client_fetch_expire;
+    f->deadline.data = f;
+    f->deadline.log = f->log;
+    f->deadline.cancelable = 1;
+
+    f->unwanted.handler = ngx_http_oauth2_client_fetch_unwanted;
+    f->unwanted.data = f;
+    f->unwanted.log = f->log;
 }
 
 

@@ -368,7 +368,9 @@ ngx_http_oauth2_client_ctx_cleanup(void *data)
 {
     ngx_http_oauth2_client_ctx_t  *ctx = data;
 
-    ngx_http_oauth2_client_wait_cancel(ctx);
+    if (ctx->wait != NULL) {
+        ngx_http_oauth2_client_wait_cancel(ctx);
+    }
 }
 
 

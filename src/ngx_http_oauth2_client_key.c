@@ -48,6 +48,10 @@ static int ngx_http_oauth2_client_key_curve(EVP_PKEY *pkey, char *name,
     size_t size);
 static void ngx_http_oauth2_client_key_describe(EVP_PKEY *pkey, char *buf,
     size_t size);
+static void ngx_http_oauth2_client_key_not_found(const unsigned char *data,
+    size_t len, int encrypted, char *err, size_t errlen);
+static int ngx_http_oauth2_client_key_usable(EVP_PKEY *pkey, char *err,
+    size_t errlen);
 
 
 /*
@@ -162,12 +166,10 @@ EVP_PKEY *
 ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
     char *err, size_t errlen)
 {
-    int          bits, encrypted;
-    BIO         *bio;
-    char         name[64];
-    size_t       i;
-    EVP_PKEY    *pkey;
-    const char  *type;
+    int        encrypted;
+    BIO       *bio;
+    size_t     i;
+    EVP_PKEY  *pkey;
 
     if (data == NULL) {
         len = 0;
@@ -219,33 +221,60 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
     ERR_clear_error();
 
     if (pkey == NULL) {
-
-        if (encrypted
-            || ngx_http_oauth2_client_key_find(data, len,
-                                       "-----BEGIN ENCRYPTED PRIVATE KEY-----")
-            || ngx_http_oauth2_client_key_find(data, len,
-                                               "Proc-Type: 4,ENCRYPTED"))
-        {
-            ngx_http_oauth2_client_error(err, errlen,
-                                         "encrypted private keys are "
-                                         "not supported");
-
-        } else if (ngx_http_oauth2_client_key_find(data, len,
-                                                   "CERTIFICATE-----")
-                   || ngx_http_oauth2_client_key_find(data, len,
-                                                      "PUBLIC KEY-----"))
-        {
-            ngx_http_oauth2_client_error(err, errlen,
-                                         "no private key found (a "
-                                         "certificate or public key?)");
-
-        } else {
-            ngx_http_oauth2_client_error(err, errlen,
-                                         "no PEM private key found");
-        }
-
+        ngx_http_oauth2_client_key_not_found(data, len, encrypted, err,
+                                             errlen);
         return NULL;
     }
+
+    if (ngx_http_oauth2_client_key_usable(pkey, err, errlen) != 0) {
+        EVP_PKEY_free(pkey);
+        ERR_clear_error();
+        return NULL;
+    }
+
+    return pkey;
+}
+
+
+/* no key in the data: say what is there instead */
+
+static void
+ngx_http_oauth2_client_key_not_found(const unsigned char *data, size_t len,
+    int encrypted, char *err, size_t errlen)
+{
+    if (encrypted
+        || ngx_http_oauth2_client_key_find(data, len,
+                                       "-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        || ngx_http_oauth2_client_key_find(data, len,
+                                           "Proc-Type: 4,ENCRYPTED"))
+    {
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "encrypted private keys are not "
+                                     "supported");
+
+    } else if (ngx_http_oauth2_client_key_find(data, len, "CERTIFICATE-----")
+               || ngx_http_oauth2_client_key_find(data, len,
+                                                  "PUBLIC KEY-----"))
+    {
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "no private key found (a certificate "
+                                     "or public key?)");
+
+    } else {
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "no PEM private key found");
+    }
+}
+
+
+/* RSA keys of 2048 to 4096 bits, EC keys on P-256, P-384, P-521 */
+
+static int
+ngx_http_oauth2_client_key_usable(EVP_PKEY *pkey, char *err, size_t errlen)
+{
+    int          bits;
+    char         name[64];
+    const char  *type;
 
     switch (EVP_PKEY_get_base_id(pkey)) {
 
@@ -257,7 +286,7 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
                                          "RSA key of %d bits is too short, "
                                          "at least %d are required", bits,
                                          NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MIN);
-            goto failed;
+            return -1;
         }
 
         if (bits > NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MAX) {
@@ -265,10 +294,10 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
                                          "RSA key of %d bits is too long, "
                                          "at most %d are supported", bits,
                                          NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MAX);
-            goto failed;
+            return -1;
         }
 
-        return pkey;
+        return 0;
 
     case EVP_PKEY_EC:
         if (ngx_http_oauth2_client_key_curve(pkey, name, sizeof(name)) == 0) {
@@ -276,10 +305,10 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
                                          "EC key on curve %s is not "
                                          "supported, only P-256, P-384 "
                                          "and P-521 are", name);
-            goto failed;
+            return -1;
         }
 
-        return pkey;
+        return 0;
 
     default:
         type = EVP_PKEY_get0_type_name(pkey);
@@ -287,15 +316,8 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
                                      "unsupported key type %s, only RSA "
                                      "and EC keys are supported",
                                      type != NULL ? type : "(unknown)");
-        goto failed;
+        return -1;
     }
-
-failed:
-
-    EVP_PKEY_free(pkey);
-    ERR_clear_error();
-
-    return NULL;
 }
 
 
