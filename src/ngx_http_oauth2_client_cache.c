@@ -641,6 +641,7 @@ ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
 
     cache = shm_zone->data;
     rc = NGX_OK;
+    none = NGX_HTTP_OAUTH2_CLIENT_CACHE_ERROR;
 
     out->taken_over = 1;
     out->stored = 0;
