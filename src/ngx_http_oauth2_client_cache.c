@@ -340,8 +340,8 @@ ngx_uint_t
 ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_lookup_t *lk)
 {
-    ngx_uint_t  rc;
     ngx_pid_t   dead;
+    ngx_uint_t  rc;
 
     dead = 0;
 

@@ -192,7 +192,8 @@ ngx_http_oauth2_client_wait_cancel(ngx_http_oauth2_client_ctx_t *ctx)
  * The token request f of this worker ended: each waiter is told how,
  * and runs again.  A token is copied to each, so that it serves them
  * even if the zone had no room for it; the request that started f gets
- * f's failure, the others look into the zone again.
+ * f's failure, the others look into the zone again, as do all when f
+ * was canceled (another took its place).
  */
 
 void
@@ -216,7 +217,9 @@ ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
         if (f->result.class == NGX_HTTP_OAUTH2_CLIENT_OK) {
             w->outcome = ngx_http_oauth2_client_wait_copy(ctx, f);
 
-        } else if (w->fetch != 0 && w->fetch == f->id) {
+        } else if (w->fetch != 0 && w->fetch == f->id
+                   && f->result.class != NGX_HTTP_OAUTH2_CLIENT_CANCELED)
+        {
             w->outcome = (f->result.class == NGX_HTTP_OAUTH2_CLIENT_INTERNAL)
                          ? NGX_HTTP_INTERNAL_SERVER_ERROR
                          : NGX_HTTP_BAD_GATEWAY;
