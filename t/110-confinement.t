@@ -41,6 +41,7 @@ add_block_preprocessor(sub {
 
     $block->set_value('http_config', <<'HTTP' . ($block->http_config // ''));
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -69,6 +70,8 @@ CONFIG
 
 repeat_each(1);
 no_shuffle();
+# a block's error_log patterns are looked for in all its requests' lines
+check_accum_error_log();
 run_tests();
 
 __DATA__
@@ -637,6 +640,7 @@ main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/same/x" -
 === TEST 23: SSI include to a location of another client, its cache warm: that client's token
 --- http_config
     oauth2_client two {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k2/oauth2/v1/token;
         client_id       0oa-two;
         private_key     $TEST_NGINX_KEYS/ec1.pem;
@@ -672,10 +676,11 @@ main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/same/x" -
 
 
 
-=== TEST 24: SSI include to a location of another client without a live token: no token at all, for now
+=== TEST 24: SSI include to a location of another client, its cache cold: the subrequest waits for that client's token request
 --- http_config
     oauth2_client two {
-        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k2/oauth2/v1/token;
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k24/oauth2/v1/token;
         client_id       0oa-two;
         private_key     $TEST_NGINX_KEYS/ec1.pem;
         key_id          ec1;
@@ -683,7 +688,7 @@ main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/same/x" -
 --- config
     location = /_oauth2/two {
         internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k2/oauth2/v1/token;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k24/oauth2/v1/token;
     }
 
     location /pages/ {
@@ -694,18 +699,21 @@ main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/same/x" -
 
     location /two/ {
         oauth2_token two;
+        proxy_set_header Host backend;
+        proxy_set_header X-Status $oauth2_token_status;
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/k24/;
     }
 --- user_files
 >>> pages/k24.html
-[<!--# include virtual="/two/x" -->]
+main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/two/x" -->]
 --- more_headers eval
 "Authorization: $main::BASIC\n"
 --- request eval
-["GET /pages/k24.html", "GET /seen/api/k24/x"]
+["GET /pages/k24.html", "GET /seen/api/k24/x", "GET /stats/k24/oauth2/v1/token"]
 --- response_body_like eval
-[main::exactly("[api: token refused: missing\n]\n"),
- main::exactly("host: backend\nconnection: close\n")]
+["^main=MISS \\[api: token ok client=0oa-two .*\nauthorization_headers=1\n.*x-status=MISS\n\\]\n\\z",
+ main::exactly("host: backend\nx-status: MISS\nconnection: close\n" . "authorization: $main::TOKEN_SEEN\n"),
+ "^calls=1\n"]
 --- no_error_log
 [error]
 
@@ -812,3 +820,4 @@ main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/var/x" --
  main::exactly("host: backend\nx-token: []\nx-status: []\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n")]
 --- no_error_log
 [error]
+
