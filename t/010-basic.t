@@ -544,11 +544,32 @@ qr/oauth2 client "okta": token request failed: HTTP 401, error "invalid_client"/
         proxy_set_header X-Token-Status $oauth2_token_status;
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
     }
+
+    # the refresh answers in 3 s, its token for 30 s
+    location = /slow-refresh {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/expires-60/b14/oauth2/v1/token&scenario=expires-30-delay-3000&count=1;
+    }
+
+    # the API refuses the token, which is dropped: the next request
+    # waits for the refresh in flight, so its lines are in the log before
+    # the log is read (no client request waits for a refresh otherwise)
+    location /revoked/ {
+        oauth2_token okta;
+        oauth2_token_purge on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api401/;
+    }
+
+    location = /errors {
+        default_type text/plain;
+        alias $TEST_NGINX_SERVER_ROOT/logs/error.log;
+    }
 --- request eval
-["GET /api/1", "GET /api/2"]
+["GET /api/1", "GET /slow-refresh", "GET /api/2", "GET /revoked/3", "GET /api/4", "GET /errors"]
+--- error_code eval
+[200, 200, 200, 401, 200, 200]
 --- response_body_like eval
-["x-token-status=MISS", "x-token-status=REFRESH"]
---- error_log eval
-qr/oauth2 client "okta": new token sha256:[0-9a-f]{8}, expires in 60 s while processing the token response, oauth2 client: "okta", token request: "\/_oauth2\/okta"/
+["x-token-status=MISS", "^ok", "x-token-status=REFRESH", "^api: revoked",
+ "x-token-status=WAIT",
+ qr/oauth2 client "okta": new token sha256:[0-9a-f]{8}, expires in 60 s while processing the token response, oauth2 client: "okta", token request: "\/_oauth2\/okta".*\n(?s:.*)oauth2 client "okta": new token sha256:[0-9a-f]{8}, expires in 30 s while processing the token response, oauth2 client: "okta", token request: "\/_oauth2\/okta"/]
 --- no_error_log eval
 [qr/new token .* while sending to client/, qr/new token .* request: "GET /, "[error]"]
