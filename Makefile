@@ -20,19 +20,11 @@
 
 MODULE   := build/ngx_http_oauth2_client_module.so
 SOURCES  := config $(wildcard src/*.c src/*.h)
-LIBSRCS  := src/ngx_http_oauth2_client_jose.c \
-            src/ngx_http_oauth2_client_json.c \
-            src/ngx_http_oauth2_client_key.c \
-            src/ngx_http_oauth2_client_file.c \
-            src/ngx_http_oauth2_client_pem.c \
-            src/ngx_http_oauth2_client_jwk.c \
-            src/ngx_http_oauth2_client_keyfile.c \
-            src/ngx_http_oauth2_client_dpop.c \
-            src/ngx_http_oauth2_client_challenge.c \
-            src/ngx_http_oauth2_client_jwt.c \
-            src/ngx_http_oauth2_client_secret.c \
-            src/ngx_http_oauth2_client_cert.c \
-            src/ngx_http_oauth2_client_status.c
+# the nginx-free files, unit-tested and fuzzed on their own
+LIBFREE  := error alg encode key jose json body \
+            file pem jwk keyfile dpop challenge jwt secret cert status
+LIBSRCS  := $(LIBFREE:%=src/ngx_http_oauth2_client_%.c)
+LIBHDRS  := $(LIBFREE:%=src/ngx_http_oauth2_client_%.h)
 UNIT     := build/test_jose
 # the crypto building blocks of DPoP, JWK, encrypted PEM, secrets and
 # certificates: one test file per concern, on the keys of t/keys
@@ -64,7 +56,7 @@ module: $(MODULE)
 $(MODULE): $(SOURCES) scripts/build-module.sh
 	scripts/build-module.sh
 
-$(UNIT): t/unit/test_jose.c $(LIBSRCS) src/ngx_http_oauth2_client_jose.h
+$(UNIT): t/unit/test_jose.c $(LIBSRCS) $(LIBHDRS)
 	@mkdir -p build
 	$(CC) $(UNIT_CFLAGS) -o $@ t/unit/test_jose.c $(LIBSRCS) \
 	    -lcrypto -ljansson

@@ -15,9 +15,12 @@ bin=$OUT/sign_bench
 
 $CC -std=c99 -O2 -g -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
     -I"$TOP/src" -o "$bin" "$TOP/bench/sign_bench.c" \
+    "$TOP/src/ngx_http_oauth2_client_error.c" \
+    "$TOP/src/ngx_http_oauth2_client_alg.c" \
+    "$TOP/src/ngx_http_oauth2_client_encode.c" \
+    "$TOP/src/ngx_http_oauth2_client_key.c" \
     "$TOP/src/ngx_http_oauth2_client_jose.c" \
-    "$TOP/src/ngx_http_oauth2_client_json.c" \
-    "$TOP/src/ngx_http_oauth2_client_key.c" -lcrypto -ljansson
+    "$TOP/src/ngx_http_oauth2_client_body.c" -lcrypto -ljansson
 
 # t/keys has RSA 2048 and the curves; RSA 4096 is made here once
 if [ ! -f "$OUT/keys/rsa4096.pem" ]; then

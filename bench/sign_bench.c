@@ -24,7 +24,8 @@
 
 #include <openssl/crypto.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_key.h"
+#include "ngx_http_oauth2_client_body.h"
 
 
 #define SIGN_BENCH_MAX_SAMPLES  100000

@@ -19,7 +19,6 @@
 
 #include <jansson.h>
 
-#include "ngx_http_oauth2_client_jose.h"
 #include "ngx_http_oauth2_client_dpop.h"
 
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_json.h"
 
 
 /* one or more visible ASCII characters, VCHAR of RFC 5234: 0x21..0x7e */

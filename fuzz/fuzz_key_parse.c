@@ -20,6 +20,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "ngx_http_oauth2_client_key.h"
 #include "ngx_http_oauth2_client_jose.h"
 
 

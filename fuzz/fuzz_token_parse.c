@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_json.h"
 
 
 static const unsigned  ngx_fuzz_statuses[] = { 200, 400, 401, 429, 500 };
@@ -56,6 +56,23 @@ ngx_fuzz_check_err(const char *err, size_t errlen)
 }
 
 
+static void
+ngx_fuzz_check_value(const char *v, size_t size)
+{
+    size_t  i;
+
+    for (i = 0; i < size && v[i] != '\0'; i++) {
+        if ((unsigned char) v[i] < 0x20 || (unsigned char) v[i] > 0x7e) {
+            abort();
+        }
+    }
+
+    if (i == size) {
+        abort();
+    }
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -87,7 +104,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    memset(&tok, 0, sizeof(tok));
+    memset(&tok, 0xaa, sizeof(tok));
     tok.access_token = buf;
     tok.expires_in = -1;
     tok.expires_in_capped = -1;
@@ -146,6 +163,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     } else if (rc == -1) {
         ngx_fuzz_check_err(err, sizeof(err));
+
+        /*
+         * The OAuth 2.0 fields are read by the backoff and may be
+         * logged: terminated, printable ASCII, "" when not given
+         */
+
+        ngx_fuzz_check_value(tok.error, sizeof(tok.error));
+        ngx_fuzz_check_value(tok.error_description,
+                             sizeof(tok.error_description));
 
     } else {
         abort();

@@ -20,13 +20,12 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_CC=${FUZZ_CC:-clang}
 
 OUT=build/fuzz
-LIBSRCS="src/ngx_http_oauth2_client_jose.c src/ngx_http_oauth2_client_json.c
-         src/ngx_http_oauth2_client_key.c src/ngx_http_oauth2_client_file.c
-         src/ngx_http_oauth2_client_pem.c src/ngx_http_oauth2_client_jwk.c
-         src/ngx_http_oauth2_client_keyfile.c src/ngx_http_oauth2_client_dpop.c
-         src/ngx_http_oauth2_client_challenge.c src/ngx_http_oauth2_client_jwt.c
-         src/ngx_http_oauth2_client_secret.c src/ngx_http_oauth2_client_cert.c
-         src/ngx_http_oauth2_client_status.c"
+LIBSRCS=
+for f in error alg encode key jose json body \
+         file pem jwk keyfile dpop challenge jwt secret cert status
+do
+    LIBSRCS="$LIBSRCS src/ngx_http_oauth2_client_$f.c"
+done
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined
         -fno-sanitize-recover=undefined -Isrc
         -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"

@@ -5,9 +5,11 @@
 
 set -eu
 
+# python3-h2 (for /usr/bin/python3): the HTTP/2 client of
+# t/mock/h2-reset.py, which resets streams (t/120-token-request.t)
 pkgs="gcc make perl openssl nginx nginx-dev libssl-dev libjansson-dev
       libpcre2-dev zlib1g-dev libtest-base-perl libcrypt-jwt-perl
-      libio-socket-ssl-perl clang libclang-rt-14-dev prometheus"
+      libio-socket-ssl-perl clang libclang-rt-14-dev python3-h2 prometheus"
 
 # prometheus: its promtool checks the status endpoint's Prometheus output
 # and the example alert rules (make test-unit, t/unit/status-check.sh);

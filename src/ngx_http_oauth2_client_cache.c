@@ -11,7 +11,8 @@
  * next token (a claim, with the owner's pid and a deadline, so that a
  * worker that dies holding it blocks nobody past the deadline), when the
  * token should be refreshed, and until when no new attempt may be made
- * after a failure.  Each decision is one short critical section.
+ * after a failure.  Each decision is one short critical section: a
+ * lookup, and the end of a token request.
  */
 
 
@@ -23,7 +24,7 @@
 
 
 /* bumped whenever the layout below changes */
-#define NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION  3
+#define NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION  4
 
 /* node flags */
 #define NGX_HTTP_OAUTH2_CLIENT_NODE_RATE    0x01   /* the server's backoff */
@@ -37,7 +38,10 @@
     ((ngx_http_oauth2_client_node_t *) &(n)->color)
 
 
-/* times are ngx_current_msec values: the monotonic clock, in ms */
+/*
+ * Times are ngx_current_msec values: the monotonic clock, in ms.  Who
+ * writes which field: docs/architecture.md.
+ */
 
 typedef struct {
     u_char                           color;
@@ -49,6 +53,7 @@ typedef struct {
     uint32_t                         generation; /* of the token */
     ngx_pid_t                        claim_pid;  /* 0: no fetch claimed */
     ngx_uint_t                       claim;      /* claim sequence */
+    ngx_uint_t                       epoch;      /* of its configuration */
     ngx_queue_t                      queue;
     ngx_msec_t                       expires;    /* end of use */
     ngx_msec_t                       refresh;    /* refresh from then */
@@ -66,12 +71,16 @@ typedef struct {
     ngx_rbtree_node_t                sentinel;
     ngx_queue_t                      queue;
     ngx_uint_t                       version;
+    ngx_uint_t                       epoch;      /* configurations loaded */
 } ngx_http_oauth2_client_shctx_t;
 
+
+/* per configuration: its epoch tells it from older and newer ones */
 
 typedef struct {
     ngx_http_oauth2_client_shctx_t  *sh;
     ngx_slab_pool_t                 *shpool;
+    ngx_uint_t                       epoch;
 } ngx_http_oauth2_client_cache_t;
 
 
@@ -80,17 +89,31 @@ static ngx_int_t ngx_http_oauth2_client_cache_init_zone(
 static void ngx_http_oauth2_client_rbtree_insert_value(
     ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
     ngx_rbtree_node_t *sentinel);
-static ngx_http_oauth2_client_node_t *ngx_http_oauth2_client_cache_lookup(
+static ngx_http_oauth2_client_node_t *ngx_http_oauth2_client_cache_find(
     ngx_http_oauth2_client_cache_t *cache,
     ngx_http_oauth2_client_conf_t *client);
 static ngx_http_oauth2_client_node_t *ngx_http_oauth2_client_cache_node(
     ngx_http_oauth2_client_cache_t *cache,
-    ngx_http_oauth2_client_conf_t *client);
-static void ngx_http_oauth2_client_cache_claim(
-    ngx_http_oauth2_client_node_t *n, ngx_msec_t now, ngx_msec_t timeout,
+    ngx_http_oauth2_client_conf_t *client, ngx_http_oauth2_client_node_t *n,
+    ngx_uint_t *rc);
+static ngx_uint_t ngx_http_oauth2_client_cache_get(
+    ngx_http_oauth2_client_cache_t *cache,
+    ngx_http_oauth2_client_lookup_t *lk, ngx_pid_t dead);
+static ngx_uint_t ngx_http_oauth2_client_cache_live(
+    ngx_http_oauth2_client_cache_t *cache, ngx_http_oauth2_client_node_t *n,
     ngx_http_oauth2_client_lookup_t *lk);
-static void ngx_http_oauth2_client_cache_unclaim(
-    ngx_http_oauth2_client_node_t *n, ngx_uint_t claim);
+static ngx_uint_t ngx_http_oauth2_client_cache_none(
+    ngx_http_oauth2_client_node_t *n, ngx_http_oauth2_client_lookup_t *lk,
+    ngx_pid_t dead);
+static void ngx_http_oauth2_client_cache_claim(
+    ngx_http_oauth2_client_node_t *n, ngx_msec_t now,
+    ngx_http_oauth2_client_lookup_t *lk);
+static ngx_int_t ngx_http_oauth2_client_cache_store(
+    ngx_http_oauth2_client_cache_t *cache, ngx_http_oauth2_client_node_t *n,
+    ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_outcome_t *out);
+static void ngx_http_oauth2_client_cache_fail(
+    ngx_http_oauth2_client_node_t *n, ngx_http_oauth2_client_outcome_t *out);
 static void *ngx_http_oauth2_client_cache_alloc(
     ngx_http_oauth2_client_cache_t *cache, size_t size,
     ngx_http_oauth2_client_node_t *keep,
@@ -167,6 +190,8 @@ ngx_http_oauth2_client_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
         ngx_shmtx_lock(&cache->shpool->mutex);
 
+        cache->epoch = ++cache->sh->epoch;
+
         for (q = ngx_queue_head(&cache->sh->queue);
              q != ngx_queue_sentinel(&cache->sh->queue);
              q = ngx_queue_next(q))
@@ -188,6 +213,7 @@ ngx_http_oauth2_client_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     if (shm_zone->shm.exists) {
         cache->sh = cache->shpool->data;
+        cache->epoch = cache->sh->epoch;
         return NGX_OK;
     }
 
@@ -203,6 +229,8 @@ ngx_http_oauth2_client_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                     ngx_http_oauth2_client_rbtree_insert_value);
     ngx_queue_init(&cache->sh->queue);
     cache->sh->version = NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION;
+    cache->sh->epoch = 1;
+    cache->epoch = 1;
 
     len = sizeof(" in oauth2 zone \"\"") + shm_zone->shm.name.len;
 
@@ -262,7 +290,7 @@ ngx_http_oauth2_client_rbtree_insert_value(ngx_rbtree_node_t *temp,
 
 
 static ngx_http_oauth2_client_node_t *
-ngx_http_oauth2_client_cache_lookup(ngx_http_oauth2_client_cache_t *cache,
+ngx_http_oauth2_client_cache_find(ngx_http_oauth2_client_cache_t *cache,
     ngx_http_oauth2_client_conf_t *client)
 {
     ngx_int_t                       rc;
@@ -301,22 +329,63 @@ ngx_http_oauth2_client_cache_lookup(ngx_http_oauth2_client_cache_t *cache,
     return NULL;
 }
 
+/*
+ * The answer for the client, claiming the next token request when one is
+ * due.  A claim whose owner is gone (a worker killed, say) is taken over
+ * at once rather than at its deadline: kill(pid, 0) is asked only on the
+ * rare path of no token and a claim of another process.
+ */
 
 ngx_uint_t
-ngx_http_oauth2_client_cache_acquire(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, ngx_pool_t *pool, ngx_str_t *buf,
-    ngx_msec_t timeout, ngx_pid_t dead, ngx_http_oauth2_client_lookup_t *lk)
+ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_lookup_t *lk)
 {
-    u_char                          *p;
-    size_t                           size;
-    ngx_msec_t                       now;
-    ngx_http_oauth2_client_node_t   *n;
-    ngx_http_oauth2_client_cache_t  *cache;
+    ngx_pid_t   dead;
+    ngx_uint_t  rc;
 
-    cache = shm_zone->data;
-    now = ngx_current_msec;
+    dead = 0;
 
-    ngx_memzero(lk, sizeof(ngx_http_oauth2_client_lookup_t));
+    for ( ;; ) {
+        rc = ngx_http_oauth2_client_cache_get(shm_zone->data, lk, dead);
+
+        if (rc != NGX_HTTP_OAUTH2_CLIENT_CACHE_BUSY
+            || lk->owner == ngx_pid
+            || lk->owner == dead
+            || kill(lk->owner, 0) == 0
+            || ngx_errno != NGX_ESRCH)
+        {
+            break;
+        }
+
+        dead = lk->owner;
+    }
+
+    if (lk->took_over) {
+        ngx_log_error(NGX_LOG_WARN, lk->log, 0,
+                      "oauth2 client \"%V\": the token request of process "
+                      "%P is gone or late, taking it over",
+                      &lk->client->name, lk->took_over);
+    }
+
+    return rc;
+}
+
+
+static ngx_uint_t
+ngx_http_oauth2_client_cache_get(ngx_http_oauth2_client_cache_t *cache,
+    ngx_http_oauth2_client_lookup_t *lk, ngx_pid_t dead)
+{
+    size_t                          size;
+    ngx_str_t                      *buf;
+    ngx_uint_t                      rc;
+    ngx_pool_t                     *pool;
+    ngx_http_oauth2_client_conf_t  *client;
+    ngx_http_oauth2_client_node_t  *n;
+
+    client = lk->client;
+    pool = lk->pool;
+    buf = lk->buf;
+    lk->took_over = 0;
 
     /*
      * The copy goes to buf, allocated before the lock is taken and sized
@@ -325,50 +394,126 @@ ngx_http_oauth2_client_cache_acquire(ngx_shm_zone_t *shm_zone,
      * A request that looks again (while it waits) reuses its buf.
      */
 
-    size = client->token_len;
+    size = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN + client->token_len;
 
     for ( ;; ) {
 
-        if (buf->len < sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1 + size) {
-            buf->len = sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1 + size;
-            buf->data = ngx_pnalloc(pool, buf->len);
-
+        if (pool != NULL && buf->len < size) {
+            buf->data = ngx_pnalloc(pool, size);
             if (buf->data == NULL) {
                 buf->len = 0;
-                return NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE;
+                return NGX_HTTP_OAUTH2_CLIENT_CACHE_ERROR;
             }
-        }
 
-        p = buf->data;
+            buf->len = size;
+        }
 
         ngx_shmtx_lock(&cache->shpool->mutex);
 
-        n = ngx_http_oauth2_client_cache_node(cache, client);
+        n = ngx_http_oauth2_client_cache_find(cache, client);
 
-        if (n == NULL) {
-            ngx_shmtx_unlock(&cache->shpool->mutex);
-            return NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE;
+        if (n == NULL
+            || ngx_memcmp(n->conf_id, client->conf_id, sizeof(n->conf_id))
+               != 0)
+        {
+            n = ngx_http_oauth2_client_cache_node(cache, client, n, &rc);
+
+            if (n == NULL) {
+                ngx_shmtx_unlock(&cache->shpool->mutex);
+                return rc;
+            }
         }
 
         /* an expired token is never handed out */
 
-        if (n->token_len == 0 || (ngx_msec_int_t) (n->expires - now) <= 0) {
-            break;
-        }
-
-        if (sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1 + n->token_len
-            <= buf->len)
+        if (n->token_len == 0
+            || (ngx_msec_int_t) (n->expires - ngx_current_msec) <= 0)
         {
-            goto live;
+            rc = ngx_http_oauth2_client_cache_none(n, lk, dead);
+            ngx_shmtx_unlock(&cache->shpool->mutex);
+            return rc;
         }
 
-        size = n->token_len;
-        client->token_len = size;
+        size = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN + n->token_len;
+
+        if (pool == NULL || size <= buf->len) {
+            return ngx_http_oauth2_client_cache_live(cache, n, lk);
+        }
+
+        client->token_len = n->token_len;
 
         ngx_shmtx_unlock(&cache->shpool->mutex);
     }
+}
 
-    /* no live token */
+
+/* a live token: copied out, and refreshed when due; unlocks the zone */
+
+static ngx_uint_t
+ngx_http_oauth2_client_cache_live(ngx_http_oauth2_client_cache_t *cache,
+    ngx_http_oauth2_client_node_t *n, ngx_http_oauth2_client_lookup_t *lk)
+{
+    u_char      *p;
+    ngx_msec_t   now;
+
+    if (lk->pool != NULL) {
+        p = lk->buf->data;
+
+        lk->value.data = p;
+        lk->value.len = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN + n->token_len;
+        lk->generation = n->generation;
+
+        p = ngx_cpymem(p, NGX_HTTP_OAUTH2_CLIENT_BEARER,
+                       NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN);
+        ngx_memcpy(p, n->token, n->token_len);
+
+        lk->client->token_len = n->token_len;
+    }
+
+    ngx_queue_remove(&n->queue);
+    ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+
+    now = ngx_current_msec;
+
+    if ((ngx_msec_int_t) (n->refresh - now) > 0
+        || (n->claim_pid != 0
+            && (ngx_msec_int_t) (n->claim_deadline - now) > 0))
+    {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT;
+    }
+
+    /* in the refresh window, and nobody refreshing */
+
+    if ((ngx_msec_int_t) (n->backoff - now) > 0) {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return NGX_HTTP_OAUTH2_CLIENT_CACHE_STALE;
+    }
+
+    /* an exiting worker starts no refresh */
+
+    if (!lk->refresh) {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT;
+    }
+
+    ngx_http_oauth2_client_cache_claim(n, now, lk);
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return NGX_HTTP_OAUTH2_CLIENT_CACHE_REFRESH;
+}
+
+
+/* no live token: another fetches one, a backoff holds, or we fetch it */
+
+static ngx_uint_t
+ngx_http_oauth2_client_cache_none(ngx_http_oauth2_client_node_t *n,
+    ngx_http_oauth2_client_lookup_t *lk, ngx_pid_t dead)
+{
+    ngx_msec_t  now;
+
+    now = ngx_current_msec;
 
     /* a claim is live till its deadline, unless its owner is known dead */
 
@@ -377,63 +522,23 @@ ngx_http_oauth2_client_cache_acquire(ngx_shm_zone_t *shm_zone,
         && (ngx_msec_int_t) (n->claim_deadline - now) > 0)
     {
         lk->owner = n->claim_pid;
-        ngx_shmtx_unlock(&cache->shpool->mutex);
-        return NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT;
+        return NGX_HTTP_OAUTH2_CLIENT_CACHE_BUSY;
     }
 
     if ((ngx_msec_int_t) (n->backoff - now) > 0) {
         lk->retry = n->backoff - now;
-        ngx_shmtx_unlock(&cache->shpool->mutex);
-        return NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF;
+        return NGX_HTTP_OAUTH2_CLIENT_CACHE_BACKOFF;
     }
 
-    ngx_http_oauth2_client_cache_claim(n, now, timeout, lk);
+    ngx_http_oauth2_client_cache_claim(n, now, lk);
 
-    ngx_shmtx_unlock(&cache->shpool->mutex);
-
-    return NGX_HTTP_OAUTH2_CLIENT_STATUS_MISS;
-
-live:
-
-    lk->value.data = p;
-    lk->value.len = sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1 + n->token_len;
-    lk->generation = n->generation;
-
-    p = ngx_cpymem(p, NGX_HTTP_OAUTH2_CLIENT_BEARER,
-                   sizeof(NGX_HTTP_OAUTH2_CLIENT_BEARER) - 1);
-    ngx_memcpy(p, n->token, n->token_len);
-
-    client->token_len = n->token_len;
-
-    ngx_queue_remove(&n->queue);
-    ngx_queue_insert_head(&cache->sh->queue, &n->queue);
-
-    if ((ngx_msec_int_t) (n->refresh - now) > 0
-        || (n->claim_pid != 0
-            && (ngx_msec_int_t) (n->claim_deadline - now) > 0))
-    {
-        ngx_shmtx_unlock(&cache->shpool->mutex);
-        return NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT;
-    }
-
-    /* in the refresh window, and nobody refreshing */
-
-    if ((ngx_msec_int_t) (n->backoff - now) > 0) {
-        ngx_shmtx_unlock(&cache->shpool->mutex);
-        return NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE;
-    }
-
-    ngx_http_oauth2_client_cache_claim(n, now, timeout, lk);
-
-    ngx_shmtx_unlock(&cache->shpool->mutex);
-
-    return NGX_HTTP_OAUTH2_CLIENT_STATUS_REFRESH;
+    return NGX_HTTP_OAUTH2_CLIENT_CACHE_MISS;
 }
 
 
 static void
 ngx_http_oauth2_client_cache_claim(ngx_http_oauth2_client_node_t *n,
-    ngx_msec_t now, ngx_msec_t timeout, ngx_http_oauth2_client_lookup_t *lk)
+    ngx_msec_t now, ngx_http_oauth2_client_lookup_t *lk)
 {
     /* a claim left behind: its owner died, or hangs past the deadline */
 
@@ -443,67 +548,34 @@ ngx_http_oauth2_client_cache_claim(ngx_http_oauth2_client_node_t *n,
 
     n->claim++;
     n->claim_pid = ngx_pid;
-    n->claim_deadline = now + timeout;
+    n->claim_deadline = now + lk->claim_for;
 
     lk->claim = n->claim;
 }
 
 
-static void
-ngx_http_oauth2_client_cache_unclaim(ngx_http_oauth2_client_node_t *n,
-    ngx_uint_t claim)
-{
-    /* only the claim this fetch made: another may have taken over since */
-
-    if (n->claim == claim && n->claim_pid == ngx_pid) {
-        n->claim_pid = 0;
-    }
-}
-
-
 /*
- * The node of the client, made when missing.  A node left by a client
- * with other settings (before a reload) starts over.
+ * The node of the client when the one found, n, is missing (made now) or
+ * is of other settings: it starts over, unless a newer configuration
+ * left it, as old and new workers run side by side after a reload, and
+ * the old ones must not undo what the new ones did.
  */
 
 static ngx_http_oauth2_client_node_t *
 ngx_http_oauth2_client_cache_node(ngx_http_oauth2_client_cache_t *cache,
-    ngx_http_oauth2_client_conf_t *client)
+    ngx_http_oauth2_client_conf_t *client, ngx_http_oauth2_client_node_t *n,
+    ngx_uint_t *rc)
 {
-    size_t                          size;
-    ngx_rbtree_node_t              *node;
-    ngx_http_oauth2_client_node_t  *n;
+    size_t              size;
+    ngx_rbtree_node_t  *node;
 
-    n = ngx_http_oauth2_client_cache_lookup(cache, client);
+    if (n != NULL) {
 
-    if (n == NULL) {
-        size = offsetof(ngx_rbtree_node_t, color)
-               + offsetof(ngx_http_oauth2_client_node_t, name)
-               + client->name.len;
-
-        node = ngx_http_oauth2_client_cache_alloc(cache, size, NULL,
-                                                  client);
-        if (node == NULL) {
+        if (n->epoch > cache->epoch) {
+            *rc = NGX_HTTP_OAUTH2_CLIENT_CACHE_RETIRED;
             return NULL;
         }
 
-        n = ngx_http_oauth2_client_node(node);
-
-        ngx_memzero(n, offsetof(ngx_http_oauth2_client_node_t, name));
-
-        node->key = client->hash;
-        n->name_len = (u_char) client->name.len;
-        ngx_memcpy(n->name, client->name.data, client->name.len);
-        ngx_memcpy(n->conf_id, client->conf_id, sizeof(n->conf_id));
-        n->backoff = ngx_current_msec;
-
-        ngx_rbtree_insert(&cache->sh->rbtree, node);
-        ngx_queue_insert_head(&cache->sh->queue, &n->queue);
-
-        return n;
-    }
-
-    if (ngx_memcmp(n->conf_id, client->conf_id, sizeof(n->conf_id)) != 0) {
         ngx_memcpy(n->conf_id, client->conf_id, sizeof(n->conf_id));
 
         if (n->token != NULL) {
@@ -514,38 +586,123 @@ ngx_http_oauth2_client_cache_node(ngx_http_oauth2_client_cache_t *cache,
         n->failures = 0;
         n->flags = 0;
         n->backoff = ngx_current_msec;
+        n->epoch = cache->epoch;
 
         /* a fetch in flight is for the other settings: not waited for */
+        n->claim++;
         n->claim_pid = 0;
+
+        return n;
     }
+
+    size = offsetof(ngx_rbtree_node_t, color)
+           + offsetof(ngx_http_oauth2_client_node_t, name)
+           + client->name.len;
+
+    node = ngx_http_oauth2_client_cache_alloc(cache, size, NULL, client);
+    if (node == NULL) {
+        *rc = NGX_HTTP_OAUTH2_CLIENT_CACHE_ERROR;
+        return NULL;
+    }
+
+    n = ngx_http_oauth2_client_node(node);
+
+    ngx_memzero(n, offsetof(ngx_http_oauth2_client_node_t, name));
+
+    node->key = client->hash;
+    n->name_len = (u_char) client->name.len;
+    ngx_memcpy(n->name, client->name.data, client->name.len);
+    ngx_memcpy(n->conf_id, client->conf_id, sizeof(n->conf_id));
+    n->backoff = ngx_current_msec;
+    n->epoch = cache->epoch;
+
+    ngx_rbtree_insert(&cache->sh->rbtree, node);
+    ngx_queue_insert_head(&cache->sh->queue, &n->queue);
 
     return n;
 }
 
 
-ngx_int_t
-ngx_http_oauth2_client_cache_store(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim, u_char *token,
-    size_t len, ngx_msec_t expires, ngx_msec_t refresh, uint32_t *generation,
-    ngx_log_t *log)
+/*
+ * The end of a token request, in one critical section: its claim is
+ * given back (unless another took it over), and its token stored, or
+ * the backoff of its failure set.
+ */
+
+void
+ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_outcome_t *out, ngx_log_t *log)
 {
-    u_char                          *buf;
+    ngx_int_t                        rc;
+    ngx_uint_t                       none;
     ngx_http_oauth2_client_node_t   *n;
     ngx_http_oauth2_client_cache_t  *cache;
 
     cache = shm_zone->data;
+    rc = NGX_OK;
+    none = NGX_HTTP_OAUTH2_CLIENT_CACHE_ERROR;
+
+    out->taken_over = 1;
+    out->stored = 0;
+    out->delay = 0;
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    n = ngx_http_oauth2_client_cache_node(cache, client);
-    if (n == NULL) {
-        goto nomem;
+    n = ngx_http_oauth2_client_cache_find(cache, client);
+
+    if (n == NULL
+        || ngx_memcmp(n->conf_id, client->conf_id, sizeof(n->conf_id)) != 0)
+    {
+        n = ngx_http_oauth2_client_cache_node(cache, client, n, &none);
     }
+
+    if (n != NULL) {
+
+        if (n->claim == out->claim) {
+            out->taken_over = 0;
+
+            if (n->claim_pid == ngx_pid) {
+                n->claim_pid = 0;
+            }
+        }
+
+        if (out->token.data != NULL) {
+            rc = ngx_http_oauth2_client_cache_store(cache, n, client, out);
+
+        } else if (out->min != 0 && !out->taken_over) {
+            ngx_http_oauth2_client_cache_fail(n, out);
+        }
+
+    } else if (out->token.data != NULL
+               && none == NGX_HTTP_OAUTH2_CLIENT_CACHE_ERROR)
+    {
+        rc = NGX_ERROR;
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "oauth2 client \"%V\": zone \"%V\" is full, "
+                      "the token is not cached",
+                      &client->name, &shm_zone->shm.name);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_oauth2_client_cache_store(ngx_http_oauth2_client_cache_t *cache,
+    ngx_http_oauth2_client_node_t *n, ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_outcome_t *out)
+{
+    u_char  *buf;
+    size_t   len;
+
+    len = out->token.len;
 
     ngx_queue_remove(&n->queue);
     ngx_queue_insert_head(&cache->sh->queue, &n->queue);
-
-    ngx_http_oauth2_client_cache_unclaim(n, claim);
 
     n->failures = 0;
     n->backoff = ngx_current_msec;
@@ -563,12 +720,17 @@ ngx_http_oauth2_client_cache_store(ngx_shm_zone_t *shm_zone,
 
     if (n->token_cap < len) {
         buf = ngx_http_oauth2_client_cache_alloc(cache, len, n, client);
-        if (buf == NULL) {
-            goto nomem;
-        }
 
         if (n->token != NULL) {
             ngx_explicit_memzero(n->token, n->token_cap);
+        }
+
+        if (buf == NULL) {
+            n->token_len = 0;
+            return NGX_ERROR;
+        }
+
+        if (n->token != NULL) {
             ngx_slab_free_locked(cache->shpool, n->token);
         }
 
@@ -580,34 +742,15 @@ ngx_http_oauth2_client_cache_store(ngx_shm_zone_t *shm_zone,
         ngx_explicit_memzero(n->token, n->token_cap);
     }
 
-    ngx_memcpy(n->token, token, len);
+    ngx_memcpy(n->token, out->token.data, len);
     n->token_len = (uint32_t) len;
-    n->expires = expires;
-    n->refresh = refresh;
-    *generation = ++n->generation;
+    n->expires = out->expires;
+    n->refresh = out->refresh;
 
-    ngx_shmtx_unlock(&cache->shpool->mutex);
+    out->generation = ++n->generation;
+    out->stored = 1;
 
     return NGX_OK;
-
-nomem:
-
-    if (n != NULL) {
-        if (n->token != NULL) {
-            ngx_explicit_memzero(n->token, n->token_cap);
-        }
-
-        n->token_len = 0;
-    }
-
-    ngx_shmtx_unlock(&cache->shpool->mutex);
-
-    ngx_log_error(NGX_LOG_ERR, log, 0,
-                  "oauth2 client \"%V\": zone \"%V\" is full, "
-                  "the token is not cached",
-                  &client->name, &shm_zone->shm.name);
-
-    return NGX_ERROR;
 }
 
 
@@ -615,59 +758,33 @@ nomem:
  * A failed attempt: no new one before the backoff ends.  min is the
  * first delay and max the cap of an exponential backoff over the
  * failures in a row, with jitter; a server's own wait (429), when given,
- * is taken as it is.  Returns the delay.
+ * is taken as it is.
  */
 
-ngx_msec_t
-ngx_http_oauth2_client_cache_fail(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim,
-    ngx_msec_t min, ngx_msec_t max, ngx_msec_t wait)
+static void
+ngx_http_oauth2_client_cache_fail(ngx_http_oauth2_client_node_t *n,
+    ngx_http_oauth2_client_outcome_t *out)
 {
-    ngx_uint_t                       i;
-    ngx_msec_t                       delay;
-    ngx_http_oauth2_client_node_t   *n;
-    ngx_http_oauth2_client_cache_t  *cache;
-
-    cache = shm_zone->data;
-
-    ngx_shmtx_lock(&cache->shpool->mutex);
-
-    n = ngx_http_oauth2_client_cache_node(cache, client);
-
-    if (n == NULL) {
-        ngx_shmtx_unlock(&cache->shpool->mutex);
-        return min;
-    }
-
-    /*
-     * A fetch whose claim was taken over (it was late) does not decide
-     * the backoff: the one that took it over will.
-     */
-
-    if (n->claim != claim) {
-        ngx_shmtx_unlock(&cache->shpool->mutex);
-        return 0;
-    }
-
-    ngx_http_oauth2_client_cache_unclaim(n, claim);
+    ngx_uint_t  i;
+    ngx_msec_t  delay;
 
     if (n->failures < 64) {
         n->failures++;
     }
 
-    if (wait) {
-        delay = wait;
+    if (out->wait) {
+        delay = out->wait;
         n->flags |= NGX_HTTP_OAUTH2_CLIENT_NODE_RATE;
 
     } else {
         n->flags &= ~NGX_HTTP_OAUTH2_CLIENT_NODE_RATE;
-        delay = min;
+        delay = out->min;
 
-        for (i = 1; i < n->failures && delay < max; i++) {
+        for (i = 1; i < n->failures && delay < out->max; i++) {
             delay *= 2;
         }
 
-        delay = ngx_min(delay, max);
+        delay = ngx_min(delay, out->max);
 
         /* "equal jitter": a fleet of nginx nodes does not retry in step */
 
@@ -675,31 +792,7 @@ ngx_http_oauth2_client_cache_fail(ngx_shm_zone_t *shm_zone,
     }
 
     n->backoff = ngx_current_msec + delay;
-
-    ngx_shmtx_unlock(&cache->shpool->mutex);
-
-    return delay;
-}
-
-
-void
-ngx_http_oauth2_client_cache_release(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim)
-{
-    ngx_http_oauth2_client_node_t   *n;
-    ngx_http_oauth2_client_cache_t  *cache;
-
-    cache = shm_zone->data;
-
-    ngx_shmtx_lock(&cache->shpool->mutex);
-
-    n = ngx_http_oauth2_client_cache_lookup(cache, client);
-
-    if (n != NULL) {
-        ngx_http_oauth2_client_cache_unclaim(n, claim);
-    }
-
-    ngx_shmtx_unlock(&cache->shpool->mutex);
+    out->delay = delay;
 }
 
 
@@ -716,7 +809,7 @@ ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    n = ngx_http_oauth2_client_cache_lookup(cache, client);
+    n = ngx_http_oauth2_client_cache_find(cache, client);
 
     /* only the token that was refused: a newer one stays */
 

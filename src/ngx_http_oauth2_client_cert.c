@@ -18,7 +18,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_error.h"
+#include "ngx_http_oauth2_client_encode.h"
 #include "ngx_http_oauth2_client_file.h"
 #include "ngx_http_oauth2_client_cert.h"
 

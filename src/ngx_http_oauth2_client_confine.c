@@ -308,40 +308,6 @@ ngx_http_oauth2_client_strip(ngx_http_request_t *r)
 
 
 /*
- * Takes every Authorization off r: the module's, and the client's own,
- * for a request in a location of a client that goes without its token.
- * As a main request there would never pass the client's header on, the
- * upstream of such a location sees none.
- */
-
-void
-ngx_http_oauth2_client_strip_all(ngx_http_request_t *r)
-{
-    ngx_list_t  headers;
-
-    ngx_http_oauth2_client_strip(r);
-
-    if (r->headers_in.authorization == NULL) {
-        return;
-    }
-
-    if (ngx_http_oauth2_client_copy_headers(r, &headers,
-                                            &r->headers_in.headers, 0)
-        != NGX_OK)
-    {
-        /* the client's header stays: it is no token of the module's */
-        return;
-    }
-
-    r->headers_in.headers = headers;
-    r->headers_in.headers.last = &r->headers_in.headers.part;
-    r->headers_in.authorization = NULL;
-
-    ngx_http_oauth2_client_flush(r);
-}
-
-
-/*
  * The record of the element h: the context of the request that made it.
  * The main request and all its subrequests share one pool, and every
  * context is a cleanup of that pool, found there even after an internal

@@ -17,6 +17,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "ngx_http_oauth2_client_error.h"
+#include "ngx_http_oauth2_client_alg.h"
+#include "ngx_http_oauth2_client_encode.h"
+#include "ngx_http_oauth2_client_key.h"
 #include "ngx_http_oauth2_client_jose.h"
 #include "ngx_http_oauth2_client_jwk.h"
 #include "ngx_http_oauth2_client_dpop.h"

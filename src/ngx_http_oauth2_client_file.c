@@ -17,7 +17,7 @@
 
 #include <openssl/crypto.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_error.h"
 #include "ngx_http_oauth2_client_file.h"
 
 

@@ -14,12 +14,10 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_json.h"
 
-
-/* the longest piece of a server-supplied string put into a message */
-#define NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_MAX  200
 
 /*
  * Trailing data after the value is an error (no JSON_DISABLE_EOF_CHECK);
@@ -37,7 +35,16 @@ static int ngx_http_oauth2_client_json_member(json_t *obj, const char *key,
     char *buf);
 static int ngx_http_oauth2_client_json_is_bearer(const char *s, size_t len);
 static void ngx_http_oauth2_client_json_http_error(unsigned status,
-    const unsigned char *body, size_t len, char *err, size_t errlen);
+    const unsigned char *body, size_t len,
+    ngx_http_oauth2_client_token_t *tok, char *err, size_t errlen);
+static json_t *ngx_http_oauth2_client_json_load(const unsigned char *body,
+    size_t len, char *err, size_t errlen);
+static int ngx_http_oauth2_client_json_access_token(json_t *json,
+    const char **token, size_t *tlen, char *err, size_t errlen);
+static int ngx_http_oauth2_client_json_token_type(json_t *json, char *err,
+    size_t errlen);
+static int ngx_http_oauth2_client_json_expires_in(json_t *json,
+    long long *expires_in, int *capped, char *err, size_t errlen);
 
 
 /*
@@ -116,17 +123,19 @@ ngx_http_oauth2_client_json_is_bearer(const char *s, size_t len)
 
 /*
  * An error response: the status and what the server says about it, in
- * OAuth 2.0 form (error, error_description) or in the form of Okta's
- * management API (errorCode, errorSummary), seen on 429.
+ * OAuth 2.0 form (error, error_description), kept in tok for the backoff
+ * to read, or in the form of Okta's management API (errorCode,
+ * errorSummary), seen on 429.
  */
 
 static void
 ngx_http_oauth2_client_json_http_error(unsigned status,
-    const unsigned char *body, size_t len, char *err, size_t errlen)
+    const unsigned char *body, size_t len,
+    ngx_http_oauth2_client_token_t *tok, char *err, size_t errlen)
 {
     int      has1, has2;
-    char     v1[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_MAX + 1];
-    char     v2[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_MAX + 1];
+    char     v1[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
+    char     v2[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
     json_t  *json;
 
     json = NULL;
@@ -137,8 +146,8 @@ ngx_http_oauth2_client_json_http_error(unsigned status,
     }
 
     if (json == NULL) {
-        ngx_http_oauth2_client_error(err, errlen,
-                                          "HTTP %u, non-JSON body", status);
+        ngx_http_oauth2_client_error(err, errlen, "HTTP %u, non-JSON body",
+                                     status);
         return;
     }
 
@@ -150,24 +159,31 @@ ngx_http_oauth2_client_json_http_error(unsigned status,
     has1 = ngx_http_oauth2_client_json_member(json, "error", v1);
     has2 = ngx_http_oauth2_client_json_member(json, "error_description", v2);
 
+    if (tok != NULL && has1) {
+        memcpy(tok->error, v1, strlen(v1) + 1);
+    }
+
+    if (tok != NULL && has2) {
+        memcpy(tok->error_description, v2, strlen(v2) + 1);
+    }
+
     if (has1 && has2) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "HTTP %u, error \"%s\": \"%s\"",
-                                          status, v1, v2);
+                                     "HTTP %u, error \"%s\": \"%s\"",
+                                     status, v1, v2);
         goto done;
     }
 
     if (has1) {
-        ngx_http_oauth2_client_error(err, errlen,
-                                          "HTTP %u, error \"%s\"",
-                                          status, v1);
+        ngx_http_oauth2_client_error(err, errlen, "HTTP %u, error \"%s\"",
+                                     status, v1);
         goto done;
     }
 
     if (has2) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "HTTP %u, error_description \"%s\"",
-                                          status, v2);
+                                     "HTTP %u, error_description \"%s\"",
+                                     status, v2);
         goto done;
     }
 
@@ -176,18 +192,18 @@ ngx_http_oauth2_client_json_http_error(unsigned status,
 
     if (has1 && has2) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "HTTP %u, errorCode \"%s\": \"%s\"",
-                                          status, v1, v2);
+                                     "HTTP %u, errorCode \"%s\": \"%s\"",
+                                     status, v1, v2);
 
     } else if (has1) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "HTTP %u, errorCode \"%s\"",
-                                          status, v1);
+                                     "HTTP %u, errorCode \"%s\"",
+                                     status, v1);
 
     } else if (has2) {
         ngx_http_oauth2_client_error(err, errlen,
-                                          "HTTP %u, errorSummary \"%s\"",
-                                          status, v2);
+                                     "HTTP %u, errorSummary \"%s\"",
+                                     status, v2);
 
     } else {
         ngx_http_oauth2_client_error(err, errlen, "HTTP %u", status);
@@ -218,67 +234,63 @@ ngx_http_oauth2_client_token_chars_valid(const unsigned char *p, size_t len)
 }
 
 
+void
+ngx_http_oauth2_client_token_fingerprint(const unsigned char *token,
+    size_t len, char hex[9])
+{
+    size_t         i;
+    unsigned int   mdlen;
+    unsigned char  md[EVP_MAX_MD_SIZE];
+
+    static const char  digits[] = "0123456789abcdef";
+
+    if (EVP_Digest(token, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+        memcpy(hex, "unknown", sizeof("unknown"));
+        return;
+    }
+
+    for (i = 0; i < 4; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 0x0f];
+    }
+
+    hex[8] = '\0';
+}
+
+
 int
 ngx_http_oauth2_client_token_parse(unsigned status,
     const unsigned char *body, size_t len,
     ngx_http_oauth2_client_token_t *tok, char *err, size_t errlen)
 {
-    int            rc;
-    char          *cut;
-    char           value[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_MAX + 1];
-    size_t         tlen;
-    json_t        *json, *v;
-    json_int_t     expires;
-    const char    *token;
-    json_error_t   jerr;
+    int          rc, capped;
+    json_t      *json, *v;
+    size_t       tlen;
+    long long    expires;
+    const char  *token;
 
     if (err != NULL && errlen != 0) {
         err[0] = '\0';
     }
 
+    if (tok != NULL) {
+        tok->error[0] = '\0';
+        tok->error_description[0] = '\0';
+    }
+
     if (status != 200) {
-        ngx_http_oauth2_client_json_http_error(status, body, len, err,
+        ngx_http_oauth2_client_json_http_error(status, body, len, tok, err,
                                                errlen);
         return -1;
     }
 
     if (tok == NULL || tok->access_token == NULL) {
-        ngx_http_oauth2_client_error(err, errlen,
-                                          "no buffer for the token");
+        ngx_http_oauth2_client_error(err, errlen, "no buffer for the token");
         return -1;
     }
 
-    if (body == NULL || len == 0) {
-        ngx_http_oauth2_client_error(err, errlen, "empty body");
-        return -1;
-    }
-
-    json = json_loadb((const char *) body, len,
-                      NGX_HTTP_OAUTH2_CLIENT_JSON_FLAGS, &jerr);
-
+    json = ngx_http_oauth2_client_json_load(body, len, err, errlen);
     if (json == NULL) {
-
-#if (JANSSON_VERSION_HEX >= 0x020b00)
-        if (json_error_code(&jerr) == json_error_duplicate_key) {
-            ngx_http_oauth2_client_error(err, errlen, "duplicate key");
-            return -1;
-        }
-#endif
-
-        /*
-         * jansson quotes the text where it stopped ("near '...'"), which
-         * may be a piece of the token: leave it out
-         */
-
-        cut = strstr(jerr.text, " near '");
-        if (cut != NULL) {
-            *cut = '\0';
-        }
-
-        ngx_http_oauth2_client_json_sanitize(value, jerr.text,
-                                             strlen(jerr.text));
-        ngx_http_oauth2_client_error(err, errlen, "invalid JSON: %s",
-                                          value);
         return -1;
     }
 
@@ -286,123 +298,33 @@ ngx_http_oauth2_client_token_parse(unsigned status,
 
     if (!json_is_object(json)) {
         ngx_http_oauth2_client_error(err, errlen, "not a JSON object");
-        goto done;
-    }
 
-    /* access_token: it becomes a header value */
-
-    v = json_object_get(json, "access_token");
-
-    if (v == NULL) {
-        ngx_http_oauth2_client_error(err, errlen, "no access_token");
-        goto done;
-    }
-
-    if (!json_is_string(v)) {
-        ngx_http_oauth2_client_error(err, errlen,
-                                          "access_token is not a string");
-        goto done;
-    }
-
-    token = json_string_value(v);
-    tlen = json_string_length(v);
-
-    if (tlen == 0) {
-        ngx_http_oauth2_client_error(err, errlen,
-                                          "access_token is empty");
-        goto done;
-    }
-
-    if (tlen > NGX_HTTP_OAUTH2_CLIENT_TOKEN_MAX) {
-        ngx_http_oauth2_client_error(err, errlen,
-                                          "access_token is longer than %d "
-                                          "bytes",
-                                          NGX_HTTP_OAUTH2_CLIENT_TOKEN_MAX);
-        goto done;
-    }
-
-    if (!ngx_http_oauth2_client_token_chars_valid(
-                                   (const unsigned char *) token, tlen))
+    } else if (ngx_http_oauth2_client_json_access_token(json, &token, &tlen,
+                                                        err, errlen)
+               == 0
+               && ngx_http_oauth2_client_json_token_type(json, err, errlen)
+                  == 0
+               && ngx_http_oauth2_client_json_expires_in(json, &expires,
+                                                         &capped, err,
+                                                         errlen)
+                  == 0)
     {
-        ngx_http_oauth2_client_error(err, errlen,
-                                          "access_token has a character not "
-                                          "allowed in a header value");
-        goto done;
+        /* escapes only shrink JSON strings: tlen <= len, the buffer's */
+
+        memcpy(tok->access_token, token, tlen);
+        tok->access_token_len = tlen;
+        tok->expires_in = expires;
+        tok->expires_in_capped = capped;
+
+        rc = 0;
     }
-
-    /* token_type: a DPoP token sent as Bearer would be refused anyway */
-
-    v = json_object_get(json, "token_type");
-
-    if (v == NULL) {
-        ngx_http_oauth2_client_error(err, errlen, "no token_type");
-        goto done;
-    }
-
-    if (!json_is_string(v)) {
-        ngx_http_oauth2_client_error(err, errlen,
-                                          "token_type is not a string");
-        goto done;
-    }
-
-    if (!ngx_http_oauth2_client_json_is_bearer(json_string_value(v),
-                                               json_string_length(v)))
-    {
-        ngx_http_oauth2_client_json_sanitize(value, json_string_value(v),
-                                             json_string_length(v));
-        ngx_http_oauth2_client_error(err, errlen,
-                                          "token_type \"%s\" is not Bearer",
-                                          value);
-        goto done;
-    }
-
-    /* expires_in: the cache needs it, lifetimes are never guessed */
-
-    v = json_object_get(json, "expires_in");
-
-    if (v == NULL) {
-        ngx_http_oauth2_client_error(err, errlen, "no expires_in");
-        goto done;
-    }
-
-    if (!json_is_integer(v)) {
-        ngx_http_oauth2_client_error(err, errlen,
-                                          "expires_in is not an integer");
-        goto done;
-    }
-
-    expires = json_integer_value(v);
-
-    if (expires <= 0) {
-        ngx_http_oauth2_client_error(err, errlen,
-                                          "expires_in must be positive");
-        goto done;
-    }
-
-    tok->expires_in_capped = 0;
-
-    if (expires > NGX_HTTP_OAUTH2_CLIENT_EXPIRES_MAX) {
-        expires = NGX_HTTP_OAUTH2_CLIENT_EXPIRES_MAX;
-        tok->expires_in_capped = 1;
-    }
-
-    tok->expires_in = (long long) expires;
-
-    /* escapes only shrink JSON strings: tlen <= len, the buffer's size */
-
-    memcpy(tok->access_token, token, tlen);
-    tok->access_token_len = tlen;
-
-    rc = 0;
-
-done:
 
     /*
      * jansson's copy of the token would stay in freed heap memory: wipe
      * it before it is freed (its buffer is ours until json_decref()).
      */
 
-    if (json != NULL && json_is_object(json)) {
+    if (json_is_object(json)) {
         v = json_object_get(json, "access_token");
 
         if (v != NULL && json_is_string(v)) {
@@ -414,4 +336,179 @@ done:
     json_decref(json);
 
     return rc;
+}
+
+
+/* the body as JSON, or NULL and why not, without quoting the body */
+
+static json_t *
+ngx_http_oauth2_client_json_load(const unsigned char *body, size_t len,
+    char *err, size_t errlen)
+{
+    char          *cut;
+    char           value[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
+    json_t        *json;
+    json_error_t   jerr;
+
+    if (body == NULL || len == 0) {
+        ngx_http_oauth2_client_error(err, errlen, "empty body");
+        return NULL;
+    }
+
+    json = json_loadb((const char *) body, len,
+                      NGX_HTTP_OAUTH2_CLIENT_JSON_FLAGS, &jerr);
+    if (json != NULL) {
+        return json;
+    }
+
+#if (JANSSON_VERSION_HEX >= 0x020b00)
+    if (json_error_code(&jerr) == json_error_duplicate_key) {
+        ngx_http_oauth2_client_error(err, errlen, "duplicate key");
+        return NULL;
+    }
+#endif
+
+    /*
+     * jansson quotes the text where it stopped ("near '...'"), which may
+     * be a piece of the token: leave it out
+     */
+
+    cut = strstr(jerr.text, " near '");
+    if (cut != NULL) {
+        *cut = '\0';
+    }
+
+    ngx_http_oauth2_client_json_sanitize(value, jerr.text, strlen(jerr.text));
+    ngx_http_oauth2_client_error(err, errlen, "invalid JSON: %s", value);
+
+    return NULL;
+}
+
+
+/* access_token: it becomes a header value */
+
+static int
+ngx_http_oauth2_client_json_access_token(json_t *json, const char **token,
+    size_t *tlen, char *err, size_t errlen)
+{
+    json_t  *v;
+
+    v = json_object_get(json, "access_token");
+
+    if (v == NULL) {
+        ngx_http_oauth2_client_error(err, errlen, "no access_token");
+        return -1;
+    }
+
+    if (!json_is_string(v)) {
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "access_token is not a string");
+        return -1;
+    }
+
+    *token = json_string_value(v);
+    *tlen = json_string_length(v);
+
+    if (*tlen == 0) {
+        ngx_http_oauth2_client_error(err, errlen, "access_token is empty");
+        return -1;
+    }
+
+    if (*tlen > NGX_HTTP_OAUTH2_CLIENT_TOKEN_MAX) {
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "access_token is longer than %d bytes",
+                                     NGX_HTTP_OAUTH2_CLIENT_TOKEN_MAX);
+        return -1;
+    }
+
+    if (!ngx_http_oauth2_client_token_chars_valid(
+                                   (const unsigned char *) *token, *tlen))
+    {
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "access_token has a character not "
+                                     "allowed in a header value");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* token_type: a DPoP token sent as Bearer would be refused anyway */
+
+static int
+ngx_http_oauth2_client_json_token_type(json_t *json, char *err,
+    size_t errlen)
+{
+    char     value[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
+    json_t  *v;
+
+    v = json_object_get(json, "token_type");
+
+    if (v == NULL) {
+        ngx_http_oauth2_client_error(err, errlen, "no token_type");
+        return -1;
+    }
+
+    if (!json_is_string(v)) {
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "token_type is not a string");
+        return -1;
+    }
+
+    if (!ngx_http_oauth2_client_json_is_bearer(json_string_value(v),
+                                               json_string_length(v)))
+    {
+        ngx_http_oauth2_client_json_sanitize(value, json_string_value(v),
+                                             json_string_length(v));
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "token_type \"%s\" is not Bearer",
+                                     value);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* expires_in: the cache needs it, lifetimes are never guessed */
+
+static int
+ngx_http_oauth2_client_json_expires_in(json_t *json, long long *expires_in,
+    int *capped, char *err, size_t errlen)
+{
+    json_t      *v;
+    json_int_t   expires;
+
+    v = json_object_get(json, "expires_in");
+
+    if (v == NULL) {
+        ngx_http_oauth2_client_error(err, errlen, "no expires_in");
+        return -1;
+    }
+
+    if (!json_is_integer(v)) {
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "expires_in is not an integer");
+        return -1;
+    }
+
+    expires = json_integer_value(v);
+
+    if (expires <= 0) {
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "expires_in must be positive");
+        return -1;
+    }
+
+    *capped = 0;
+
+    if (expires > NGX_HTTP_OAUTH2_CLIENT_EXPIRES_MAX) {
+        expires = NGX_HTTP_OAUTH2_CLIENT_EXPIRES_MAX;
+        *capped = 1;
+    }
+
+    *expires_in = (long long) expires;
+
+    return 0;
 }

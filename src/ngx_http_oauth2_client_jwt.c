@@ -15,6 +15,9 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "ngx_http_oauth2_client_error.h"
+#include "ngx_http_oauth2_client_alg.h"
+#include "ngx_http_oauth2_client_encode.h"
 #include "ngx_http_oauth2_client_jose.h"
 #include "ngx_http_oauth2_client_jwt.h"
 

@@ -26,7 +26,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_error.h"
+#include "ngx_http_oauth2_client_alg.h"
+#include "ngx_http_oauth2_client_key.h"
 
 
 /* far more than any PEM private key needs */
@@ -46,6 +48,10 @@ static int ngx_http_oauth2_client_key_curve(EVP_PKEY *pkey, char *name,
     size_t size);
 static void ngx_http_oauth2_client_key_describe(EVP_PKEY *pkey, char *buf,
     size_t size);
+static void ngx_http_oauth2_client_key_not_found(const unsigned char *data,
+    size_t len, int encrypted, char *err, size_t errlen);
+static int ngx_http_oauth2_client_key_usable(EVP_PKEY *pkey, char *err,
+    size_t errlen);
 
 
 /*
@@ -160,12 +166,10 @@ EVP_PKEY *
 ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
     char *err, size_t errlen)
 {
-    int          bits, encrypted;
-    BIO         *bio;
-    char         name[64];
-    size_t       i;
-    EVP_PKEY    *pkey;
-    const char  *type;
+    int        encrypted;
+    BIO       *bio;
+    size_t     i;
+    EVP_PKEY  *pkey;
 
     if (data == NULL) {
         len = 0;
@@ -173,8 +177,8 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
 
     if (len > NGX_HTTP_OAUTH2_CLIENT_KEY_FILE_MAX) {
         ngx_http_oauth2_client_error(err, errlen,
-                                         "key data of %zu bytes is too big",
-                                         len);
+                                     "key data of %zu bytes is too big",
+                                     len);
         return NULL;
     }
 
@@ -190,8 +194,8 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
 
     if (i < len && data[i] == '{') {
         ngx_http_oauth2_client_error(err, errlen,
-                                         "JWK key files are not supported, "
-                                         "use the PEM form");
+                                     "JWK key files are not supported, "
+                                     "use the PEM form");
         return NULL;
     }
 
@@ -202,7 +206,7 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
         bio = BIO_new_mem_buf(data, (int) len);
         if (bio == NULL) {
             ngx_http_oauth2_client_error(err, errlen,
-                                             "BIO_new_mem_buf() failed");
+                                         "BIO_new_mem_buf() failed");
             ERR_clear_error();
             return NULL;
         }
@@ -217,33 +221,60 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
     ERR_clear_error();
 
     if (pkey == NULL) {
-
-        if (encrypted
-            || ngx_http_oauth2_client_key_find(data, len,
-                                       "-----BEGIN ENCRYPTED PRIVATE KEY-----")
-            || ngx_http_oauth2_client_key_find(data, len,
-                                               "Proc-Type: 4,ENCRYPTED"))
-        {
-            ngx_http_oauth2_client_error(err, errlen,
-                                             "encrypted private keys are "
-                                             "not supported");
-
-        } else if (ngx_http_oauth2_client_key_find(data, len,
-                                                   "CERTIFICATE-----")
-                   || ngx_http_oauth2_client_key_find(data, len,
-                                                      "PUBLIC KEY-----"))
-        {
-            ngx_http_oauth2_client_error(err, errlen,
-                                             "no private key found (a "
-                                             "certificate or public key?)");
-
-        } else {
-            ngx_http_oauth2_client_error(err, errlen,
-                                             "no PEM private key found");
-        }
-
+        ngx_http_oauth2_client_key_not_found(data, len, encrypted, err,
+                                             errlen);
         return NULL;
     }
+
+    if (ngx_http_oauth2_client_key_usable(pkey, err, errlen) != 0) {
+        EVP_PKEY_free(pkey);
+        ERR_clear_error();
+        return NULL;
+    }
+
+    return pkey;
+}
+
+
+/* no key in the data: say what is there instead */
+
+static void
+ngx_http_oauth2_client_key_not_found(const unsigned char *data, size_t len,
+    int encrypted, char *err, size_t errlen)
+{
+    if (encrypted
+        || ngx_http_oauth2_client_key_find(data, len,
+                                       "-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        || ngx_http_oauth2_client_key_find(data, len,
+                                           "Proc-Type: 4,ENCRYPTED"))
+    {
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "encrypted private keys are not "
+                                     "supported");
+
+    } else if (ngx_http_oauth2_client_key_find(data, len, "CERTIFICATE-----")
+               || ngx_http_oauth2_client_key_find(data, len,
+                                                  "PUBLIC KEY-----"))
+    {
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "no private key found (a certificate "
+                                     "or public key?)");
+
+    } else {
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "no PEM private key found");
+    }
+}
+
+
+/* RSA keys of 2048 to 4096 bits, EC keys on P-256, P-384, P-521 */
+
+static int
+ngx_http_oauth2_client_key_usable(EVP_PKEY *pkey, char *err, size_t errlen)
+{
+    int          bits;
+    char         name[64];
+    const char  *type;
 
     switch (EVP_PKEY_get_base_id(pkey)) {
 
@@ -252,51 +283,54 @@ ngx_http_oauth2_client_key_parse(const unsigned char *data, size_t len,
 
         if (bits < NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MIN) {
             ngx_http_oauth2_client_error(err, errlen,
-                      "RSA key of %d bits is too short, at least %d are "
-                      "required", bits, NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MIN);
-            goto failed;
+                                         "RSA key of %d bits is too short, "
+                                         "at least %d are required", bits,
+                                         NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MIN);
+            return -1;
         }
 
         if (bits > NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MAX) {
             ngx_http_oauth2_client_error(err, errlen,
-                      "RSA key of %d bits is too long, at most %d are "
-                      "supported", bits, NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MAX);
-            goto failed;
+                                         "RSA key of %d bits is too long, "
+                                         "at most %d are supported", bits,
+                                         NGX_HTTP_OAUTH2_CLIENT_RSA_BITS_MAX);
+            return -1;
         }
 
-        return pkey;
+        return 0;
 
     case EVP_PKEY_EC:
         if (ngx_http_oauth2_client_key_curve(pkey, name, sizeof(name)) == 0) {
             ngx_http_oauth2_client_error(err, errlen,
-                                             "EC key on curve %s is not "
-                                             "supported, only P-256, P-384 "
-                                             "and P-521 are", name);
-            goto failed;
+                                         "EC key on curve %s is not "
+                                         "supported, only P-256, P-384 "
+                                         "and P-521 are", name);
+            return -1;
         }
 
-        return pkey;
+        return 0;
 
     default:
         type = EVP_PKEY_get0_type_name(pkey);
         ngx_http_oauth2_client_error(err, errlen,
-                                         "unsupported key type %s, only RSA "
-                                         "and EC keys are supported",
-                                         type != NULL ? type : "(unknown)");
-        goto failed;
+                                     "unsupported key type %s, only RSA "
+                                     "and EC keys are supported",
+                                     type != NULL ? type : "(unknown)");
+        return -1;
     }
-
-failed:
-
-    EVP_PKEY_free(pkey);
-    ERR_clear_error();
-
-    return NULL;
 }
 
 
 EVP_PKEY *
 ngx_http_oauth2_client_key_load(const char *path, char *err, size_t errlen)
+{
+    return ngx_http_oauth2_client_key_read(path, NULL, err, errlen);
+}
+
+
+EVP_PKEY *
+ngx_http_oauth2_client_key_read(const char *path, unsigned *mode, char *err,
+    size_t errlen)
 {
     int             fd, e;
     size_t          n, size;
@@ -314,8 +348,8 @@ ngx_http_oauth2_client_key_load(const char *path, char *err, size_t errlen)
     if (fd == -1) {
         e = errno;
         ngx_http_oauth2_client_error(err, errlen,
-                                         "open() \"%s\" failed: %s",
-                                         path, strerror(e));
+                                     "open() \"%s\" failed: %s",
+                                     path, strerror(e));
         return NULL;
     }
 
@@ -326,30 +360,34 @@ ngx_http_oauth2_client_key_load(const char *path, char *err, size_t errlen)
     if (fstat(fd, &st) == -1) {
         e = errno;
         ngx_http_oauth2_client_error(err, errlen,
-                                         "fstat() \"%s\" failed: %s",
-                                         path, strerror(e));
+                                     "fstat() \"%s\" failed: %s",
+                                     path, strerror(e));
         goto done;
+    }
+
+    if (mode != NULL) {
+        *mode = (unsigned) (st.st_mode & 07777);
     }
 
     if (!S_ISREG(st.st_mode)) {
         ngx_http_oauth2_client_error(err, errlen,
-                                         "\"%s\" is not a regular file",
-                                         path);
+                                     "\"%s\" is not a regular file",
+                                     path);
         goto done;
     }
 
     if (st.st_size > NGX_HTTP_OAUTH2_CLIENT_KEY_FILE_MAX) {
         ngx_http_oauth2_client_error(err, errlen,
-                                         "\"%s\" is too big: %lld bytes, at "
-                                         "most %d are allowed", path,
-                                         (long long) st.st_size,
-                                         NGX_HTTP_OAUTH2_CLIENT_KEY_FILE_MAX);
+                                     "\"%s\" is too big: %lld bytes, at "
+                                     "most %d are allowed", path,
+                                     (long long) st.st_size,
+                                     NGX_HTTP_OAUTH2_CLIENT_KEY_FILE_MAX);
         goto done;
     }
 
     if (st.st_size == 0) {
         ngx_http_oauth2_client_error(err, errlen, "\"%s\" is empty",
-                                         path);
+                                     path);
         goto done;
     }
 
@@ -358,7 +396,7 @@ ngx_http_oauth2_client_key_load(const char *path, char *err, size_t errlen)
     buf = malloc(size);
     if (buf == NULL) {
         ngx_http_oauth2_client_error(err, errlen,
-                                         "malloc(%zu) failed", size);
+                                     "malloc(%zu) failed", size);
         goto done;
     }
 
@@ -377,8 +415,8 @@ ngx_http_oauth2_client_key_load(const char *path, char *err, size_t errlen)
             }
 
             ngx_http_oauth2_client_error(err, errlen,
-                                             "read() \"%s\" failed: %s",
-                                             path, strerror(e));
+                                         "read() \"%s\" failed: %s",
+                                         path, strerror(e));
             goto done;
         }
 
@@ -434,17 +472,17 @@ ngx_http_oauth2_client_key_default_alg(EVP_PKEY *pkey, char *err,
 
         default:
             ngx_http_oauth2_client_error(err, errlen,
-                                             "EC key on curve %s is not "
-                                             "supported, only P-256, P-384 "
-                                             "and P-521 are", name);
+                                         "EC key on curve %s is not "
+                                         "supported, only P-256, P-384 "
+                                         "and P-521 are", name);
             return NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET;
         }
 
     default:
         ngx_http_oauth2_client_key_describe(pkey, name, sizeof(name));
         ngx_http_oauth2_client_error(err, errlen,
-                                         "unsupported key type %s, only RSA "
-                                         "and EC keys are supported", name);
+                                     "unsupported key type %s, only RSA "
+                                     "and EC keys are supported", name);
         return NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET;
     }
 }
@@ -462,7 +500,7 @@ ngx_http_oauth2_client_key_check_alg(EVP_PKEY *pkey, int alg, char *err,
     name = ngx_http_oauth2_client_alg_name(alg);
     if (name == NULL) {
         ngx_http_oauth2_client_error(err, errlen,
-                                         "unknown signing_alg %d", alg);
+                                     "unknown signing_alg %d", alg);
         return -1;
     }
 
@@ -486,8 +524,8 @@ ngx_http_oauth2_client_key_check_alg(EVP_PKEY *pkey, int alg, char *err,
 
         ngx_http_oauth2_client_key_describe(pkey, desc, sizeof(desc));
         ngx_http_oauth2_client_error(err, errlen,
-                                         "signing_alg %s needs an RSA key, "
-                                         "the key is %s", name, desc);
+                                     "signing_alg %s needs an RSA key, "
+                                     "the key is %s", name, desc);
         return -1;
 
     case NGX_HTTP_OAUTH2_CLIENT_ALG_ES256:
@@ -512,8 +550,8 @@ ngx_http_oauth2_client_key_check_alg(EVP_PKEY *pkey, int alg, char *err,
 
     ngx_http_oauth2_client_key_describe(pkey, desc, sizeof(desc));
     ngx_http_oauth2_client_error(err, errlen,
-                                     "signing_alg %s needs an EC P-%d key, "
-                                     "the key is %s", name, bits, desc);
+                                 "signing_alg %s needs an EC P-%d key, "
+                                 "the key is %s", name, bits, desc);
     return -1;
 }
 

@@ -15,7 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_error.h"
 #include "ngx_http_oauth2_client_file.h"
 #include "ngx_http_oauth2_client_pem.h"
 #include "ngx_http_oauth2_client_jwk.h"

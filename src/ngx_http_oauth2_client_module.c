@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_http_oauth2_client_module authors
  *
- * Directives, configuration and variables.
+ * Directives and configuration.
  */
 
 
@@ -15,7 +15,6 @@
 #include "ngx_http_oauth2_client_module.h"
 
 
-static ngx_int_t ngx_http_oauth2_client_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_oauth2_client_init(ngx_conf_t *cf);
 static void *ngx_http_oauth2_client_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_oauth2_client_init_main_conf(ngx_conf_t *cf,
@@ -40,17 +39,24 @@ static char *ngx_http_oauth2_client_set_refresh(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_oauth2_client_finish(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client);
+static ngx_int_t ngx_http_oauth2_client_finish_required(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client);
+static ngx_int_t ngx_http_oauth2_client_finish_location(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client);
+static ngx_int_t ngx_http_oauth2_client_finish_values(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client);
+static ngx_int_t ngx_http_oauth2_client_finish_key(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client);
+static ngx_int_t ngx_http_oauth2_client_finish_alg(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client);
+static ngx_int_t ngx_http_oauth2_client_finish_strings(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client);
 static char *ngx_http_oauth2_client_cstr(ngx_conf_t *cf, ngx_str_t *s);
 static ngx_int_t ngx_http_oauth2_client_conf_id(
     ngx_http_oauth2_client_conf_t *client);
 static void ngx_http_oauth2_client_free_key(void *data);
 static char *ngx_http_oauth2_client_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-
-static ngx_int_t ngx_http_oauth2_client_token_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_oauth2_client_status_variable(
-    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 
 
 /* the directives inside oauth2_client { }, dispatched by the block handler */
@@ -117,6 +123,13 @@ static ngx_command_t  ngx_http_oauth2_client_block_commands[] = {
       ngx_conf_set_sec_slot,
       0,
       offsetof(ngx_http_oauth2_client_conf_t, assertion_lifetime),
+      NULL },
+
+    { ngx_string("prefetch"),
+      NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      0,
+      offsetof(ngx_http_oauth2_client_conf_t, prefetch),
       NULL },
 
       ngx_null_command
@@ -186,68 +199,43 @@ ngx_module_t  ngx_http_oauth2_client_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_oauth2_client_fetch_init_process, /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_oauth2_client_fetch_exit_process, /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
 
 
-static ngx_http_variable_t  ngx_http_oauth2_client_vars[] = {
-
-    { ngx_string("oauth2_access_token"), NULL,
-      ngx_http_oauth2_client_token_variable, 0,
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("oauth2_token_status"), NULL,
-      ngx_http_oauth2_client_status_variable, 0,
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-      ngx_http_null_variable
-};
-
-
-static ngx_str_t  ngx_http_oauth2_client_status_names[] = {
-    ngx_null_string,
-    ngx_string("HIT"),
-    ngx_string("MISS"),
-    ngx_string("ERROR"),
-    ngx_string("REFRESH"),
-    ngx_string("STALE"),
-    ngx_string("WAIT"),
-    ngx_string("BACKOFF")
-};
-
-
-static ngx_int_t
-ngx_http_oauth2_client_add_variables(ngx_conf_t *cf)
-{
-    ngx_http_variable_t  *var, *v;
-
-    for (v = ngx_http_oauth2_client_vars; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, &v->name, v->flags);
-        if (var == NULL) {
-            return NGX_ERROR;
-        }
-
-        var->get_handler = v->get_handler;
-        var->data = v->data;
-    }
-
-    return NGX_OK;
-}
-
-
 static ngx_int_t
 ngx_http_oauth2_client_init(ngx_conf_t *cf)
 {
-    if (ngx_http_oauth2_client_handler_init(cf) != NGX_OK) {
+    ngx_uint_t                           i;
+    ngx_http_oauth2_client_conf_t      **clients;
+    ngx_http_oauth2_client_main_conf_t  *omcf;
+
+    if (ngx_http_oauth2_client_handler_init(cf) != NGX_OK
+        || ngx_http_oauth2_client_confine_init(cf) != NGX_OK
+        || ngx_http_oauth2_client_request_init(cf) != NGX_OK
+        || ngx_http_oauth2_client_purge_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    return ngx_http_oauth2_client_confine_init(cf);
+    /* the locations are in their trees now: the token locations checked */
+
+    omcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_oauth2_client_module);
+    clients = omcf->clients.elts;
+
+    for (i = 0; i < omcf->clients.nelts; i++) {
+        if (ngx_http_oauth2_client_request_check(cf, clients[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -277,6 +265,9 @@ ngx_http_oauth2_client_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_oauth2_client_main_conf_t *omcf = conf;
 
+    ngx_uint_t                      i;
+    ngx_http_oauth2_client_conf_t **clients;
+
     ngx_str_t  name = ngx_string(NGX_HTTP_OAUTH2_CLIENT_ZONE_NAME);
 
     /* the default zone exists only where clients do */
@@ -287,6 +278,12 @@ ngx_http_oauth2_client_init_main_conf(ngx_conf_t *cf, void *conf)
         if (omcf->shm_zone == NULL) {
             return NGX_CONF_ERROR;
         }
+    }
+
+    clients = omcf->clients.elts;
+
+    for (i = 0; i < omcf->clients.nelts; i++) {
+        clients[i]->shm_zone = omcf->shm_zone;
     }
 
     return NGX_CONF_OK;
@@ -325,7 +322,8 @@ ngx_http_oauth2_client_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_oauth2_client_loc_conf_t *conf = child;
 
     ngx_uint_t                           i;
-    ngx_http_oauth2_client_conf_t      **clients;
+    ngx_http_core_srv_conf_t           **cscfp, *cscf;
+    ngx_http_oauth2_client_conf_t      **clients, *client;
     ngx_http_oauth2_client_main_conf_t  *omcf;
 
     ngx_conf_merge_msec_value(conf->wait_timeout, prev->wait_timeout,
@@ -348,7 +346,8 @@ ngx_http_oauth2_client_merge_loc_conf(ngx_conf_t *cf, void *parent,
     conf->client = NULL;
 
     if (conf->name.data == NULL
-        || (conf->name.len == 3 && ngx_strncmp(conf->name.data, "off", 3) == 0))
+        || (conf->name.len == 3
+            && ngx_strncmp(conf->name.data, "off", 3) == 0))
     {
         return NGX_CONF_OK;
     }
@@ -368,17 +367,46 @@ ngx_http_oauth2_client_merge_loc_conf(ngx_conf_t *cf, void *parent,
                            conf->name.len)
                == 0)
         {
-            conf->client = clients[i];
-            return NGX_CONF_OK;
+            break;
         }
     }
 
-    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                  "unknown oauth2_client \"%V\" in \"oauth2_token\" in %s:%ui",
-                  &conf->name, conf->file, conf->line);
+    if (i == omcf->clients.nelts) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "unknown oauth2_client \"%V\" in \"oauth2_token\" in "
+                      "%s:%ui", &conf->name, conf->file, conf->line);
+        return NGX_CONF_ERROR;
+    }
 
-    return NGX_CONF_ERROR;
+    /*
+     * The token requests of the client end at the longest wait of the
+     * locations that use it, and run in the configuration of one of
+     * their servers, chosen once the locations are in their trees.
+     */
+
+    client = clients[i];
+    conf->client = client;
+
+    client->deadline = ngx_max(client->deadline, conf->wait_timeout);
+
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+    cscfp = client->servers.elts;
+
+    if (client->servers.nelts == 0
+        || cscfp[client->servers.nelts - 1] != cscf)
+    {
+        cscfp = ngx_array_push(&client->servers);
+        if (cscfp == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *cscfp = cscf;
+    }
+
+    return NGX_CONF_OK;
 }
+
+
 
 
 static char *
@@ -511,7 +539,15 @@ ngx_http_oauth2_client_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     client->signing_alg = NGX_CONF_UNSET_UINT;
     client->assertion_lifetime = NGX_CONF_UNSET;
     client->refresh_time = NGX_CONF_UNSET_MSEC;
+    client->prefetch = NGX_CONF_UNSET;
     ngx_queue_init(&client->waiters);
+
+    if (ngx_array_init(&client->servers, cf->pool, 1,
+                       sizeof(ngx_http_core_srv_conf_t *))
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
     client->file = cf->conf_file->file.name.data;
     client->line = cf->conf_file->line;
 
@@ -565,6 +601,7 @@ ngx_http_oauth2_client_block_handler(ngx_conf_t *cf, ngx_command_t *dummy,
         }
 
         if (!((cmd->type & NGX_CONF_1MORE) && argc >= 1)
+            && !((cmd->type & NGX_CONF_FLAG) && argc == 1)
             && !(argc < 3 && (cmd->type & argument_number[argc])))
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -772,80 +809,105 @@ ngx_http_oauth2_client_set_refresh(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
+/* the block is read: what it lacks, defaults, the key, derived values */
+
 static char *
 ngx_http_oauth2_client_finish(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client)
 {
-    int                  alg;
-    char                 err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
-    u_char              *p;
-    ngx_uint_t           mode;
-    ngx_file_info_t      fi;
-    ngx_pool_cleanup_t  *cln;
+    if (ngx_http_oauth2_client_finish_required(cf, client) != NGX_OK
+        || ngx_http_oauth2_client_finish_location(cf, client) != NGX_OK
+        || ngx_http_oauth2_client_finish_values(cf, client) != NGX_OK
+        || ngx_http_oauth2_client_finish_key(cf, client) != NGX_OK
+        || ngx_http_oauth2_client_finish_strings(cf, client) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_oauth2_client_finish_required(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client)
+{
+    char  *missing;
 
     if (client->token_endpoint.data == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"token_endpoint\" is missing in "
-                           "oauth2_client \"%V\"", &client->name);
-        return NGX_CONF_ERROR;
+        missing = "token_endpoint";
+
+    } else if (client->client_id.data == NULL || client->client_id.len == 0) {
+        missing = "client_id";
+
+    } else if (client->private_key.data == NULL
+               || client->private_key.len == 0)
+    {
+        missing = "private_key";
+
+    } else {
+        return NGX_OK;
     }
 
-    if (client->client_id.data == NULL || client->client_id.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"client_id\" is missing in "
-                           "oauth2_client \"%V\"", &client->name);
-        return NGX_CONF_ERROR;
-    }
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"%s\" is missing in oauth2_client \"%V\"",
+                       missing, &client->name);
 
-    if (client->private_key.data == NULL || client->private_key.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"private_key\" is missing in "
-                           "oauth2_client \"%V\"", &client->name);
-        return NGX_CONF_ERROR;
-    }
+    return NGX_ERROR;
+}
 
-    if (client->token_location.data == NULL) {
-        client->token_location.len = sizeof("/_oauth2/") - 1
-                                     + client->name.len;
-        client->token_location.data = ngx_pnalloc(cf->pool,
-                                                  client->token_location.len);
-        if (client->token_location.data == NULL) {
-            return NGX_CONF_ERROR;
+
+static ngx_int_t
+ngx_http_oauth2_client_finish_location(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client)
+{
+    u_char     *p;
+    ngx_str_t  *loc;
+
+    loc = &client->token_location;
+
+    if (loc->data == NULL) {
+        loc->len = sizeof("/_oauth2/") - 1 + client->name.len;
+
+        loc->data = ngx_pnalloc(cf->pool, loc->len);
+        if (loc->data == NULL) {
+            return NGX_ERROR;
         }
 
-        p = ngx_cpymem(client->token_location.data, "/_oauth2/",
-                       sizeof("/_oauth2/") - 1);
+        p = ngx_cpymem(loc->data, "/_oauth2/", sizeof("/_oauth2/") - 1);
         ngx_memcpy(p, client->name.data, client->name.len);
     }
 
-    if (client->token_location.len == 0
-        || client->token_location.data[0] != '/')
-    {
+    if (loc->len == 0 || loc->data[0] != '/') {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"token_location\" \"%V\" of oauth2_client "
-                           "\"%V\" must start with \"/\"",
-                           &client->token_location, &client->name);
-        return NGX_CONF_ERROR;
+                           "\"%V\" must start with \"/\"", loc,
+                           &client->name);
+        return NGX_ERROR;
     }
 
-    if (ngx_strlchr(client->token_location.data,
-                    client->token_location.data + client->token_location.len,
-                    '?')
-        != NULL)
-    {
+    if (ngx_strlchr(loc->data, loc->data + loc->len, '?') != NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"token_location\" \"%V\" of oauth2_client "
-                           "\"%V\" must be a URI without arguments",
-                           &client->token_location, &client->name);
-        return NGX_CONF_ERROR;
+                           "\"%V\" must be a URI without arguments", loc,
+                           &client->name);
+        return NGX_ERROR;
     }
 
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_oauth2_client_finish_values(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client)
+{
     if (client->key_id.data != NULL && client->key_id.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"key_id\" of oauth2_client \"%V\" is empty: "
                            "give the key's kid, or leave key_id out",
                            &client->name);
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     if (client->refresh_time == NGX_CONF_UNSET_MSEC
@@ -854,9 +916,9 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
         client->refresh_pct = NGX_HTTP_OAUTH2_CLIENT_REFRESH_PCT;
     }
 
-    if (client->assertion_lifetime == NGX_CONF_UNSET) {
-        client->assertion_lifetime = NGX_HTTP_OAUTH2_CLIENT_LIFETIME;
-    }
+    ngx_conf_init_value(client->prefetch, 1);
+    ngx_conf_init_value(client->assertion_lifetime,
+                        NGX_HTTP_OAUTH2_CLIENT_LIFETIME);
 
     if (client->assertion_lifetime < 1
         || client->assertion_lifetime > NGX_HTTP_OAUTH2_CLIENT_LIFETIME_MAX)
@@ -865,31 +927,54 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
                            "\"assertion_lifetime\" of oauth2_client \"%V\" "
                            "must be between 1s and 1h, not %T seconds",
                            &client->name, client->assertion_lifetime);
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
-    /*
-     * The key is read here, in the master process at configuration time,
-     * so a file only root may read works while workers run unprivileged.
-     */
+    return NGX_OK;
+}
+
+
+/*
+ * The key is read here, in the master process at configuration time,
+ * so a file only root may read works while workers run unprivileged.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_finish_key(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client)
+{
+    char                 err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+    u_char              *path;
+    unsigned             mode;
+    ngx_pool_cleanup_t  *cln;
 
     if (ngx_conf_full_name(cf->cycle, &client->private_key, 1) != NGX_OK) {
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
-    p = (u_char *) ngx_http_oauth2_client_cstr(cf, &client->private_key);
-    if (p == NULL) {
-        return NGX_CONF_ERROR;
+    path = (u_char *) ngx_http_oauth2_client_cstr(cf, &client->private_key);
+    if (path == NULL) {
+        return NGX_ERROR;
     }
 
-    client->pkey = ngx_http_oauth2_client_key_load((char *) p, err,
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    mode = 0;
+
+    client->pkey = ngx_http_oauth2_client_key_read((char *) path, &mode, err,
                                                    sizeof(err));
     if (client->pkey == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"private_key\" of oauth2_client \"%V\": %s",
                            &client->name, err);
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
+
+    cln->handler = ngx_http_oauth2_client_free_key;
+    cln->data = client->pkey;
 
     /*
      * The key was read by the master: a key file others may read gives
@@ -897,27 +982,27 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
      * that an existing setup keeps working.
      */
 
-    if (ngx_file_info(p, &fi) != NGX_FILE_ERROR
-        && (ngx_file_access(&fi) & (S_IRWXG|S_IRWXO)))
-    {
-        mode = ngx_file_access(&fi);
-
+    if (mode & (S_IRWXG|S_IRWXO)) {
         ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
                            "\"private_key\" file \"%V\" of oauth2_client "
                            "\"%V\" is accessible to other users (mode "
                            "0%ui%ui%ui): 0600, owned by root, is enough",
                            &client->private_key, &client->name,
-                           mode >> 6 & 7, mode >> 3 & 7, mode & 7);
+                           (ngx_uint_t) (mode >> 6 & 7),
+                           (ngx_uint_t) (mode >> 3 & 7),
+                           (ngx_uint_t) (mode & 7));
     }
 
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        EVP_PKEY_free(client->pkey);
-        return NGX_CONF_ERROR;
-    }
+    return ngx_http_oauth2_client_finish_alg(cf, client);
+}
 
-    cln->handler = ngx_http_oauth2_client_free_key;
-    cln->data = client->pkey;
+
+static ngx_int_t
+ngx_http_oauth2_client_finish_alg(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client)
+{
+    int   alg;
+    char  err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
 
     if (client->signing_alg == NGX_CONF_UNSET_UINT) {
         alg = ngx_http_oauth2_client_key_default_alg(client->pkey, err,
@@ -926,7 +1011,7 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"private_key\" of oauth2_client \"%V\": %s",
                                &client->name, err);
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
 
         client->signing_alg = alg;
@@ -941,9 +1026,19 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
                            "\"signing_alg\" of oauth2_client \"%V\" does not "
                            "fit its \"private_key\": %s",
                            &client->name, err);
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
+    return NGX_OK;
+}
+
+
+/* NUL-terminated copies for the nginx-free code, the zone key, conf_id */
+
+static ngx_int_t
+ngx_http_oauth2_client_finish_strings(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client)
+{
     client->c_client_id = ngx_http_oauth2_client_cstr(cf, &client->client_id);
     client->c_audience = ngx_http_oauth2_client_cstr(cf,
                                                      &client->token_endpoint);
@@ -953,13 +1048,13 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
         || client->c_audience == NULL
         || client->c_scope == NULL)
     {
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     if (client->key_id.data != NULL) {
         client->c_key_id = ngx_http_oauth2_client_cstr(cf, &client->key_id);
         if (client->c_key_id == NULL) {
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
     }
 
@@ -969,10 +1064,10 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "oauth2_client \"%V\": could not fingerprint "
                            "the key", &client->name);
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
-    return NGX_CONF_OK;
+    return NGX_OK;
 }
 
 
@@ -1083,75 +1178,4 @@ ngx_http_oauth2_client_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     olcf->line = cf->conf_file->line;
 
     return NGX_CONF_OK;
-}
-
-
-static ngx_int_t
-ngx_http_oauth2_client_token_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
-{
-    u_char           *p, *last;
-    ngx_table_elt_t  *h;
-
-    /*
-     * The token this request carries, if it carries one the module set:
-     * read from its own headers, so a subrequest without it sees none,
-     * whatever its main request carries.  Looking into the zone here
-     * could claim a token request that nobody would make.
-     */
-
-    h = ngx_http_oauth2_client_credential(r);
-
-    if (h == NULL) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    /* after the scheme */
-
-    last = h->value.data + h->value.len;
-    p = ngx_strlchr(h->value.data, last, ' ');
-
-    if (p == NULL || p + 1 == last) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    v->len = last - (p + 1);
-    v->data = p + 1;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_oauth2_client_status_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
-{
-    ngx_str_t                     *name;
-    ngx_http_oauth2_client_ctx_t  *ctx;
-
-    /* the request's own: a subrequest's is not its main request's */
-
-    ctx = ngx_http_oauth2_client_get_ctx(r);
-
-    if (ctx == NULL
-        || ctx->token_status == NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE)
-    {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    name = &ngx_http_oauth2_client_status_names[ctx->token_status];
-
-    v->len = name->len;
-    v->data = name->data;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
-
-    return NGX_OK;
 }

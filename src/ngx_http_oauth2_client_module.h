@@ -1,6 +1,9 @@
 
 /*
  * Copyright (C) ngx_http_oauth2_client_module authors
+ *
+ * What the nginx files of the module share.  docs/architecture.md says
+ * which file owns what.
  */
 
 
@@ -12,7 +15,10 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_oauth2_client_key.h"
 #include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_json.h"
+#include "ngx_http_oauth2_client_body.h"
 
 
 #define NGX_HTTP_OAUTH2_CLIENT_ZONE_NAME     "oauth2_client"
@@ -23,12 +29,16 @@
 #define NGX_HTTP_OAUTH2_CLIENT_MARGIN_MAX    60000
 
 #define NGX_HTTP_OAUTH2_CLIENT_BEARER        "Bearer "
+#define NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN    (sizeof("Bearer ") - 1)
 
 #define NGX_HTTP_OAUTH2_CLIENT_REFRESH_PCT   10
 #define NGX_HTTP_OAUTH2_CLIENT_WAIT_TIMEOUT  10000
 
-/* how often a request waiting on another worker's fetch looks again */
+/* how often a request waiting on another worker's token request looks */
 #define NGX_HTTP_OAUTH2_CLIENT_POLL          25
+
+/* a claim outlives its token request's deadline by this many ms */
+#define NGX_HTTP_OAUTH2_CLIENT_CLAIM_MARGIN  1000
 
 /* backoff after failures, ms: first delay and cap */
 #define NGX_HTTP_OAUTH2_CLIENT_BACKOFF_MIN   1000
@@ -38,18 +48,60 @@
 #define NGX_HTTP_OAUTH2_CLIENT_RATE_MIN      1000
 #define NGX_HTTP_OAUTH2_CLIENT_RATE_MAX      3600000
 
+#define NGX_HTTP_OAUTH2_CLIENT_MSGLEN        (NGX_HTTP_OAUTH2_CLIENT_ERRLEN   \
+                                              + 256)
 
-/* $oauth2_token_status, and the answers of the cache */
+
+typedef struct ngx_http_oauth2_client_fetch_s  ngx_http_oauth2_client_fetch_t;
+
+
+/* $oauth2_token_status */
 typedef enum {
     NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE = 0,
-    NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT,      /* a live token */
-    NGX_HTTP_OAUTH2_CLIENT_STATUS_MISS,     /* none: fetch one now */
-    NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR,    /* the fetch failed */
-    NGX_HTTP_OAUTH2_CLIENT_STATUS_REFRESH,  /* live: refresh it behind */
-    NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE,    /* live, refresh due, backoff */
-    NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT,     /* none: another fetches */
-    NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF   /* none, and no attempt yet */
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT,
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_MISS,
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR,
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_REFRESH,
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE,
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT,
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF
 } ngx_http_oauth2_client_status_e;
+
+
+/* what the cache answers a lookup */
+typedef enum {
+    NGX_HTTP_OAUTH2_CLIENT_CACHE_ERROR = 0,  /* no memory */
+    NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT,        /* a live token */
+    NGX_HTTP_OAUTH2_CLIENT_CACHE_REFRESH,    /* live, claimed: refresh it */
+    NGX_HTTP_OAUTH2_CLIENT_CACHE_STALE,      /* live, refresh due, backoff */
+    NGX_HTTP_OAUTH2_CLIENT_CACHE_MISS,       /* none, claimed: fetch one */
+    NGX_HTTP_OAUTH2_CLIENT_CACHE_BUSY,       /* none, another fetches */
+    NGX_HTTP_OAUTH2_CLIENT_CACHE_BACKOFF,    /* none, and no attempt yet */
+    NGX_HTTP_OAUTH2_CLIENT_CACHE_RETIRED     /* a newer configuration's */
+} ngx_http_oauth2_client_cache_e;
+
+
+/* why a token request is made */
+typedef enum {
+    NGX_HTTP_OAUTH2_CLIENT_FETCH_MISS = 0,   /* a request found no token */
+    NGX_HTTP_OAUTH2_CLIENT_FETCH_REFRESH,    /* in the refresh window */
+    NGX_HTTP_OAUTH2_CLIENT_FETCH_PREFETCH    /* at worker start */
+} ngx_http_oauth2_client_reason_e;
+
+
+/* how a token request ended: read by the backoff, the log, the status */
+typedef enum {
+    NGX_HTTP_OAUTH2_CLIENT_OK = 0,
+    NGX_HTTP_OAUTH2_CLIENT_HTTP_4XX,         /* a 4xx status but 429 */
+    NGX_HTTP_OAUTH2_CLIENT_HTTP_429,
+    NGX_HTTP_OAUTH2_CLIENT_HTTP_5XX,
+    NGX_HTTP_OAUTH2_CLIENT_TIMEOUT,          /* nginx's, or the deadline */
+    NGX_HTTP_OAUTH2_CLIENT_NO_RESPONSE,      /* connection, DNS, TLS */
+    NGX_HTTP_OAUTH2_CLIENT_INVALID,          /* an answer but no token */
+    NGX_HTTP_OAUTH2_CLIENT_TOO_LARGE,
+    NGX_HTTP_OAUTH2_CLIENT_INTERNAL,         /* ours: memory, signing */
+    NGX_HTTP_OAUTH2_CLIENT_CANCELED          /* the worker exits */
+} ngx_http_oauth2_client_class_e;
 
 
 /* one oauth2_client { } block */
@@ -63,6 +115,7 @@ typedef struct {
     ngx_str_t                        scope;
     ngx_uint_t                       signing_alg;
     time_t                           assertion_lifetime;
+    ngx_flag_t                       prefetch;
 
     /* refresh_before: a share of the lifetime, or a time */
     ngx_uint_t                       refresh_pct;
@@ -70,7 +123,7 @@ typedef struct {
 
     EVP_PKEY                        *pkey;
 
-    /* NUL-terminated copies for the nginx-free JOSE code */
+    /* NUL-terminated copies for the nginx-free code */
     char                            *c_client_id;
     char                            *c_audience;
     char                            *c_key_id;
@@ -79,11 +132,26 @@ typedef struct {
     /* the rbtree key in the zone */
     uint32_t                         hash;
 
+    /*
+     * Set by the locations that use the client: the deadline of its
+     * token requests, the longest oauth2_token_wait_timeout among them,
+     * and the servers they are in (ngx_http_core_srv_conf_t *).  The
+     * token requests run in the configuration of the first server that
+     * has the token location; NULL: no location uses the client.
+     */
+    ngx_msec_t                       deadline;
+    ngx_array_t                      servers;
+    ngx_http_core_srv_conf_t        *server;
+
+    ngx_shm_zone_t                  *shm_zone;
+
     /* worker-local: the length of the last token seen, to size copies */
     size_t                           token_len;
 
-    /* worker-local: requests of this worker waiting for a token */
+    /* worker-local: requests waiting for a token, the token request */
     ngx_queue_t                      waiters;
+    ngx_http_oauth2_client_fetch_t  *fetch;
+    ngx_event_t                      prefetch_event;
 
     /*
      * SHA-256 over everything that shapes a token: a cached token is
@@ -116,46 +184,109 @@ typedef struct {
 } ngx_http_oauth2_client_loc_conf_t;
 
 
-/* what the cache answers */
+/* a cache lookup: what is asked, then what the cache answers */
 typedef struct {
+    ngx_http_oauth2_client_conf_t   *client;
+    ngx_pool_t                      *pool;      /* NULL: no copy wanted */
+    ngx_str_t                       *buf;       /* the copy goes there */
+    ngx_msec_t                       claim_for; /* a claim's lifetime */
+    ngx_uint_t                       refresh;   /* may claim a refresh */
+    ngx_log_t                       *log;
+
     ngx_str_t                        value;     /* "Bearer <token>" */
     uint32_t                         generation;
     ngx_uint_t                       claim;     /* the claim taken */
-    ngx_pid_t                        owner;     /* WAIT: who fetches */
-    ngx_pid_t                        took_over; /* a stale claim's owner */
+    ngx_pid_t                        owner;     /* BUSY: who fetches */
+    ngx_pid_t                        took_over; /* whose claim was taken */
     ngx_msec_t                       retry;     /* BACKOFF: ms to wait */
 } ngx_http_oauth2_client_lookup_t;
 
 
-/*
- * One token request.  It lives in the request pool; a pool cleanup
- * wipes its buffers and gives up its claim if it never finished.
- */
+/* the end of a token request, told to the cache in one call */
 typedef struct {
-    ngx_shm_zone_t                  *shm_zone;
-    ngx_http_oauth2_client_conf_t   *client;
-    ngx_http_request_t              *subrequest;
-
-    /* the token request body, wiped once it has been answered */
-    ngx_str_t                        body;
-
-    /* the token endpoint's response body, wiped likewise */
-    ngx_buf_t                       *response;
-
-    /* the outcome: "Bearer <token>", or the status to answer with */
-    ngx_str_t                        value;
-    ngx_int_t                        status;
-    uint32_t                         generation;
-
     ngx_uint_t                       claim;
-    ngx_msec_t                       sent;
-    ngx_int_t                        rc;        /* the subrequest's rc */
+    ngx_str_t                        token;     /* data NULL: no token */
+    ngx_msec_t                       expires;
+    ngx_msec_t                       refresh;
+    ngx_msec_t                       min;       /* backoff; 0: none */
+    ngx_msec_t                       max;
+    ngx_msec_t                       wait;      /* the server's own */
 
-    unsigned                         background:1;
-    unsigned                         processed:1;
+    uint32_t                         generation;
+    ngx_msec_t                       delay;     /* the backoff set */
+    unsigned                         taken_over:1;
+    unsigned                         stored:1;
+} ngx_http_oauth2_client_outcome_t;
+
+
+/* a failure classified once, or the token */
+typedef struct {
+    ngx_uint_t       class;        /* class_e */
+    ngx_uint_t       status;       /* HTTP; 0: none */
+    ngx_msec_t       retry;        /* the server's wait */
+    ngx_str_t        value;        /* OK: "Bearer <token>" */
+    long long        expires_in;
+    ngx_uint_t       capped;
+    char             error[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
+    char             description[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
+    u_char           msg[NGX_HTTP_OAUTH2_CLIENT_MSGLEN];  /* the cause */
+} ngx_http_oauth2_client_result_t;
+
+
+/* the token request on the wire: a request tied to no client */
+typedef struct {
+    ngx_connection_t                *connection;   /* a fake one */
+    ngx_http_request_t              *request;      /* its main request */
+    ngx_http_request_t              *subrequest;   /* the token request */
+    ngx_str_t                       *client;       /* names, for the log */
+    ngx_str_t                       *location;
+
+    ngx_str_t                        body;         /* wiped at the end */
+    ngx_buf_t                       *response;     /* likewise */
+    ngx_int_t                        rc;           /* the subrequest's */
+
+    void                           (*handler)(void *data);  /* it ended */
+    void                            *data;
+
+    unsigned                         done:1;
     unsigned                         complete:1;
     unsigned                         too_big:1;
-} ngx_http_oauth2_client_fetch_t;
+} ngx_http_oauth2_client_request_t;
+
+
+/* a token request of this worker, in a pool of its own */
+struct ngx_http_oauth2_client_fetch_s {
+    ngx_uint_t                       id;
+    ngx_uint_t                       reason;    /* reason_e */
+    ngx_uint_t                       claim;
+    ngx_msec_t                       sent;
+    ngx_pool_t                      *pool;
+    ngx_log_t                       *log;
+    ngx_http_oauth2_client_conf_t   *client;
+    ngx_shm_zone_t                  *shm_zone;
+
+    ngx_http_oauth2_client_request_t request;
+    ngx_http_oauth2_client_result_t  result;
+    uint32_t                         generation;
+
+    ngx_event_t                      run;       /* posted: send it */
+    ngx_event_t                      deadline;
+    ngx_event_t                      unwanted;  /* posted: nobody waits */
+
+    unsigned                         ended:1;
+};
+
+
+/* a request waiting for a token, from the first time it waits */
+typedef struct {
+    ngx_event_t                      event;     /* its timer, its wake-up */
+    ngx_queue_t                      queue;     /* in client->waiters */
+    ngx_msec_t                       deadline;
+    ngx_uint_t                       fetch;     /* the id of its own */
+    ngx_int_t                        outcome;   /* told when woken */
+    unsigned                         queued:1;
+    unsigned                         woken:1;
+} ngx_http_oauth2_client_wait_t;
 
 
 /*
@@ -169,7 +300,6 @@ typedef struct {
 typedef struct {
     ngx_http_oauth2_client_conf_t   *client;
     ngx_http_request_t              *request;
-    ngx_http_oauth2_client_fetch_t  *fetch;     /* the one it waits for */
 
     /* "Bearer <token>": the token is value.data + 7 */
     ngx_str_t                        value;
@@ -187,47 +317,86 @@ typedef struct {
     ngx_list_t                       clean;
     ngx_table_elt_t                 *clean_authorization;
 
-    /* in the waiters of the client, while waiting for a fetch */
-    ngx_queue_t                      queue;
-    ngx_msec_t                       wait_deadline;
+    ngx_http_oauth2_client_wait_t   *wait;      /* NULL: never waited */
 
     ngx_int_t                        failed;    /* the status answered */
 
     unsigned                         token_status:3;
-    unsigned                         waited:1;
-    unsigned                         queued:1;
     unsigned                         injected:1;
 } ngx_http_oauth2_client_ctx_t;
 
 
+/* handler.c: the precontent phase handler, the ctx, the header */
 ngx_int_t ngx_http_oauth2_client_handler_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t retry);
 ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_get_ctx(
     ngx_http_request_t *r);
 void ngx_http_oauth2_client_ctx_cleanup(void *data);
 
+/* confine.c: where the token goes, and where it is taken off */
 ngx_int_t ngx_http_oauth2_client_confine_init(ngx_conf_t *cf);
 ngx_table_elt_t *ngx_http_oauth2_client_credential(ngx_http_request_t *r);
 ngx_int_t ngx_http_oauth2_client_inject(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx);
 void ngx_http_oauth2_client_strip(ngx_http_request_t *r);
-void ngx_http_oauth2_client_strip_all(ngx_http_request_t *r);
 
+/* wait.c: requests that wait for a token request */
+ngx_int_t ngx_http_oauth2_client_wait(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t timeout, ngx_uint_t id);
+void ngx_http_oauth2_client_wait_cancel(ngx_http_oauth2_client_ctx_t *ctx);
+void ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_fetch_t *f);
+
+/* fetch.c: the life of a token request */
+ngx_http_oauth2_client_fetch_t *ngx_http_oauth2_client_fetch_start(
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim,
+    ngx_uint_t reason, ngx_log_t *log);
+ngx_int_t ngx_http_oauth2_client_fetch_init_process(ngx_cycle_t *cycle);
+void ngx_http_oauth2_client_fetch_exit_process(ngx_cycle_t *cycle);
+
+/* request.c: the request tied to no client, the response it captures */
+ngx_int_t ngx_http_oauth2_client_request_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_oauth2_client_request_check(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client);
+ngx_int_t ngx_http_oauth2_client_request_create(
+    ngx_http_oauth2_client_request_t *rq, ngx_pool_t *pool,
+    ngx_http_core_srv_conf_t *server);
+ngx_int_t ngx_http_oauth2_client_request_send(
+    ngx_http_oauth2_client_request_t *rq,
+    ngx_http_oauth2_client_token_request_t *tr);
+void ngx_http_oauth2_client_request_run(ngx_http_oauth2_client_request_t *rq);
+void ngx_http_oauth2_client_request_close(
+    ngx_http_oauth2_client_request_t *rq, ngx_pool_t *pool);
+ngx_uint_t ngx_http_oauth2_client_request_owns(ngx_http_request_t *r);
+ngx_connection_t *ngx_http_oauth2_client_connection_get(ngx_log_t *log);
+void ngx_http_oauth2_client_connection_free(ngx_connection_t *c);
+
+/* response.c: what the token endpoint answered */
+void ngx_http_oauth2_client_response_read(
+    ngx_http_oauth2_client_request_t *rq, ngx_pool_t *pool,
+    ngx_http_oauth2_client_result_t *res);
+
+/* backoff.c: how long to wait after a failure */
+void ngx_http_oauth2_client_backoff(ngx_http_oauth2_client_result_t *res,
+    ngx_http_oauth2_client_outcome_t *out, const char **hint);
+
+/* cache.c: the zone */
 ngx_shm_zone_t *ngx_http_oauth2_client_cache_add_zone(ngx_conf_t *cf,
     ngx_str_t *name, ssize_t size);
-ngx_uint_t ngx_http_oauth2_client_cache_acquire(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, ngx_pool_t *pool, ngx_str_t *buf,
-    ngx_msec_t timeout, ngx_pid_t dead, ngx_http_oauth2_client_lookup_t *lk);
-ngx_int_t ngx_http_oauth2_client_cache_store(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim, u_char *token,
-    size_t len, ngx_msec_t expires, ngx_msec_t refresh, uint32_t *generation,
-    ngx_log_t *log);
-ngx_msec_t ngx_http_oauth2_client_cache_fail(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim,
-    ngx_msec_t min, ngx_msec_t max, ngx_msec_t wait);
-void ngx_http_oauth2_client_cache_release(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim);
+ngx_uint_t ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_lookup_t *lk);
+void ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_outcome_t *out, ngx_log_t *log);
 ngx_int_t ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client, uint32_t generation);
+
+/* purge.c: oauth2_token_purge */
+ngx_int_t ngx_http_oauth2_client_purge_init(ngx_conf_t *cf);
+
+/* variables.c */
+ngx_int_t ngx_http_oauth2_client_add_variables(ngx_conf_t *cf);
 
 
 extern ngx_module_t  ngx_http_oauth2_client_module;

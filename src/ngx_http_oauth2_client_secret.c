@@ -13,7 +13,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_error.h"
+#include "ngx_http_oauth2_client_encode.h"
 #include "ngx_http_oauth2_client_secret.h"
 
 

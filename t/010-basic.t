@@ -21,6 +21,7 @@ __DATA__
 === TEST 1: RS256: a token is fetched and sent upstream
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b01/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -56,6 +57,7 @@ qr/oauth2 client "okta": new token sha256:[0-9a-f]{8}, expires in 3600 s/
 === TEST 2: ES256 with the algorithm taken from the key
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b02/oauth2/v1/token;
         client_id       0oa-ec;
         private_key     $TEST_NGINX_KEYS/ec1.pem;
@@ -84,6 +86,7 @@ GET /api/hello
 === TEST 3: ES384 from a P-384 key, RS512 named explicitly
 --- http_config
     oauth2_client ec384 {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b03/oauth2/v1/token;
         client_id       0oa-ec384;
         private_key     $TEST_NGINX_KEYS/ec384.pem;
@@ -91,6 +94,7 @@ GET /api/hello
     }
 
     oauth2_client rs512 {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b03b/oauth2/v1/token;
         client_id       0oa-rs512;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -129,6 +133,7 @@ GET /api/hello
 === TEST 3b: PS256 and PS512 (RSASSA-PSS), verified by the mock's Crypt::JWT
 --- http_config
     oauth2_client ps256 {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b03c/oauth2/v1/token;
         client_id       0oa-ps256;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -137,6 +142,7 @@ GET /api/hello
     }
 
     oauth2_client ps512 {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b03d/oauth2/v1/token;
         client_id       0oa-ps512;
         private_key     $TEST_NGINX_KEYS/rsa-pkcs1.pem;
@@ -175,6 +181,7 @@ GET /api/hello
 === TEST 4: cache hit: many requests, one token request
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b04/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -209,6 +216,7 @@ GET /api/hello
 === TEST 5: the client's Authorization is replaced
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b05/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -239,6 +247,7 @@ authorization_headers=1
 === TEST 6: client headers and body never reach the token endpoint
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b06/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -278,6 +287,7 @@ Content-Type: application/x-www-form-urlencoded
 === TEST 7: a location without oauth2_token, or with off, gets nothing
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b07/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -315,6 +325,7 @@ Content-Type: application/x-www-form-urlencoded
 === TEST 8: inherited from server into the token location: no recursion
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b08/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -348,6 +359,7 @@ Content-Type: application/x-www-form-urlencoded
 === TEST 9: satisfy any does not skip the injection
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b09/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -380,6 +392,7 @@ GET /api/x
 === TEST 10: a denied request costs no token request
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b10/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -412,6 +425,7 @@ GET /api/x
 === TEST 11: a wrong key is refused by the verifier
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b11/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa2.pem;
@@ -441,6 +455,7 @@ qr/oauth2 client "okta": token request failed: HTTP 401, error "invalid_client"/
 === TEST 12: $oauth2_access_token is the token of the location's client
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/b12/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -474,6 +489,7 @@ qr/oauth2 client "okta": token request failed: HTTP 401, error "invalid_client"/
 === TEST 13: a token is never cached past its expiry
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-1/b13/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -510,6 +526,7 @@ qr/oauth2 client "okta": token request failed: HTTP 401, error "invalid_client"/
 === TEST 14: the module's own lines say what it was doing, a background refresh's too
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-60/b14/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -527,11 +544,32 @@ qr/oauth2 client "okta": token request failed: HTTP 401, error "invalid_client"/
         proxy_set_header X-Token-Status $oauth2_token_status;
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
     }
+
+    # the refresh answers in 3 s, its token for 30 s
+    location = /slow-refresh {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/s/expires-60/b14/oauth2/v1/token&scenario=expires-30-delay-3000&count=1;
+    }
+
+    # the API refuses the token, which is dropped: the next request
+    # waits for the refresh in flight, so its lines are in the log before
+    # the log is read (no client request waits for a refresh otherwise)
+    location /revoked/ {
+        oauth2_token okta;
+        oauth2_token_purge on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api401/;
+    }
+
+    location = /errors {
+        default_type text/plain;
+        alias $TEST_NGINX_SERVER_ROOT/logs/error.log;
+    }
 --- request eval
-["GET /api/1", "GET /api/2"]
+["GET /api/1", "GET /slow-refresh", "GET /api/2", "GET /revoked/3", "GET /api/4", "GET /errors"]
+--- error_code eval
+[200, 200, 200, 401, 200, 200]
 --- response_body_like eval
-["x-token-status=MISS", "x-token-status=REFRESH"]
---- error_log eval
-qr/oauth2 client "okta": new token sha256:[0-9a-f]{8}, expires in 60 s while processing the token response, client: [^,]*, server: [^,]*, request: "GET \/api\/\d HTTP\/1\.1", subrequest: "\/_oauth2\/okta"/
+["x-token-status=MISS", "^ok", "x-token-status=REFRESH", "^api: revoked",
+ "x-token-status=WAIT",
+ qr/oauth2 client "okta": new token sha256:[0-9a-f]{8}, expires in 60 s while processing the token response, oauth2 client: "okta", token request: "\/_oauth2\/okta".*\n(?s:.*)oauth2 client "okta": new token sha256:[0-9a-f]{8}, expires in 30 s while processing the token response, oauth2 client: "okta", token request: "\/_oauth2\/okta"/]
 --- no_error_log eval
-[qr/new token .* while sending to client/, "[error]"]
+[qr/new token .* while sending to client/, qr/new token .* request: "GET /, "[error]"]

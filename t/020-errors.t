@@ -30,6 +30,7 @@ __DATA__
 === TEST 1: the token endpoint refuses the client (401 invalid_client)
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-client/e01/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -66,6 +67,7 @@ exited on signal
 === TEST 2: an invalid scope (400 invalid_scope)
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-scope/e02/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -102,6 +104,7 @@ exited on signal
 === TEST 3: rate limited, Okta management error style (429)
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit/e03/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -138,6 +141,7 @@ exited on signal
 === TEST 4: a 500 with an HTML body
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/html-500/e04/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -174,6 +178,7 @@ exited on signal
 === TEST 5: a 503 with a JSON error
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/status-503/e05/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -210,6 +215,7 @@ exited on signal
 === TEST 6: invalid JSON
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/bad-json/e06/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -246,6 +252,7 @@ exited on signal
 === TEST 7: an empty body
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/empty/e07/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -282,6 +289,7 @@ exited on signal
 === TEST 8: a JSON array
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/array/e08/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -318,6 +326,7 @@ exited on signal
 === TEST 9: no access_token
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/no-access-token/e09/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -354,6 +363,7 @@ exited on signal
 === TEST 10: an empty access_token
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/empty-token/e10/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -390,6 +400,7 @@ exited on signal
 === TEST 11: an access_token with CR LF
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-crlf/e11/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -426,6 +437,7 @@ exited on signal
 === TEST 12: an access_token that is not a string
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-not-string/e12/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -462,6 +474,7 @@ exited on signal
 === TEST 13: token_type is not Bearer
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/not-bearer/e13/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -498,6 +511,7 @@ exited on signal
 === TEST 14: no expires_in
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/no-expires/e14/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -534,6 +548,7 @@ exited on signal
 === TEST 15: expires_in of 0
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-zero/e15/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -570,6 +585,7 @@ exited on signal
 === TEST 16: expires_in as a string
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-string/e16/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -606,6 +622,7 @@ exited on signal
 === TEST 17: duplicated JSON keys
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dup-keys/e17/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -642,6 +659,7 @@ exited on signal
 === TEST 18: a redirect
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/redirect/e18/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -678,6 +696,7 @@ exited on signal
 === TEST 19: a gzip-encoded body
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/gzip/e19/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -714,6 +733,7 @@ exited on signal
 === TEST 20: a body over subrequest_output_buffer_size
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/big/e20/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -751,6 +771,7 @@ exited on signal
 === TEST 21: a slow answer beyond proxy_read_timeout
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/delay-3000/e21/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -788,6 +809,7 @@ exited on signal
 === TEST 22: the token location does not exist
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/e22/oauth2/v1/token;
         token_location  /_oauth2/missing;
         client_id       0oa-rsa;
@@ -810,6 +832,7 @@ exited on signal
 === TEST 23: the token endpoint refuses connections
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:1/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -837,6 +860,7 @@ exited on signal
 === TEST 24: error details from the server are sanitized in the log
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/evil-description/e24/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -865,6 +889,7 @@ qr/^\[forged\]/m
 === TEST 25: an access_token with a NUL byte
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-nul/e25/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -901,6 +926,7 @@ exited on signal
 === TEST 26: an access_token with a space
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-space/e26/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -937,6 +963,7 @@ exited on signal
 === TEST 27: an access_token with non-ASCII bytes
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-non-ascii/e27/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -973,6 +1000,7 @@ exited on signal
 === TEST 28: a negative expires_in
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-negative/e28/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -1009,6 +1037,7 @@ exited on signal
 === TEST 29: a float expires_in
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-float/e29/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -1045,6 +1074,7 @@ exited on signal
 === TEST 30: no token_type
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/no-token-type/e30/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -1081,6 +1111,7 @@ exited on signal
 === TEST 31: a 204 without a body
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/no-content/e31/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -1117,6 +1148,7 @@ exited on signal
 === TEST 32: an absurd expires_in is capped, and the token used
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-huge/e32/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -1156,6 +1188,7 @@ qr/oauth2 client "okta": new token sha256:[0-9a-f]{8}, expires in 86400 s \(capp
     }
 
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  https://127.0.0.1:$TEST_NGINX_TLS_PORT/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -1188,6 +1221,7 @@ never
 === TEST 34: a token that ends before its answer comes is not used
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-1-delay-1000/e34/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -1215,6 +1249,7 @@ new token
 === TEST 35: an X-Rate-Limit-Reset too far ahead to count in ms waits the 1 h cap
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit-18446744073709552/e35/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -1243,6 +1278,7 @@ new token
 === TEST 36: two X-Rate-Limit-Reset headers: the longer wait counts, not the last
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit-reset-30-5/e36/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -1271,6 +1307,7 @@ new token
 === TEST 37: two Retry-After headers: the longer wait counts, not the last
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/retry-after-20-3/e37/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -1299,6 +1336,7 @@ new token
 === TEST 38: X-Rate-Limit-Reset and Retry-After: the longer wait counts, whichever says it
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/rate-limit-2-retry-after-40/e38/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -1327,6 +1365,7 @@ new token
 === TEST 39: an answer without a valid status line is logged for what it is
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/bad-status-line/e39/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;

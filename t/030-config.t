@@ -4,7 +4,7 @@
 # Data-driven Test::Base blocks: each is written to a configuration and
 # checked with "nginx -t" (t/lib/NginxConf.pm); --- error is what nginx
 # must print, --- valid marks a configuration it must accept, --- notice
-# one it accepts with a notice.
+# and --- warn one it accepts with a notice or a warning.
 
 use lib 't/lib';
 use File::Copy qw(copy);
@@ -35,11 +35,12 @@ for my $block (blocks()) {
         like($out, qr/\[emerg\] (?:\d+#\d+: )?\Q$expected\E/, "$name: nginx -t says why")
             or diag($out);
 
-    } elsif (defined $block->notice) {
-        my $expected = $block->notice;
+    } elsif (defined $block->notice || defined $block->warn) {
+        my $level = defined $block->notice ? 'notice' : 'warn';
+        my $expected = $block->$level;
         chomp $expected;
         is($rc, 0, "$name: nginx -t succeeds") or diag($out);
-        like($out, qr/\[notice\] .*\Q$expected\E/,
+        like($out, qr/\[$level\] .*\Q$expected\E/,
              "$name: nginx -t notes it") or diag($out);
 
     } else {
@@ -457,3 +458,148 @@ oauth2_client name "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn
     location = /t { return 204; }
 --- notice
 of oauth2_client "okta" is accessible to other users (mode 0644): 0600, owned by root, is enough
+
+
+
+=== TEST 30: prefetch takes on or off
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        prefetch        maybe;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+invalid value "maybe" in "prefetch" directive, it must be "on" or "off"
+
+
+
+=== TEST 31: prefetch once
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        prefetch        off;
+        prefetch        on;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"prefetch" directive is duplicate
+
+
+
+=== TEST 32: token location timeouts beyond the wait: a warning
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- warn
+oauth2 client "okta": proxy_connect_timeout 60000 ms and proxy_read_timeout 60000 ms of token location "/_oauth2/okta" exceed 10000 ms, the longest oauth2_token_wait_timeout of the client, at which its token requests end
+
+
+
+=== TEST 33: ... found as nginx finds it: a prefix location, nested in another
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        token_location  /internal/oauth2/okta;
+    }
+--- config
+    location /internal/ {
+        internal;
+        proxy_connect_timeout 2s;
+
+        location /internal/oauth2/ {
+            proxy_read_timeout 9s;
+            proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/oauth2/v1/token;
+        }
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- warn
+oauth2 client "okta": proxy_connect_timeout 2000 ms and proxy_read_timeout 9000 ms of token location "/internal/oauth2/okta" exceed 10000 ms
+
+
+
+=== TEST 34: ... or by a regular expression; within the longest wait of the client's locations: no warning
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+    }
+--- config
+    location /_oauth2/ {
+        return 404;
+    }
+
+    location ~ ^/_oauth2/(okta)$ {
+        internal;
+        proxy_connect_timeout 5s;
+        proxy_read_timeout 10s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location /slow/ {
+        oauth2_token okta;
+        oauth2_token_wait_timeout 15s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- valid
+
+
+
+=== TEST 35: ... and with those of the server whose token location it is
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+    }
+
+    server {
+        listen 127.0.0.1:2;
+
+        location /api/ {
+            oauth2_token okta;
+            proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+        }
+    }
+--- config
+    location = /_oauth2/okta {
+        proxy_connect_timeout 11s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- warn
+proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location "/_oauth2/okta"

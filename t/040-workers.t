@@ -24,6 +24,7 @@ __DATA__
     oauth2_token_cache zone=shared:1m;
 
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/w01/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -56,6 +57,7 @@ __DATA__
 === TEST 2: a reload keeps the cached token
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/w02/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;

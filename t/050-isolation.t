@@ -18,6 +18,7 @@ __DATA__
 === TEST 1: an internal redirect to a location without oauth2_token takes the token back
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/i01/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -56,6 +57,7 @@ oauth2 client "okta": new token
 === TEST 2: ... and puts the client's own Authorization back
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/i02/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -98,6 +100,7 @@ X-Token-Status: []
 === TEST 3: a redirect to a location of the same client keeps the token
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/i03/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -138,6 +141,7 @@ X-Token-Status: []
 === TEST 4: a redirect to another client's location gets that client's token
 --- http_config
     oauth2_client one {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/i04a/oauth2/v1/token;
         client_id       0oa-one;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -145,6 +149,7 @@ X-Token-Status: []
     }
 
     oauth2_client two {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/i04b/oauth2/v1/token;
         client_id       0oa-two;
         private_key     $TEST_NGINX_KEYS/ec1.pem;
@@ -185,6 +190,7 @@ GET /api/x
 === TEST 5: variables the client's request already evaluated stay out of the token request
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/i05/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -223,6 +229,7 @@ X-Leak: yes
 === TEST 6: an answer cut short is not taken for a token
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/truncated/i06/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -252,6 +259,7 @@ new token
 === TEST 7: after a failure, an error_page location of the same client does not fetch again
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-client/i07/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;

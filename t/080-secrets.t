@@ -21,6 +21,7 @@ __DATA__
 === TEST 1: a token fetched, used, refreshed and purged: no secret logged
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-3/x01/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -65,6 +66,7 @@ qr/oauth2 client "okta": new token sha256:[0-9a-f]{8}, expires in 3 s/
 === TEST 2: refused assertions and a failed fetch: no secret logged
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/x02/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa2.pem;
@@ -96,6 +98,7 @@ qr/oauth2 client "okta": token request failed: HTTP 401, error "invalid_client"/
 === TEST 3: a token endpoint that echoes the token in its error: sanitized, cut
 --- http_config
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/token-crlf/x03/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;

@@ -81,6 +81,7 @@ __DATA__
 === TEST 1: RS256: the token is active for oidc-provider; aud has the port
 --- http_config
     oauth2_client rs256 {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
         client_id       nginx-rs256;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -111,6 +112,7 @@ qr/oauth2 client "rs256": new token sha256:[0-9a-f]{8}, expires in 3600 s/
 === TEST 2: ES256, one of the client's two scopes: only that one granted
 --- http_config
     oauth2_client es256 {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
         client_id       nginx-es256;
         private_key     $TEST_NGINX_KEYS/ec1.pem;
@@ -130,6 +132,7 @@ qr{^token_requests=1\ngranted=1\nrefused=0\njti=1 distinct=1\nalg=ES256 kid=ec1\
 === TEST 3: RS384, RS512, ES384 (P-384) and ES512 (P-521)
 --- http_config
     oauth2_client rs384 {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
         client_id       nginx-rs384;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -139,6 +142,7 @@ qr{^token_requests=1\ngranted=1\nrefused=0\njti=1 distinct=1\nalg=ES256 kid=ec1\
     }
 
     oauth2_client rs512 {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
         client_id       nginx-rs512;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -148,6 +152,7 @@ qr{^token_requests=1\ngranted=1\nrefused=0\njti=1 distinct=1\nalg=ES256 kid=ec1\
     }
 
     oauth2_client es384 {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
         client_id       nginx-es384;
         private_key     $TEST_NGINX_KEYS/ec384.pem;
@@ -156,6 +161,7 @@ qr{^token_requests=1\ngranted=1\nrefused=0\njti=1 distinct=1\nalg=ES256 kid=ec1\
     }
 
     oauth2_client es512 {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
         client_id       nginx-es512;
         private_key     $TEST_NGINX_KEYS/ec521.pem;
@@ -179,6 +185,7 @@ qr{^token_requests=1\ngranted=1\nrefused=0\njti=1 distinct=1\nalg=ES256 kid=ec1\
 === TEST 4: PS256, PS384, PS512 (RSASSA-PSS, salt as long as the digest)
 --- http_config
     oauth2_client ps256 {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
         client_id       nginx-ps256;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -188,6 +195,7 @@ qr{^token_requests=1\ngranted=1\nrefused=0\njti=1 distinct=1\nalg=ES256 kid=ec1\
     }
 
     oauth2_client ps384 {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
         client_id       nginx-ps384;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -197,6 +205,7 @@ qr{^token_requests=1\ngranted=1\nrefused=0\njti=1 distinct=1\nalg=ES256 kid=ec1\
     }
 
     oauth2_client ps512 {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
         client_id       nginx-ps512;
         private_key     $TEST_NGINX_KEYS/rsa-pkcs1.pem;
@@ -220,6 +229,7 @@ qr{^token_requests=1\ngranted=1\nrefused=0\njti=1 distinct=1\nalg=ES256 kid=ec1\
 === TEST 5: a scope the client may not have: refused, 502, logged
 --- http_config
     oauth2_client allowed {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
         client_id       nginx-read-only;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -228,6 +238,7 @@ qr{^token_requests=1\ngranted=1\nrefused=0\njti=1 distinct=1\nalg=ES256 kid=ec1\
     }
 
     oauth2_client too-much {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
         client_id       nginx-read-only;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -254,6 +265,7 @@ qr/\[error\] .*oauth2 client "too-much": token request failed: HTTP 400, error "
 === TEST 6: the token endpoint at a custom path (Okta's layout)
 --- http_config
     oauth2_client custom {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_CUSTOM_PORT/oauth2/default/v1/token;
         client_id       nginx-custom-path;
         private_key     $TEST_NGINX_KEYS/ec1.pem;
@@ -273,6 +285,7 @@ qr{^token_requests=1\ngranted=1\n.*\naud=http://127\.0\.0\.1:$ENV{TEST_NGINX_OP_
 === TEST 7: an assertion for another audience is refused: 502, no token
 --- http_config
     oauth2_client no-port {
+        prefetch        off;
         token_endpoint  http://127.0.0.1/token;
         token_location  /_oauth2/op;
         client_id       nginx-audience;
@@ -281,6 +294,7 @@ qr{^token_requests=1\ngranted=1\n.*\naud=http://127\.0\.0\.1:$ENV{TEST_NGINX_OP_
     }
 
     oauth2_client elsewhere {
+        prefetch        off;
         token_endpoint  https://auth.example.com/oauth2/v1/token;
         token_location  /_oauth2/op;
         client_id       nginx-audience;
@@ -314,6 +328,7 @@ qr/oauth2 client "no-port": token request failed: HTTP 401, error "invalid_clien
 === TEST 8: an assertion signed with another key is refused
 --- http_config
     oauth2_client wrong-key {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
         client_id       nginx-wrong-key;
         private_key     $TEST_NGINX_KEYS/rsa2.pem;
@@ -336,6 +351,7 @@ qr/oauth2 client "wrong-key": token request failed: HTTP 401, error "invalid_cli
 === TEST 9: a replayed assertion is refused by oidc-provider
 --- http_config
     oauth2_client replay {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
         client_id       nginx-replay;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -357,6 +373,7 @@ qr/oauth2 client "wrong-key": token request failed: HTTP 401, error "invalid_cli
 === TEST 10: over TLS, with proxy_ssl_verify and the test CA
 --- http_config
     oauth2_client tls {
+        prefetch        off;
         token_endpoint  https://127.0.0.1:$TEST_NGINX_OP_TLS_PORT/token;
         client_id       nginx-tls;
         private_key     $TEST_NGINX_KEYS/ec1.pem;
@@ -385,6 +402,7 @@ qr{^token_requests=1\ngranted=1\n.*\naud=https://127\.0\.0\.1:$ENV{TEST_NGINX_OP
 === TEST 11: over TLS, a CA that did not sign the certificate: 502, no token request
 --- http_config
     oauth2_client wrong-ca {
+        prefetch        off;
         token_endpoint  https://127.0.0.1:$TEST_NGINX_OP_TLS_PORT/token;
         client_id       nginx-tls-refused;
         private_key     $TEST_NGINX_KEYS/ec1.pem;
@@ -416,6 +434,7 @@ qr{^token_requests=1\ngranted=1\n.*\naud=https://127\.0\.0\.1:$ENV{TEST_NGINX_OP
 === TEST 12: over TLS, a certificate for another name: 502, no token request
 --- http_config
     oauth2_client wrong-name {
+        prefetch        off;
         token_endpoint  https://127.0.0.1:$TEST_NGINX_OP_TLS_PORT/token;
         client_id       nginx-tls-refused;
         private_key     $TEST_NGINX_KEYS/ec1.pem;
@@ -448,6 +467,7 @@ qr{^token_requests=1\ngranted=1\n.*\naud=https://127\.0\.0\.1:$ENV{TEST_NGINX_OP
 --- http_config eval
 CORE::join "", map { <<"CLIENT" } 1 .. 20;
     oauth2_client j$_ {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:\$TEST_NGINX_OP_PORT/token;
         client_id       nginx-jti;
         private_key     \$TEST_NGINX_KEYS/ec1.pem;
@@ -467,6 +487,7 @@ CLIENT
 === TEST 14: the cache: 5 requests, 1 token request seen by oidc-provider
 --- http_config
     oauth2_client cache {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
         client_id       nginx-cache;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;

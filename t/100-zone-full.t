@@ -27,6 +27,7 @@ sub zone_conf {
     for my $i (1 .. $n) {
         $conf .= <<"EOC";
     oauth2_client $tag-$i {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$port/s/size-$size/$tag-$i/oauth2/v1/token;
         client_id       0oa-$tag-$i;
         private_key     $keys/ec1.pem;

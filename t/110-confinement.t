@@ -41,6 +41,7 @@ add_block_preprocessor(sub {
 
     $block->set_value('http_config', <<'HTTP' . ($block->http_config // ''));
     oauth2_client okta {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k/oauth2/v1/token;
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
@@ -69,6 +70,8 @@ CONFIG
 
 repeat_each(1);
 no_shuffle();
+# a block's error_log patterns are looked for in all its requests' lines
+check_accum_error_log();
 run_tests();
 
 __DATA__
@@ -637,6 +640,7 @@ main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/same/x" -
 === TEST 23: SSI include to a location of another client, its cache warm: that client's token
 --- http_config
     oauth2_client two {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k2/oauth2/v1/token;
         client_id       0oa-two;
         private_key     $TEST_NGINX_KEYS/ec1.pem;
@@ -672,10 +676,11 @@ main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/same/x" -
 
 
 
-=== TEST 24: SSI include to a location of another client without a live token: no token at all, for now
+=== TEST 24: SSI include to a location of another client, its cache cold: the subrequest waits for that client's token request
 --- http_config
     oauth2_client two {
-        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k2/oauth2/v1/token;
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k24/oauth2/v1/token;
         client_id       0oa-two;
         private_key     $TEST_NGINX_KEYS/ec1.pem;
         key_id          ec1;
@@ -683,7 +688,7 @@ main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/same/x" -
 --- config
     location = /_oauth2/two {
         internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k2/oauth2/v1/token;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k24/oauth2/v1/token;
     }
 
     location /pages/ {
@@ -694,18 +699,21 @@ main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/same/x" -
 
     location /two/ {
         oauth2_token two;
+        proxy_set_header Host backend;
+        proxy_set_header X-Status $oauth2_token_status;
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/k24/;
     }
 --- user_files
 >>> pages/k24.html
-[<!--# include virtual="/two/x" -->]
+main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/two/x" -->]
 --- more_headers eval
 "Authorization: $main::BASIC\n"
 --- request eval
-["GET /pages/k24.html", "GET /seen/api/k24/x"]
+["GET /pages/k24.html", "GET /seen/api/k24/x", "GET /stats/k24/oauth2/v1/token"]
 --- response_body_like eval
-[main::exactly("[api: token refused: missing\n]\n"),
- main::exactly("host: backend\nconnection: close\n")]
+["^main=MISS \\[api: token ok client=0oa-two .*\nauthorization_headers=1\n.*x-status=MISS\n\\]\n\\z",
+ main::exactly("host: backend\nx-status: MISS\nconnection: close\n" . "authorization: $main::TOKEN_SEEN\n"),
+ "^calls=1\n"]
 --- no_error_log
 [error]
 
@@ -812,3 +820,168 @@ main=<!--# echo var="oauth2_token_status" --> [<!--# include virtual="/var/x" --
  main::exactly("host: backend\nx-token: []\nx-status: []\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n")]
 --- no_error_log
 [error]
+
+
+
+=== TEST 29: auth_request to a location of a client whose cache is cold: the subrequest waits for the one token request and carries the token
+--- http_config
+    oauth2_client cold {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k29/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/cold {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k29/oauth2/v1/token;
+    }
+
+    location /guarded/ {
+        auth_request /auth;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k29/;
+    }
+
+    location = /auth {
+        internal;
+        oauth2_token cold;
+        proxy_set_header Host backend;
+        proxy_set_header X-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/k29/auth;
+    }
+--- more_headers eval
+"Authorization: $main::BASIC\n" . main::pads(25)
+--- request eval
+["GET /guarded/x", "GET /seen/api/k29/auth", "GET /seen/capture/k29/x", "GET /stats/k29/oauth2/v1/token"]
+--- response_body_like eval
+[main::exactly("captured /capture/k29/x\n"),
+ main::exactly("host: backend\nx-status: MISS\nconnection: close\n" . main::seen_pads(25) . "authorization: $main::TOKEN_SEEN\n"),
+ main::exactly("host: backend\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n" . main::seen_pads(25)),
+ "^calls=1\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 30: two SSI includes to a location of a client whose cache is cold: one token request, both wait for it
+--- http_config
+    oauth2_client cold {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k30/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/cold {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k30/oauth2/v1/token;
+    }
+
+    location /plain/ {
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /cold/ {
+        oauth2_token cold;
+        proxy_set_header Host backend;
+        proxy_set_header X-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/k30/;
+    }
+--- user_files
+>>> plain/k30.html
+[<!--# include virtual="/cold/a" -->][<!--# include virtual="/cold/b" -->]
+--- request eval
+["GET /plain/k30.html", "GET /seen/api/k30/a", "GET /seen/api/k30/b", "GET /stats/k30/oauth2/v1/token"]
+--- response_body_like eval
+["^\\[api: token ok client=0oa-rsa [^\\]]*\nx-status=MISS\n\\]\\[api: token ok client=0oa-rsa [^\\]]*\nx-status=WAIT\n\\]\n\\z",
+ main::exactly("host: backend\nx-status: MISS\nconnection: close\n" . "authorization: $main::TOKEN_SEEN\n"),
+ main::exactly("host: backend\nx-status: WAIT\nconnection: close\n" . "authorization: $main::TOKEN_SEEN\n"),
+ "^calls=1\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 31: auth_request to a location of a client whose token request fails: no credential, the subrequest never reaches its upstream, the main request answers 500
+--- http_config
+    oauth2_client bad {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-client/k31/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/bad {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-client/k31/oauth2/v1/token;
+    }
+
+    location /guarded/ {
+        auth_request /auth;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k31/;
+    }
+
+    location = /auth {
+        internal;
+        oauth2_token bad;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k31/auth;
+    }
+--- more_headers eval
+"Authorization: $main::BASIC\n"
+--- request eval
+["GET /guarded/x", "GET /stats/capture/k31/auth", "GET /seen/capture/k31/auth", "GET /stats/capture/k31/x"]
+--- error_code eval
+[500, 200, 200, 200]
+--- response_body_like eval
+["500 Internal Server Error",
+ "^calls=0\n",
+ "\\A\\z",
+ "^calls=0\n"]
+--- error_log eval
+[qr/oauth2 client "bad": token request failed: HTTP 401, error "invalid_client"/,
+ "auth request unexpected status: 502"]
+
+
+
+=== TEST 32: SSI include to a location of a client whose token request fails: no credential, the include is the 502 page, the main request answers 200
+--- http_config
+    oauth2_client bad {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-client/k32/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/bad {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-client/k32/oauth2/v1/token;
+    }
+
+    location /plain/ {
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /bad/ {
+        oauth2_token bad;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k32/;
+    }
+--- user_files
+>>> plain/k32.html
+main [<!--# include virtual="/bad/x" -->]
+--- more_headers eval
+"Authorization: $main::BASIC\n"
+--- request eval
+["GET /plain/k32.html", "GET /stats/capture/k32/x"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+["^main \\[<html>.*502 Bad Gateway.*</html>\\s*\\]\n\\z",
+ "^calls=0\n"]
+--- error_log eval
+qr/oauth2 client "bad": token request failed: HTTP 401, error "invalid_client"/

@@ -206,8 +206,10 @@ like($depends, qr/\blibssl3 \(>= [^)]+\)/, 'and on libssl3');
 
 
 # the module through modules-enabled only, with a token from the mock
+# fetched for the first request (no prefetch at worker start)
 my $http = <<"END";
     oauth2_client deb {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$mport/oauth2/v1/token;
         client_id       0oa-deb;
         private_key     $keys/rsa1.pem;

@@ -6,7 +6,8 @@ package OAuth2Blocks;
 #   add_block_preprocessor { OAuth2Blocks::fill(@_) };
 #
 # A block names its token endpoint path in --- token_path and may add
-# --- client_extra (inside oauth2_client), --- token_extra (inside the
+# --- client_extra (inside oauth2_client; "prefetch off" unless it says
+# otherwise), --- token_extra (inside the
 # token location), --- api_extra (inside /api/) and --- extra_config
 # (more locations).  A block with its own http_config or config keeps it.
 #
@@ -17,8 +18,9 @@ package OAuth2Blocks;
 #   /sleep/MS           the mock sleeps MS ms
 #   /fail/SCENARIO[/N]  the next N (or all) token requests fail that way
 #   /fire/PATH          the mock sends GET PATH to nginx in the background
-#   /stats, /status, /errors
-#                       the mock's counters of the token path; the access
+#   /stats, /inflight, /status, /errors
+#                       the mock's counters of the token path (with the
+#                       token requests in flight, ?inflight=1); the access
 #                       log of the block ("$uri $status
 #                       $oauth2_token_status $sent_http_retry_after");
 #                       the error log
@@ -51,6 +53,11 @@ sub fill {
     return if $path eq '';
 
     my $client_extra = indent(section($block, 'client_extra'), '        ');
+
+    # the blocks start cold, as they count token requests: those that
+    # test the prefetch at worker start say "prefetch on;"
+    $client_extra = "        prefetch        off;\n$client_extra"
+        if section($block, 'client_extra') !~ /\bprefetch\b/;
     my $token_extra  = indent(section($block, 'token_extra'), '        ');
     my $api_extra    = indent(section($block, 'api_extra'), '        ');
     my $extra        = section($block, 'extra_config');
@@ -62,6 +69,12 @@ sub fill {
     }
 
     log_format oauth2 '\$uri \$status \$oauth2_token_status \$sent_http_retry_after';
+
+    # for an access_log ... if=\$oauth2_not_hit of a block that sends many
+    map \$oauth2_token_status \$oauth2_not_hit {
+        HIT      0;
+        default  1;
+    }
 
     server {
         listen 127.0.0.1:\$TEST_NGINX_BACKEND_PORT;
@@ -114,6 +127,11 @@ $api_extra        proxy_set_header X-Token-Status \$oauth2_token_status;
     location = /stats {
         access_log off;
         proxy_pass http://127.0.0.1:\$TEST_NGINX_MOCK_PORT/_stats$path;
+    }
+
+    location = /inflight {
+        access_log off;
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_MOCK_PORT/_stats$path?inflight=1;
     }
 
     location = /status {

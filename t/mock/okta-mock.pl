@@ -104,6 +104,11 @@
 #                                    refused), &rotate=1&grace=1 (the old
 #                                    still taken, and a 200 then announces
 #                                    the new one in DPoP-Nonce)
+#                                    ?inflight=1 adds "inflight=N\n
+#                                    max_inflight=N\naborted=N\n": token
+#                                    requests being answered now, the most
+#                                    at once, those whose client hung up
+#                                    before the whole answer
 #   GET /_headers/<path>             last request's headers, "name: value" lines
 #   GET /_hup?pidfile=<abs path>     SIGHUP that process, wait for a new child
 #   GET /_reset                      forget counters, headers, jtis, times,
@@ -113,9 +118,23 @@
 #                                    the next N (default: all) requests to the
 #                                    token path P behave as scenario S
 #   GET /_fail?path=P&clear=1        remove that override
-#   GET /_burst?port=P&path=U&n=N&c=C[&host=H]
+#   GET /_burst?port=P&path=U&n=N&c=C[&timeout_ms=T][&host=H]
 #                                    N GETs to H:P (loopback), C at a time;
-#                                    answers counts per status and max_ms
+#                                    answers counts per status and max_ms;
+#                                    a GET not answered within T ms (30000)
+#                                    is given up, its connection closed,
+#                                    and counted in errors
+#   GET /_keepalive?port=P&path=U&seconds=S[&slow_ms=T][&interval_ms=I]
+#                   [&host=H]        GETs one after another on one
+#                                    keep-alive connection for S s, I ms
+#                                    (0) apart; answers counts, max_ms and
+#                                    slow (over T ms)
+#   GET /_h2reset?port=P&path=U&n=N[&after_ms=M][&host=H]
+#                                    one HTTP/2 (h2c) connection, N streams
+#                                    GET U one after another, each reset
+#                                    (RST_STREAM) M ms (50) after it opened
+#                                    unless answered first; needs
+#                                    /usr/bin/python3 with python3-h2
 #   GET /_fire?port=P&path=U[&host=H]
 #                                    one GET sent before the answer "fired",
 #                                    its response read (and dropped) afterwards
@@ -205,8 +224,10 @@ my %ACCEPTED_ALG = map { $_ => 1 } qw(RS256 RS384 RS512 ES256 ES384 ES512
 # regex; captures are passed on. Either
 #   verify => 1 : the request is verified as usual; optional
 #                 expires_in => sub { ... }, delay_ms => sub { ... },
-#                 token_size => sub { ... }, and for DPoP dpop_required => 1,
-#                 dpop_nonce => 'required' | 'always', dpop_as_bearer => 1
+#                 token_size => sub { ... }, trickle_ms => sub { ... } (a
+#                 delay or a trickle ends early if the client hangs up), and
+#                 for DPoP dpop_required => 1, dpop_nonce => 'required' |
+#                 'always', dpop_as_bearer => 1
 #   reply  => sub { my ($ctx, @captures) = @_; return ($status, \@headers, $body) }
 #                 a canned answer; the request is NOT verified.
 # $ctx has: client_id (unverified iss, for minting), scope, now, headers
@@ -226,6 +247,10 @@ my @SCENARIOS = (
     [ qr/^expires-(\d+)$/ => { verify => 1, expires_in => sub { 0 + $_[0] } } ],
     [ qr/^expires-huge$/  => { verify => 1, expires_in => sub { 999999999 } } ],
     [ qr/^delay-(\d+)$/   => { verify => 1, delay_ms => sub { $_[0] } } ],
+    # the status line and headers of a good answer at once, then its body
+    # one byte every <ms> (default 1000): nginx's read timeout restarts
+    # with every byte
+    [ qr/^trickle(?:-(\d+))?$/ => { verify => 1, trickle_ms => sub { $_[0] // 1000 } } ],
     # short-lived tokens from a slow server: a request that waited for a
     # fetch would take that long
     [ qr/^expires-(\d+)-delay-(\d+)$/ => { verify => 1,
@@ -544,17 +569,19 @@ sub serve_connection ($sock, $tls = 0) {
         ($status, $headers, $body, $reason) =
             (500, ['Content-Type' => 'text/plain'], "mock error: $err\n", "mock error: $err");
     }
-    if ($status == 0) {    # hang up without an answer
-        logline("$req->{method} $req->{target} - " . ($reason // 'closed without an answer'));
-        close $sock;
-        return;
-    }
     if ($status == -1) {   # a raw answer, not even a status line of ours
         alarm 30;
         send_raw($sock, $body);
         alarm 0;
         logline("$req->{method} $req->{target} raw " . ($reason // 'raw answer'));
         close $sock;
+        inflight_leave($req);
+        return;
+    }
+    if ($status <= 0) {    # hang up without an answer (0), or answered already (-2)
+        logline("$req->{method} $req->{target} - " . ($reason // 'closed without an answer'));
+        close $sock;
+        inflight_leave($req);
         return;
     }
     alarm 30;
@@ -562,6 +589,7 @@ sub serve_connection ($sock, $tls = 0) {
     alarm 0;
     logline("$req->{method} $req->{target} $status " . ($reason // ''));
     close $sock;
+    inflight_leave($req);
     # e.g. /_fire reading its response; this child is still the master's,
     # which reaps it
     while (my $after = shift @AFTER) { eval { $after->(); 1 } or logline("after: $@") }
@@ -615,6 +643,7 @@ sub read_request ($sock) {
         query => $query // '', version => $version,
         headers => \@headers, body => $body,
         arrived => time,    # for the times= line of /_stats
+        sock => $sock,
     };
 }
 
@@ -664,6 +693,8 @@ sub dispatch ($req) {
     return control_burst($req)         if $path eq '/_burst';
     return control_fire($req)          if $path eq '/_fire';
     return control_load($req)          if $path eq '/_load';
+    return control_keepalive($req)     if $path eq '/_keepalive';
+    return control_h2reset($req)       if $path eq '/_h2reset';
     return control_mint($req)          if $path eq '/_mint';
     return token_endpoint($req)        if $path =~ m{/v1/token$};
     return control_nonce($req)         if $path eq '/_nonce';
@@ -792,6 +823,9 @@ sub control_stats ($path, $req) {
         my $e = $p->{errors} // {};
         $out .= 'errors=' . join(',', map { "$_:$e->{$_}" } sort keys %$e) . "\n";
     }
+    $out .= sprintf("inflight=%d\nmax_inflight=%d\naborted=%d\n",
+                    $p->{inflight} // 0, $p->{max_inflight} // 0,
+                    $p->{aborted} // 0) if $q{inflight};
     return text(200, $out);
 }
 
@@ -882,6 +916,75 @@ sub pause_ms ($ms) {
     while ((my $left = $until - time) > 0) {
         sleep $left;
     }
+}
+
+# As pause_ms, watching the client: 0 as soon as it hangs up (EOF or an
+# error on its socket), 1 after the whole delay.
+sub pause_watch ($sock, $ms) {
+    my $until = time + $ms / 1000;
+    my $poll = IO::Poll->new;
+    $poll->mask($sock => POLLIN);
+    while ((my $left = $until - time) > 0) {
+        my $n = $poll->poll($left);
+        next if !defined $n || $n <= 0;    # a signal, or the time is up
+        my $got = sysread($sock, my $buf, 4096);
+        return 0 if !defined $got ? !$!{EINTR} && !$!{EAGAIN} : $got == 0;
+    }
+    return 1;
+}
+
+# Token requests being answered: counted from their arrival to the end of
+# their answer, or to the client hanging up.
+sub inflight_enter ($req) {
+    $req->{inflight} = 1;
+    with_state(sub ($st) {
+        my $p = $st->{paths}{ $req->{path} } //= { calls => 0 };
+        $p->{inflight} = ($p->{inflight} // 0) + 1;
+        $p->{max_inflight} = $p->{inflight}
+            if $p->{inflight} > ($p->{max_inflight} // 0);
+    });
+}
+
+sub inflight_leave ($req) {
+    return if !$req->{inflight};
+    $req->{inflight} = 0;
+    with_state(sub ($st) {
+        my $p = $st->{paths}{ $req->{path} } or return;
+        $p->{inflight}-- if $p->{inflight};
+        $p->{aborted}++ if $req->{aborted};
+    });
+}
+
+# Writes all of $data, unless the client hangs up: then 0.
+sub write_all ($sock, $data) {
+    my $off = 0;
+    while ($off < length $data) {
+        my $n = syswrite($sock, $data, length($data) - $off, $off);
+        return 0 if !defined $n;
+        $off += $n;
+    }
+    return 1;
+}
+
+# The trickle scenario: a good answer, its body one byte at a time.
+sub send_trickle ($req, $status, $headers, $body, $ms) {
+    my $sock = $req->{sock};
+    my $head = sprintf "HTTP/1.1 %d OK\r\nServer: okta-mock\r\n", $status;
+    my @h = @$headers;
+    while (my ($k, $v) = splice @h, 0, 2) { $head .= "$k: $v\r\n" }
+    $head .= "Content-Length: " . length($body) . "\r\nConnection: close\r\n\r\n";
+    local $SIG{PIPE} = 'IGNORE';
+    my $sent = 0;
+    if (write_all($sock, $head)) {
+        for my $i (0 .. length($body) - 1) {
+            last if !pause_watch($sock, $ms) || !write_all($sock, substr($body, $i, 1));
+            $sent++;
+        }
+    }
+    $req->{aborted} = 1 if $sent < length $body;
+    return (-2, [], '', sprintf('trickled %d of %d body bytes, one every %d ms%s',
+                                $sent, length $body, $ms,
+                                $req->{aborted} ? ', the client hung up' : ''));
 }
 
 sub control_hup ($req) {
@@ -1088,7 +1191,10 @@ sub control_burst ($req) {
     return text(400, "n must be 1..100000\n", 'bad n')
         if $n !~ /^\d+$/ || $n < 1 || $n > 100_000;
     return text(400, "c must be 1..1000\n", 'bad c') if $c !~ /^\d+$/ || $c < 1 || $c > 1000;
-    my $r = run_requests($t, n => 0 + $n, conc => 0 + $c);
+    my $tmo = $q{timeout_ms} // 30000;
+    return text(400, "timeout_ms must be 1..30000\n", 'bad timeout_ms')
+        if $tmo !~ /^\d+$/ || $tmo < 1 || $tmo > 30000;
+    my $r = run_requests($t, n => 0 + $n, conc => 0 + $c, timeout => $tmo / 1000);
     return text(200, "n=$n\nok=$r->{ok}\nerrors=$r->{errors}\n" . status_lines($r)
                      . "max_ms=$r->{max_ms}\n",
                 "burst $n x GET $t->{path} at $t->{host}:$t->{port}: ok $r->{ok},"
@@ -1111,6 +1217,89 @@ sub control_load ($req) {
                      . "max_ms=$r->{max_ms}\nslow=$r->{slow}\n",
                 "load $secs s x $c GET $t->{path} at $t->{host}:$t->{port}:"
                 . " $r->{requests} requests, errors $r->{errors}, max $r->{max_ms} ms");
+}
+
+# /_keepalive?port=P&path=U&seconds=S[&slow_ms=T][&interval_ms=I][&host=H]:
+# one client that keeps its connection, as a browser or a proxy in front
+# of nginx does
+sub control_keepalive ($req) {
+    my %q = query_params($req);
+    my ($t, $why) = target_params(%q);
+    return text(400, "$why\n", 'bad target') if !$t;
+    my ($secs, $slow, $gap) = ($q{seconds} // '', $q{slow_ms} // 1000, $q{interval_ms} // 0);
+    return text(400, "seconds must be more than 0 and at most 60\n", 'bad seconds')
+        if $secs !~ /^\d+(?:\.\d+)?$/ || $secs <= 0 || $secs > 60;
+    return text(400, "slow_ms must be a number of ms\n", 'bad slow_ms') if $slow !~ /^\d+$/;
+    return text(400, "interval_ms must be 0..10000\n", 'bad interval_ms')
+        if $gap !~ /^\d+$/ || $gap > 10000;
+    my $s = IO::Socket::INET->new(PeerAddr => $t->{host}, PeerPort => $t->{port},
+                                  Proto => 'tcp', Timeout => 5)
+        or return text(502, "keepalive: cannot connect: $@\n", 'keepalive: connect failed');
+    binmode $s;
+    my $request = "GET $t->{path} HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    my %r = (requests => 0, status => {}, max_ms => 0, slow => 0, errors => 0);
+    my $until = time + $secs;
+    local $SIG{ALRM} = sub { die "timeout\n" };
+    while (time < $until) {
+        my $t0 = time;
+        my $ok = eval {
+            alarm 30;
+            write_all($s, $request) or die "write: $!\n";
+            my $buf = '';
+            while ($buf !~ /\r\n\r\n/) {
+                sysread($s, $buf, 65536, length $buf) or die "closed\n";
+            }
+            my ($code) = $buf =~ m{^HTTP/1\.[01] (\d{3})} or die "bad status\n";
+            my ($len) = $buf =~ /\r\ncontent-length:[ \t]*(\d+)/i;
+            die "no length\n" if !defined $len;
+            my $have = length($buf) - index($buf, "\r\n\r\n") - 4;
+            while ($have < $len) {
+                my $n = sysread($s, my $chunk, 65536) or die "closed in body\n";
+                $have += $n;
+            }
+            die "connection: close\n" if $buf =~ /\r\nconnection:[ \t]*close/i;
+            alarm 0;
+            $r{status}{$code}++;
+            1;
+        };
+        alarm 0;
+        $r{requests}++;
+        if (!$ok) { $r{errors}++; last }
+        my $ms = (time - $t0) * 1000;
+        $r{max_ms} = $ms if $ms > $r{max_ms};
+        $r{slow}++ if $ms > $slow;
+        pause_ms($gap) if $gap;
+    }
+    close $s;
+    $r{max_ms} = int($r{max_ms} + 0.5);
+    return text(200, "requests=$r{requests}\nerrors=$r{errors}\n" . status_lines(\%r)
+                     . "max_ms=$r{max_ms}\nslow=$r{slow}\n",
+                "keepalive $secs s x GET $t->{path}: $r{requests} requests, errors"
+                . " $r{errors}, max $r{max_ms} ms");
+}
+
+# /_h2reset?port=P&path=U&n=N[&after_ms=M][&host=H]: t/mock/h2-reset.py
+sub control_h2reset ($req) {
+    my %q = query_params($req);
+    my ($t, $why) = target_params(%q);
+    return text(400, "$why\n", 'bad target') if !$t;
+    my ($n, $after) = ($q{n} // '', $q{after_ms} // 50);
+    return text(400, "n must be 1..1000\n", 'bad n') if $n !~ /^\d+$/ || $n < 1 || $n > 1000;
+    return text(400, "after_ms must be 0..10000\n", 'bad after_ms')
+        if $after !~ /^\d+$/ || $after > 10000;
+    (my $script = __FILE__) =~ s{[^/]+$}{h2-reset.py};
+    my $pid = open(my $out, '-|') // return text(500, "fork: $!\n", 'fork failed');
+    if (!$pid) {
+        open STDERR, '>&', \*STDOUT;
+        { exec '/usr/bin/python3', $script, '--host', $t->{host}, '--port', $t->{port},
+               '--path', $t->{path}, '--streams', $n, '--after-ms', $after }
+        print "exec: $!\n";
+        POSIX::_exit(127);
+    }
+    my $res = do { local $/; <$out> } // '';
+    close $out;
+    return text($? == 0 ? 200 : 500, $res, "h2reset $n x $t->{path}: "
+                . ($? == 0 ? 'done' : 'failed ' . ($? >> 8)));
 }
 
 # /_fire?port=P&path=U[&host=H]: the request is connected and sent before
@@ -1242,6 +1431,7 @@ sub token_endpoint ($req) {
     my %form = eval { parse_form($req->{body}) };     # lenient, for recording
     my $scope = $form{scope};
     my $override = record_request($req, ref $scope ? $scope->[0] : $scope, 1);
+    inflight_enter($req);
 
     my $spec = { verify => 1 };
     my ($scenario, @cap);
@@ -1271,7 +1461,11 @@ sub token_endpoint ($req) {
     }
 
     if ($spec->{delay_ms}) {
-        pause_ms($spec->{delay_ms}->(@cap));
+        my $ms = $spec->{delay_ms}->(@cap);
+        if (!pause_watch($req->{sock}, $ms)) {
+            $req->{aborted} = 1;
+            return (0, [], '', "the client hung up during the delay of $ms ms");
+        }
         $now = int time;
     }
 
@@ -1312,6 +1506,8 @@ sub token_endpoint ($req) {
     record_outcome($req->{path}, $seen, '200');
     my @headers = ('Content-Type' => 'application/json',
                    $dpop && $dpop->{announce} ? ('DPoP-Nonce' => $dpop->{announce}) : ());
+    return send_trickle($req, 200, \@headers, $body, $spec->{trickle_ms}->(@cap))
+        if $spec->{trickle_ms};
     return (200, \@headers, $body,
             sprintf('issued %s token for %s (%s, %s, kid %s) scope "%s" expires_in %d%s',
                     $seen->{token_type}, $ok->{client_id}, $ok->{method}, $ok->{alg},

@@ -971,6 +971,30 @@ sub start_request {
     check(http(path => "/_burst?port=$port&path=/x&n=1&c=1&host=127.1.2.3")->{status} == 200,
           '/_burst takes any 127.0.0.0/8 address');   # refused there: errors=1
 
+    # timeout_ms: GETs not answered in time are given up, as errors
+    $t0 = time;
+    $r = http(path => "/_burst?port=$port&path=/_sleep?ms=1500&n=4&c=1&timeout_ms=200");
+    $took = time - $t0;
+    check($r->{body} eq "n=4\nok=0\nerrors=4\nmax_ms=0\n" && $took < 1.5,
+          sprintf('/_burst timeout_ms=200: four GETs of 1.5 s given up in %.2f s', $took),
+          $r->{body});
+    check(http(path => "/_burst?port=$port&path=/x&n=1&c=1&timeout_ms=0")->{status} == 400,
+          '/_burst refuses timeout_ms=0');
+
+    # /_keepalive: the mock closes after every answer, which it notices
+    $r = http(path => "/_keepalive?port=$port&path=/_sleep?ms=1&seconds=1");
+    check($r->{body} =~ /^requests=1\nerrors=1\nmax_ms=\d+\nslow=0\n\z/,
+          '/_keepalive: a server that closes the connection ends it, an error',
+          $r->{body});
+    check(http(path => "/_keepalive?port=$port&path=/x&seconds=0")->{status} == 400,
+          '/_keepalive refuses seconds=0');
+
+    # /_h2reset: the mock speaks no HTTP/2
+    $r = http(path => "/_h2reset?port=$port&path=/x&n=2&after_ms=10");
+    check($r->{status} == 500, '/_h2reset to a server without HTTP/2 fails', $r->{body});
+    check(http(path => "/_h2reset?port=$port&path=/x&n=0")->{status} == 400,
+          '/_h2reset refuses n=0');
+
     # /_fire: the request is sent before "fired", its answer read afterwards
     $t0 = time;
     $r = http(path => "/_fire?port=$port&path=/api401/fired");
@@ -1706,6 +1730,94 @@ sub client_assertion_of {
     } else {
         check(0, "mock log $log_file readable", $!);
     }
+}
+
+# ---------------------------------------------------------------------------
+# In flight: ?inflight=1 of /_stats, a client that hangs up during a delay,
+# the trickle scenario
+# ---------------------------------------------------------------------------
+sub slow_request {
+    my ($path) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp')
+        or die "connect: $@";
+    my $body = 'grant_type=client_credentials&client_assertion_type='
+        . form_encode('urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+        . '&client_assertion=' . assertion(path => $path);
+    print $s "POST $path HTTP/1.0\r\nHost: 127.0.0.1:$port\r\n"
+        . "Content-Type: application/x-www-form-urlencoded\r\nAccept: application/json\r\n"
+        . "Content-Length: " . length($body) . "\r\n\r\n$body";
+    return $s;
+}
+
+sub inflight_stats {
+    my ($path) = @_;
+    my $b = OAuth2Mock::get("/_stats$path?inflight=1") // '';
+    my %h = map { /^(\w+)=(.*)$/ ? ($1, $2) : () } split /\n/, $b;
+    return (\%h, $b);
+}
+
+{
+    my $path = '/oauth2/s/delay-3000/inflight/v1/token';
+    my ($st, $body) = inflight_stats($path);
+    check($body eq "calls=0\nheaders=\nlast_scope=\ninflight=0\nmax_inflight=0\naborted=0\n",
+          '/_stats?inflight=1: three more lines, zero for a path never asked', $body);
+
+    # two at once, one hangs up during the delay
+    my $a = slow_request($path);
+    my $b = slow_request($path);
+    sleep 0.5;
+    ($st, $body) = inflight_stats($path);
+    check($st->{inflight} == 2 && $st->{max_inflight} == 2,
+          'two delayed token requests are in flight at once', $body);
+
+    my $t0 = time;
+    close $a;
+    sleep 0.5;
+    ($st, $body) = inflight_stats($path);
+    check($st->{inflight} == 1 && $st->{aborted} == 1 && time - $t0 < 2,
+          'a client that hangs up during a delay leaves at once, counted as aborted', $body);
+
+    my $r = read_response($b);
+    ($st, $body) = inflight_stats($path);
+    check($r->{status} == 200 && $st->{inflight} == 0 && $st->{max_inflight} == 2
+          && $st->{aborted} == 1, 'the other gets its token; none left in flight', $body);
+
+    $body = OAuth2Mock::get("/_stats$path") // '';
+    check($body eq "calls=2\nheaders=accept,content-length,content-type,host\nlast_scope=\n",
+          '/_stats without ?inflight=1: the three lines as before', $body);
+}
+
+{
+    my $path = '/oauth2/s/trickle-200/trickle/v1/token';
+    my $s = slow_request($path);
+    local $SIG{ALRM} = sub { die "read timeout\n" };
+    alarm 10;
+    my $raw = '';
+    while ($raw !~ /\r\n\r\n/) {
+        sysread($s, $raw, 4096, length $raw) or last;
+    }
+    my $t0 = time;
+    my ($len) = $raw =~ /\r\ncontent-length:\s*(\d+)/i;
+    my $got = length($raw) - index($raw, "\r\n\r\n") - 4;
+    while ($got < 3) {
+        my $n = sysread($s, my $buf, 4096) or last;
+        $got += $n;
+    }
+    alarm 0;
+    my $t = time - $t0;
+    check($raw =~ m{^HTTP/1\.1 200 } && $len > 100 && $got == 3 && $t > 0.3 && $t < 2,
+          'trickle-200: headers at once, then one body byte every 200 ms',
+          sprintf "%d of %d bytes in %.2f s", $got, $len // 0, $t);
+    close $s;
+    sleep 0.6;
+    my ($st, $body) = inflight_stats($path);
+    check($st->{inflight} == 0 && $st->{aborted} == 1,
+          'a client that hangs up on a trickle is counted as aborted', $body);
+    my $log = '';
+    if (open my $fh, '<', "$STATE/../mock.log") { local $/; $log = <$fh> }
+    check($ENV{OAUTH2_MOCK_VERBOSE}
+          || $log =~ /trickled \d+ of \d+ body bytes, one every 200 ms, the client hung up/,
+          'the mock logs the trickle it cut short');
 }
 
 # ---------------------------------------------------------------------------

@@ -26,6 +26,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "ngx_http_oauth2_client_error.h"
+#include "ngx_http_oauth2_client_alg.h"
 #include "ngx_http_oauth2_client_jose.h"
 #include "ngx_http_oauth2_client_jwk.h"
 #include "ngx_http_oauth2_client_dpop.h"

@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_error.h"
 #include "ngx_http_oauth2_client_cert.h"
 #include "test_util.h"
 

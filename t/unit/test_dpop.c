@@ -19,7 +19,10 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_error.h"
+#include "ngx_http_oauth2_client_alg.h"
+#include "ngx_http_oauth2_client_encode.h"
+#include "ngx_http_oauth2_client_key.h"
 #include "ngx_http_oauth2_client_dpop.h"
 #include "ngx_http_oauth2_client_challenge.h"
 #include "test_util.h"

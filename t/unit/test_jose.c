@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -28,7 +29,13 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "ngx_http_oauth2_client_error.h"
+#include "ngx_http_oauth2_client_alg.h"
+#include "ngx_http_oauth2_client_encode.h"
+#include "ngx_http_oauth2_client_key.h"
 #include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_json.h"
+#include "ngx_http_oauth2_client_body.h"
 
 
 #define CHECK(cond)                                                         \
@@ -110,6 +117,10 @@ static void ngx_http_oauth2_client_test_one_assertion(EVP_PKEY *pkey,
     int alg, const char *kid, char *jti, size_t jtilen);
 static void ngx_http_oauth2_client_test_body(
     ngx_http_oauth2_client_test_keys_t *keys);
+static void ngx_http_oauth2_client_test_layers(
+    ngx_http_oauth2_client_test_keys_t *keys);
+static void ngx_http_oauth2_client_test_oauth_error(void);
+static void ngx_http_oauth2_client_test_fingerprint(void);
 static void ngx_http_oauth2_client_test_chars(void);
 static void ngx_http_oauth2_client_test_token_parse(void);
 static void ngx_http_oauth2_client_test_errlen(void);
@@ -878,6 +889,7 @@ ngx_http_oauth2_client_test_key_load(EVP_PKEY *orig)
     int        fd;
     char      *pem, err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN], want[600];
     char       path[] = "/tmp/oauth2_client_test_XXXXXX";
+    unsigned   mode;
     size_t     len;
     EVP_PKEY  *pkey;
 
@@ -924,6 +936,15 @@ ngx_http_oauth2_client_test_key_load(EVP_PKEY *orig)
         CHECK(pkey != NULL);
         CHECK(pkey != NULL
               && ngx_http_oauth2_client_test_same_key(pkey, orig));
+        EVP_PKEY_free(pkey);
+
+        /* key_read() tells the permission bits of the file it read */
+
+        CHECK(fchmod(fd, 0640) == 0);
+        mode = 0;
+        pkey = ngx_http_oauth2_client_key_read(path, &mode, err,
+                                               sizeof(err));
+        CHECK(pkey != NULL && mode == 0640);
         EVP_PKEY_free(pkey);
     }
 
@@ -1795,6 +1816,183 @@ ngx_http_oauth2_client_test_token_parse(void)
 }
 
 
+/*
+ * The token request in its two layers: parameters in the order they are
+ * added, each form-encoded; the credentials layer signs a new assertion.
+ */
+
+static void
+ngx_http_oauth2_client_test_layers(ngx_http_oauth2_client_test_keys_t *keys)
+{
+    int                                     i;
+    char                                    err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+    char                                   *p;
+    size_t                                  n;
+    ngx_http_oauth2_client_assertion_t      a;
+    ngx_http_oauth2_client_token_request_t  tr;
+
+    ngx_http_oauth2_client_token_request_init(&tr);
+
+    CHECK(ngx_http_oauth2_client_token_request_param(&tr, "a",
+                                    (const unsigned char *) "x y&z", 5, err,
+                                    sizeof(err))
+          == 0);
+    CHECK(ngx_http_oauth2_client_token_request_param(&tr, "b",
+                                    (const unsigned char *) "", 0, err,
+                                    sizeof(err))
+          == 0);
+    CHECK(tr.len == strlen("a=x+y%26z&b="));
+    CHECK(tr.body != NULL && memcmp(tr.body, "a=x+y%26z&b=", tr.len) == 0);
+    CHECK(tr.body != NULL && tr.body[tr.len] == '\0');
+
+    /* the body grows past its first block: nothing is lost on the way */
+
+    for (i = 0; i < 200; i++) {
+        CHECK(ngx_http_oauth2_client_token_request_param(&tr, "param",
+                                    (const unsigned char *) "value", 5, err,
+                                    sizeof(err))
+              == 0);
+    }
+
+    CHECK(tr.len == strlen("a=x+y%26z&b=") + 200 * strlen("&param=value"));
+    CHECK(tr.size > tr.len);
+
+    ngx_http_oauth2_client_token_request_free(&tr);
+    CHECK(tr.body == NULL && tr.len == 0 && tr.nheaders == 0);
+
+    /* grant, then credentials: the order of the whole body */
+
+    CHECK(ngx_http_oauth2_client_token_request_grant(&tr, "okta.users.read",
+                                                     err, sizeof(err))
+          == 0);
+    CHECK_STR((char *) tr.body,
+              "grant_type=client_credentials&scope=okta.users.read");
+
+    a.pkey = keys->p256;
+    a.alg = ALG(ES256);
+    a.kid = NULL;
+    a.client_id = "0oa1b2c3d4EXAMPLE";
+    a.audience = "https://example.okta.com/oauth2/v1/token";
+    a.scope = NULL;
+    a.lifetime = 60;
+    a.now = 1700000000;
+
+    CHECK(ngx_http_oauth2_client_token_request_private_key_jwt(&tr, &a, err,
+                                                               sizeof(err))
+          == 0);
+    CHECK_PREFIX((char *) tr.body,
+                 "grant_type=client_credentials&scope=okta.users.read"
+                 "&client_assertion_type="
+                 "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type"
+                 "%3Ajwt-bearer&client_assertion=ey");
+
+    p = strstr((char *) tr.body, "&client_assertion=");
+    n = (p != NULL) ? strlen(p + sizeof("&client_assertion=") - 1) : 0;
+    CHECK(n > 100);
+
+    ngx_http_oauth2_client_token_request_free(&tr);
+
+    /* a credentials layer that fails leaves the request to be freed */
+
+    CHECK(ngx_http_oauth2_client_token_request_grant(&tr, NULL, err,
+                                                     sizeof(err))
+          == 0);
+    CHECK_STR((char *) tr.body, "grant_type=client_credentials");
+
+    a.lifetime = 0;
+    CHECK(ngx_http_oauth2_client_token_request_private_key_jwt(&tr, &a, err,
+                                                               sizeof(err))
+          == -1);
+    CHECK_STR(err, "assertion lifetime 0 is not in the range 1..3600 "
+                   "seconds");
+    CHECK_STR((char *) tr.body, "grant_type=client_credentials");
+
+    ngx_http_oauth2_client_token_request_free(&tr);
+
+    CHECK(ngx_http_oauth2_client_token_request_body(NULL, &n, err,
+                                                    sizeof(err))
+          == NULL);
+    CHECK_STR(err, "no assertion parameters");
+
+    CHECK(ERR_peek_error() == 0);
+}
+
+
+/* an error response leaves its OAuth 2.0 fields for the backoff to read */
+
+static void
+ngx_http_oauth2_client_test_oauth_error(void)
+{
+    char                             err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+    char                             big[600];
+    unsigned char                    buf[16];
+    ngx_http_oauth2_client_token_t   tok;
+
+    static const char  body[] =
+        "{\"error\":\"invalid_dpop_proof\","
+        "\"error_description\":\"DPoP \\r\\nproof required\"}";
+
+    static const char  okta[] =
+        "{\"errorCode\":\"E0000047\",\"errorSummary\":\"rate limit\"}";
+
+    tok.access_token = buf;
+
+    CHECK(ngx_http_oauth2_client_token_parse(400,
+                                             (const unsigned char *) body,
+                                             sizeof(body) - 1, &tok, err,
+                                             sizeof(err))
+          == -1);
+    CHECK_STR(tok.error, "invalid_dpop_proof");
+    CHECK_STR(tok.error_description, "DPoP ??proof required");
+
+    /* no OAuth 2.0 fields: none kept, from a previous call either */
+
+    CHECK(ngx_http_oauth2_client_token_parse(429,
+                                             (const unsigned char *) okta,
+                                             sizeof(okta) - 1, &tok, err,
+                                             sizeof(err))
+          == -1);
+    CHECK_STR(tok.error, "");
+    CHECK_STR(tok.error_description, "");
+
+    /* a long error is cut like every value from the server */
+
+    memset(big, 'e', sizeof(big));
+    memcpy(big, "{\"error\":\"", 10);
+    memcpy(big + sizeof(big) - 2, "\"}", 2);
+
+    CHECK(ngx_http_oauth2_client_token_parse(401,
+                                             (const unsigned char *) big,
+                                             sizeof(big), &tok, err,
+                                             sizeof(err))
+          == -1);
+    CHECK(strlen(tok.error) == NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_MAX);
+
+    /* a non-200 answer needs no token buffer */
+
+    tok.access_token = NULL;
+    CHECK(ngx_http_oauth2_client_token_parse(500,
+                                             (const unsigned char *) body,
+                                             sizeof(body) - 1, &tok, err,
+                                             sizeof(err))
+          == -1);
+    CHECK_STR(tok.error, "invalid_dpop_proof");
+}
+
+
+static void
+ngx_http_oauth2_client_test_fingerprint(void)
+{
+    char  hex[9];
+
+    /* SHA-256("abc") = ba7816bf... */
+
+    ngx_http_oauth2_client_token_fingerprint((const unsigned char *) "abc",
+                                             3, hex);
+    CHECK_STR(hex, "ba7816bf");
+}
+
+
 static void
 ngx_http_oauth2_client_test_errlen(void)
 {
@@ -1869,8 +2067,11 @@ main(void)
         ngx_http_oauth2_client_test_sign(&keys);
         ngx_http_oauth2_client_test_assertion(&keys);
         ngx_http_oauth2_client_test_body(&keys);
+        ngx_http_oauth2_client_test_layers(&keys);
     }
 
+    ngx_http_oauth2_client_test_oauth_error();
+    ngx_http_oauth2_client_test_fingerprint();
     ngx_http_oauth2_client_test_chars();
     ngx_http_oauth2_client_test_token_parse();
     ngx_http_oauth2_client_test_errlen();

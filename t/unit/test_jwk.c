@@ -21,7 +21,9 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_error.h"
+#include "ngx_http_oauth2_client_alg.h"
+#include "ngx_http_oauth2_client_encode.h"
 #include "ngx_http_oauth2_client_jwk.h"
 #include "test_util.h"
 

@@ -16,6 +16,9 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "ngx_http_oauth2_client_error.h"
+#include "ngx_http_oauth2_client_alg.h"
+#include "ngx_http_oauth2_client_encode.h"
 #include "ngx_http_oauth2_client_jose.h"
 #include "ngx_http_oauth2_client_jwt.h"
 #include "test_util.h"

@@ -21,7 +21,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_error.h"
+#include "ngx_http_oauth2_client_alg.h"
 #include "ngx_http_oauth2_client_file.h"
 #include "ngx_http_oauth2_client_keyfile.h"
 #include "test_util.h"

@@ -16,7 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_error.h"
 #include "ngx_http_oauth2_client_pem.h"
 #include "test_util.h"
 

@@ -20,7 +20,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "ngx_http_oauth2_client_jose.h"
+#include "ngx_http_oauth2_client_encode.h"
 #include "test_util.h"
 
 

@@ -1,0 +1,819 @@
+
+/*
+ * Copyright (C) ngx_http_oauth2_client_module authors
+ *
+ * The life of a token request, the module's own object: made once the
+ * zone grants a claim, by a request that found no token, one that found
+ * it due for a refresh, or a worker that starts; built, sent, read,
+ * stored or failed in one call to the zone, the claim given back, its
+ * waiters woken, freed.  It ends in one place, once: its answer, its
+ * deadline, a failure to build it, or the worker's exit.  No client's
+ * request holds it, so no client that goes away cancels it.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_oauth2_client_module.h"
+
+
+/* the pool of a token request: its response, the upstream's buffers */
+#define NGX_HTTP_OAUTH2_CLIENT_POOL_SIZE     4096
+
+/* how often a worker that starts looks for another's prefetched token */
+#define NGX_HTTP_OAUTH2_CLIENT_PREFETCH_POLL 250
+
+
+static void ngx_http_oauth2_client_fetch_events(
+    ngx_http_oauth2_client_fetch_t *f);
+static ngx_int_t ngx_http_oauth2_client_fetch_build(
+    ngx_http_oauth2_client_fetch_t *f,
+    ngx_http_oauth2_client_token_request_t *tr);
+static ngx_int_t ngx_http_oauth2_client_fetch_credentials(
+    ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_token_request_t *tr, char *err, size_t errlen);
+static void ngx_http_oauth2_client_fetch_run(ngx_event_t *ev);
+static void ngx_http_oauth2_client_fetch_answered(void *data);
+static void ngx_http_oauth2_client_fetch_expire(ngx_event_t *ev);
+static void ngx_http_oauth2_client_fetch_unwanted(ngx_event_t *ev);
+static void ngx_http_oauth2_client_fetch_cancel(
+    ngx_http_oauth2_client_fetch_t *f);
+static void ngx_http_oauth2_client_fetch_end(
+    ngx_http_oauth2_client_fetch_t *f);
+static void ngx_http_oauth2_client_fetch_settle(
+    ngx_http_oauth2_client_fetch_t *f);
+static ngx_int_t ngx_http_oauth2_client_fetch_times(
+    ngx_http_oauth2_client_fetch_t *f, ngx_http_oauth2_client_outcome_t *out);
+static void ngx_http_oauth2_client_fetch_log(
+    ngx_http_oauth2_client_fetch_t *f, ngx_http_oauth2_client_outcome_t *out,
+    const char *hint);
+static void ngx_http_oauth2_client_give_back(
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim, ngx_log_t *log);
+static void ngx_http_oauth2_client_prefetch(ngx_event_t *ev);
+static void ngx_http_oauth2_client_shutdown(ngx_event_t *ev);
+static void ngx_http_oauth2_client_exit_watch(void);
+
+
+static ngx_uint_t         ngx_http_oauth2_client_fetch_ids;
+
+/* told by nginx that the worker shuts down: see init_process below */
+static ngx_connection_t  *ngx_http_oauth2_client_watcher;
+
+
+#if (NGX_DEBUG)
+
+/* for the debug log of the claims */
+
+static const char  *ngx_http_oauth2_client_reasons[] = {
+    "miss",
+    "refresh",
+    "prefetch"
+};
+
+
+static const char  *ngx_http_oauth2_client_classes[] = {
+    "ok",
+    "http_4xx",
+    "http_429",
+    "http_5xx",
+    "timeout",
+    "no_response",
+    "invalid",
+    "too_large",
+    "internal",
+    "canceled"
+};
+
+#endif
+
+
+/*
+ * A token request for the claim just taken (0: without a claim, for a
+ * worker of an old configuration).  NULL if it could not be made: the
+ * claim has been given back then, and the waiters woken.
+ */
+
+ngx_http_oauth2_client_fetch_t *
+ngx_http_oauth2_client_fetch_start(ngx_http_oauth2_client_conf_t *client,
+    ngx_uint_t claim, ngx_uint_t reason, ngx_log_t *log)
+{
+    ngx_int_t                                rc;
+    ngx_pool_t                              *pool;
+    ngx_http_oauth2_client_fetch_t          *f;
+    ngx_http_oauth2_client_token_request_t   tr;
+
+    pool = ngx_create_pool(NGX_HTTP_OAUTH2_CLIENT_POOL_SIZE, ngx_cycle->log);
+
+    f = (pool != NULL) ? ngx_pcalloc(pool, sizeof(*f)) : NULL;
+
+    if (f == NULL) {
+        if (pool != NULL) {
+            ngx_destroy_pool(pool);
+        }
+
+        ngx_http_oauth2_client_give_back(client, claim, log);
+        return NULL;
+    }
+
+    f->id = ++ngx_http_oauth2_client_fetch_ids;
+    f->reason = reason;
+    f->claim = claim;
+    f->pool = pool;
+    f->log = log;
+    f->client = client;
+    f->shm_zone = client->shm_zone;
+
+    f->request.client = &client->name;
+    f->request.location = &client->token_location;
+    f->request.handler = ngx_http_oauth2_client_fetch_answered;
+    f->request.data = f;
+
+    /* a late token request of this worker: its claim is taken over */
+
+    if (client->fetch != NULL) {
+        ngx_http_oauth2_client_fetch_cancel(client->fetch);
+    }
+
+    client->fetch = f;
+
+    if (ngx_http_oauth2_client_request_create(&f->request, pool,
+                                              client->server)
+        != NGX_OK)
+    {
+        ngx_cpystrn(f->result.msg, (u_char *) "could not create the token "
+                    "subrequest", sizeof(f->result.msg));
+        goto failed;
+    }
+
+    /*
+     * The token request logs to a log of its own from now on; its action
+     * says what the module does, until nginx's upstream says what it does.
+     */
+
+    f->log = f->request.connection->log;
+    f->log->action = "building the token request";
+
+    ngx_http_oauth2_client_token_request_init(&tr);
+
+    rc = ngx_http_oauth2_client_fetch_build(f, &tr);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_oauth2_client_request_send(&f->request, &tr);
+
+        if (rc != NGX_OK) {
+            ngx_cpystrn(f->result.msg, (u_char *) "could not create the "
+                        "token subrequest", sizeof(f->result.msg));
+        }
+    }
+
+    ngx_http_oauth2_client_token_request_free(&tr);
+
+    if (rc != NGX_OK) {
+        goto failed;
+    }
+
+    ngx_http_oauth2_client_fetch_events(f);
+
+#if (NGX_DEBUG)
+    if (claim != 0) {
+        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                       "oauth2 client \"%V\": claim %ui taken, token "
+                       "request %ui (%s)", &client->name, claim, f->id,
+                       ngx_http_oauth2_client_reasons[reason]);
+
+    } else {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                       "oauth2 client \"%V\": token request %ui of an old "
+                       "configuration, without a claim", &client->name,
+                       f->id);
+    }
+#endif
+
+    /*
+     * It is sent from a posted event, not from the handler of the request
+     * that started it: it cannot end before that request waits for it.
+     */
+
+    f->sent = ngx_current_msec;
+
+    ngx_add_timer(&f->deadline, client->deadline);
+    ngx_post_event(&f->run, &ngx_posted_events);
+
+    return f;
+
+failed:
+
+    f->result.class = NGX_HTTP_OAUTH2_CLIENT_INTERNAL;
+
+    ngx_http_oauth2_client_fetch_end(f);
+
+    return NULL;
+}
+
+
+/* the module's timers are cancelable: a shutdown does not wait on them */
+
+static void
+ngx_http_oauth2_client_fetch_events(ngx_http_oauth2_client_fetch_t *f)
+{
+    f->run.handler = ngx_http_oauth2_client_fetch_run;
+    f->run.data = f;
+    f->run.log = f->log;
+
+    f->deadline.handler = ngx_http_oauth2_client_fetch_expire;
+    f->deadline.data = f;
+    f->deadline.log = f->log;
+    f->deadline.cancelable = 1;
+
+    f->unwanted.handler = ngx_http_oauth2_client_fetch_unwanted;
+    f->unwanted.data = f;
+    f->unwanted.log = f->log;
+}
+
+
+/*
+ * The two layers of the request: the grant and its parameters, then the
+ * credentials of the client.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_fetch_build(ngx_http_oauth2_client_fetch_t *f,
+    ngx_http_oauth2_client_token_request_t *tr)
+{
+    char                            err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+    ngx_http_oauth2_client_conf_t  *client;
+
+    client = f->client;
+
+    if (ngx_http_oauth2_client_token_request_grant(tr, client->c_scope, err,
+                                                   sizeof(err))
+        != 0)
+    {
+        ngx_snprintf(f->result.msg, sizeof(f->result.msg),
+                     "could not build the token request: %s%Z", err);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_oauth2_client_fetch_credentials(client, tr, err,
+                                                 sizeof(err))
+        != 0)
+    {
+        ngx_snprintf(f->result.msg, sizeof(f->result.msg),
+                     "could not sign the client assertion: %s%Z", err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* private_key_jwt; other methods of client authentication go here */
+
+static ngx_int_t
+ngx_http_oauth2_client_fetch_credentials(
+    ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_token_request_t *tr, char *err, size_t errlen)
+{
+    ngx_http_oauth2_client_assertion_t  a;
+
+    /* every attempt signs a new assertion: a new jti, iat and exp */
+
+    a.pkey = client->pkey;
+    a.alg = (int) client->signing_alg;
+    a.kid = client->c_key_id;
+    a.client_id = client->c_client_id;
+    a.audience = client->c_audience;
+    a.scope = client->c_scope;
+    a.lifetime = (long) client->assertion_lifetime;
+    a.now = ngx_time();
+
+    return ngx_http_oauth2_client_token_request_private_key_jwt(tr, &a, err,
+                                                                errlen);
+}
+
+
+static void
+ngx_http_oauth2_client_fetch_run(ngx_event_t *ev)
+{
+    ngx_http_oauth2_client_fetch_t  *f = ev->data;
+
+    /* a worker that shuts down sends no token request nobody waits for */
+
+    if (ngx_exiting && ngx_queue_empty(&f->client->waiters)) {
+        ngx_http_oauth2_client_fetch_cancel(f);
+        return;
+    }
+
+    ngx_http_oauth2_client_request_run(&f->request);
+}
+
+
+/* the subrequest ended, however: what did the token endpoint answer */
+
+static void
+ngx_http_oauth2_client_fetch_answered(void *data)
+{
+    ngx_http_oauth2_client_fetch_t  *f = data;
+
+    /*
+     * The lines from here on (the new token, the failure and its backoff,
+     * the zone's) say what the module does, not what the upstream did
+     * last ("sending to client").
+     */
+
+    f->log->action = "processing the token response";
+
+    ngx_http_oauth2_client_response_read(&f->request, f->pool, &f->result);
+
+    ngx_http_oauth2_client_fetch_end(f);
+}
+
+
+/*
+ * The module's own deadline: an upstream read timeout restarts with
+ * every read, so an endpoint that trickles its answer is never timed out
+ * by nginx.  The claim outlives the deadline, so that a live owner ends
+ * its token request before anyone may take it over.
+ */
+
+static void
+ngx_http_oauth2_client_fetch_expire(ngx_event_t *ev)
+{
+    ngx_uint_t                       status;
+    ngx_http_request_t              *sr;
+    ngx_http_oauth2_client_fetch_t  *f;
+
+    f = ev->data;
+    sr = f->request.subrequest;
+
+    f->log->action = "ending the token request at its deadline";
+
+    status = (sr != NULL && sr->upstream != NULL)
+             ? sr->upstream->headers_in.status_n : 0;
+
+    f->result.class = NGX_HTTP_OAUTH2_CLIENT_TIMEOUT;
+    f->result.status = status;
+
+    if (status != 0) {
+        ngx_snprintf(f->result.msg, sizeof(f->result.msg),
+                     "token endpoint response (HTTP %ui) is incomplete "
+                     "after %M ms, the deadline of the token request%Z",
+                     status, f->client->deadline);
+
+    } else {
+        ngx_snprintf(f->result.msg, sizeof(f->result.msg),
+                     "no response from the token endpoint through \"%V\" "
+                     "within %M ms, the deadline of the token request%Z",
+                     &f->client->token_location, f->client->deadline);
+    }
+
+    ngx_http_oauth2_client_fetch_end(f);
+}
+
+
+static void
+ngx_http_oauth2_client_fetch_unwanted(ngx_event_t *ev)
+{
+    ngx_http_oauth2_client_fetch_t  *f = ev->data;
+
+    if (ngx_exiting && ngx_queue_empty(&f->client->waiters)) {
+        ngx_http_oauth2_client_fetch_cancel(f);
+    }
+}
+
+
+static void
+ngx_http_oauth2_client_fetch_cancel(ngx_http_oauth2_client_fetch_t *f)
+{
+    f->log->action = "canceling the token request";
+    f->result.class = NGX_HTTP_OAUTH2_CLIENT_CANCELED;
+
+    ngx_cpystrn(f->result.msg, (u_char *) "token request canceled: the "
+                "worker process is exiting", sizeof(f->result.msg));
+
+    ngx_http_oauth2_client_fetch_end(f);
+}
+
+
+/*
+ * The one end of every token request: the zone told (token stored, or
+ * backoff set, and the claim given back), the waiters woken, everything
+ * freed, f with it.
+ */
+
+static void
+ngx_http_oauth2_client_fetch_end(ngx_http_oauth2_client_fetch_t *f)
+{
+    if (f->ended) {
+        return;
+    }
+
+    f->ended = 1;
+
+    if (f->deadline.timer_set) {
+        ngx_del_timer(&f->deadline);
+    }
+
+    if (f->run.posted) {
+        ngx_delete_posted_event(&f->run);
+    }
+
+    if (f->unwanted.posted) {
+        ngx_delete_posted_event(&f->unwanted);
+    }
+
+    if (f->client->fetch == f) {
+        f->client->fetch = NULL;
+    }
+
+    ngx_http_oauth2_client_fetch_settle(f);
+
+    ngx_http_oauth2_client_wake(f->client, f);
+
+    ngx_http_oauth2_client_request_close(&f->request, f->pool);
+}
+
+
+static void
+ngx_http_oauth2_client_fetch_settle(ngx_http_oauth2_client_fetch_t *f)
+{
+    u_char                            fp[9];
+    const char                       *hint;
+    ngx_http_oauth2_client_result_t  *res;
+    ngx_http_oauth2_client_outcome_t  out;
+
+    res = &f->result;
+    hint = "";
+
+    ngx_memzero(&out, sizeof(ngx_http_oauth2_client_outcome_t));
+    out.claim = f->claim;
+
+    if (res->class == NGX_HTTP_OAUTH2_CLIENT_OK
+        && ngx_http_oauth2_client_fetch_times(f, &out) == NGX_OK)
+    {
+        out.token.data = res->value.data + NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN;
+        out.token.len = res->value.len - NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN;
+
+        ngx_http_oauth2_client_token_fingerprint(out.token.data,
+                                                 out.token.len,
+                                                 (char *) fp);
+
+        ngx_log_error(NGX_LOG_INFO, f->log, 0,
+                      "oauth2 client \"%V\": new token sha256:%s, expires "
+                      "in %L s%s", &f->client->name, fp, res->expires_in,
+                      res->capped ? " (capped)" : "");
+
+    } else {
+        ngx_http_oauth2_client_backoff(res, &out, &hint);
+    }
+
+    /*
+     * A token request without a claim is of a configuration a reload
+     * replaced: the zone is not its own any more.
+     */
+
+    if (f->claim != 0) {
+        ngx_http_oauth2_client_cache_end(f->shm_zone, f->client, &out,
+                                         f->log);
+    }
+
+    f->generation = out.generation;
+
+    ngx_http_oauth2_client_fetch_log(f, &out, hint);
+}
+
+
+/*
+ * The lifetime counts from when the request was sent, not from when the
+ * answer came, and the token leaves the cache a margin before it ends,
+ * so that a request never carries a token that dies on its way: 10% of
+ * the lifetime, at most a minute.  ngx_current_msec is the monotonic
+ * clock, the same in every worker.  The refresh starts refresh_before
+ * ahead of that end, plus up to a quarter more, drawn anew for every
+ * token, so that a fleet of nginx nodes does not refresh in step.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_fetch_times(ngx_http_oauth2_client_fetch_t *f,
+    ngx_http_oauth2_client_outcome_t *out)
+{
+    ngx_msec_t                        lifetime, margin, end, window;
+    ngx_http_oauth2_client_conf_t    *client;
+    ngx_http_oauth2_client_result_t  *res;
+
+    client = f->client;
+    res = &f->result;
+
+    lifetime = (ngx_msec_t) res->expires_in * 1000;
+    margin = ngx_min(lifetime / 10, NGX_HTTP_OAUTH2_CLIENT_MARGIN_MAX);
+    end = f->sent + lifetime - margin;
+
+    /* a token already at its end of use when it comes is never used */
+
+    if ((ngx_msec_int_t) (end - ngx_current_msec) <= 0) {
+        res->class = NGX_HTTP_OAUTH2_CLIENT_INVALID;
+        ngx_str_null(&res->value);
+
+        ngx_snprintf(res->msg, sizeof(res->msg), "token request failed: "
+                     "the token (expires_in %L s) ends before its answer "
+                     "came, %M ms after the request%Z", res->expires_in,
+                     ngx_current_msec - f->sent);
+        return NGX_DECLINED;
+    }
+
+    window = client->refresh_pct ? lifetime / 100 * client->refresh_pct
+                                   + lifetime % 100 * client->refresh_pct
+                                     / 100
+                                 : client->refresh_time;
+
+    window += (ngx_msec_t) ngx_random() % (window / 4 + 1);
+
+    out->expires = end;
+    out->refresh = end - window;
+
+    if ((ngx_msec_int_t) (out->refresh - f->sent) < 0) {
+        out->refresh = f->sent;
+    }
+
+    return NGX_OK;
+}
+
+
+/* one line for every token request that does not bring a token */
+
+static void
+ngx_http_oauth2_client_fetch_log(ngx_http_oauth2_client_fetch_t *f,
+    ngx_http_oauth2_client_outcome_t *out, const char *hint)
+{
+    ngx_uint_t  class;
+
+    class = f->result.class;
+
+#if (NGX_DEBUG)
+    if (f->claim != 0) {
+        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                       "oauth2 client \"%V\": claim %ui given back%s (%s)",
+                       &f->client->name, f->claim,
+                       out->taken_over ? ", it had been taken over" : "",
+                       ngx_http_oauth2_client_classes[class]);
+    }
+#endif
+
+    switch (class) {
+
+    case NGX_HTTP_OAUTH2_CLIENT_OK:
+        return;
+
+    case NGX_HTTP_OAUTH2_CLIENT_CANCELED:
+        ngx_log_error(NGX_LOG_INFO, f->log, 0, "oauth2 client \"%V\": %s",
+                      &f->client->name, f->result.msg);
+        return;
+
+    case NGX_HTTP_OAUTH2_CLIENT_INTERNAL:
+        ngx_log_error(NGX_LOG_ERR, f->log, 0, "oauth2 client \"%V\": %s",
+                      &f->client->name, f->result.msg);
+        return;
+
+    default:
+        break;
+    }
+
+    if (f->claim == 0) {
+        ngx_log_error(NGX_LOG_ERR, f->log, 0, "oauth2 client \"%V\": %s",
+                      &f->client->name, f->result.msg);
+        return;
+    }
+
+    if (out->taken_over) {
+        ngx_log_error(NGX_LOG_ERR, f->log, 0,
+                      "oauth2 client \"%V\": %s; another token request "
+                      "had taken over", &f->client->name, f->result.msg);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, f->log, 0,
+                  "oauth2 client \"%V\": %s; next attempt in %M.%03M s%s",
+                  &f->client->name, f->result.msg, out->delay / 1000,
+                  out->delay % 1000, hint);
+}
+
+
+/* a claim that got no token request at all: no memory for one */
+
+static void
+ngx_http_oauth2_client_give_back(ngx_http_oauth2_client_conf_t *client,
+    ngx_uint_t claim, ngx_log_t *log)
+{
+    ngx_http_oauth2_client_fetch_t    f;
+    ngx_http_oauth2_client_outcome_t  out;
+
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "oauth2 client \"%V\": no memory for a token request",
+                  &client->name);
+
+    ngx_memzero(&out, sizeof(ngx_http_oauth2_client_outcome_t));
+    out.claim = claim;
+
+    if (claim != 0) {
+        ngx_http_oauth2_client_cache_end(client->shm_zone, client, &out,
+                                         log);
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "oauth2 client \"%V\": claim %ui given back (internal)",
+                   &client->name, claim);
+
+    ngx_memzero(&f, sizeof(ngx_http_oauth2_client_fetch_t));
+    f.result.class = NGX_HTTP_OAUTH2_CLIENT_INTERNAL;
+
+    ngx_http_oauth2_client_wake(client, &f);
+}
+
+
+/*
+ * A worker starts: a 0 ms timer per client fetches its token, so that the
+ * first request finds one, at start and after a reload that changed the
+ * client.  A watcher connection learns that the worker shuts down: nginx
+ * calls the read handler of every idle connection then, and skips those
+ * of fd -1 only (as lua-nginx-module's timers do).
+ */
+
+ngx_int_t
+ngx_http_oauth2_client_fetch_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                           i;
+    ngx_connection_t                    *c;
+    ngx_http_oauth2_client_conf_t      **clients, *client;
+    ngx_http_oauth2_client_main_conf_t  *omcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    omcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_oauth2_client_module);
+
+    if (omcf == NULL || omcf->clients.nelts == 0) {
+        return NGX_OK;
+    }
+
+    clients = omcf->clients.elts;
+
+    for (i = 0; i < omcf->clients.nelts; i++) {
+        client = clients[i];
+
+        if (client->server == NULL || !client->prefetch) {
+            continue;
+        }
+
+        client->prefetch_event.handler = ngx_http_oauth2_client_prefetch;
+        client->prefetch_event.data = client;
+        client->prefetch_event.log = cycle->log;
+        client->prefetch_event.cancelable = 1;
+
+        ngx_add_timer(&client->prefetch_event, 0);
+    }
+
+    c = ngx_http_oauth2_client_connection_get(cycle->log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->fd = (ngx_socket_t) -2;
+    c->idle = 1;
+    c->read->handler = ngx_http_oauth2_client_shutdown;
+    c->data = cycle;
+
+    ngx_http_oauth2_client_watcher = c;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_oauth2_client_prefetch(ngx_event_t *ev)
+{
+    ngx_uint_t                        rc;
+    ngx_http_oauth2_client_conf_t    *client;
+    ngx_http_oauth2_client_lookup_t   lk;
+
+    client = ev->data;
+
+    if (ngx_exiting || client->fetch != NULL) {
+        return;
+    }
+
+    ngx_memzero(&lk, sizeof(ngx_http_oauth2_client_lookup_t));
+
+    lk.client = client;
+    lk.claim_for = client->deadline + NGX_HTTP_OAUTH2_CLIENT_CLAIM_MARGIN;
+    lk.refresh = 1;
+    lk.log = ev->log;
+
+    rc = ngx_http_oauth2_client_cache_lookup(client->shm_zone, &lk);
+
+    /*
+     * Another process fetches it: looked at again until the token is
+     * there, as that process may give up its claim (it was left by a
+     * reload, and shuts down).
+     */
+
+    if (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_BUSY) {
+        ngx_add_timer(ev, NGX_HTTP_OAUTH2_CLIENT_PREFETCH_POLL);
+        return;
+    }
+
+    if (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_MISS) {
+        (void) ngx_http_oauth2_client_fetch_start(client, lk.claim,
+                                         NGX_HTTP_OAUTH2_CLIENT_FETCH_PREFETCH,
+                                         ev->log);
+
+    } else if (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_REFRESH) {
+        (void) ngx_http_oauth2_client_fetch_start(client, lk.claim,
+                                          NGX_HTTP_OAUTH2_CLIENT_FETCH_REFRESH,
+                                          ev->log);
+    }
+}
+
+
+/*
+ * The worker shuts down gracefully: it starts no refresh or prefetch any
+ * more, and ends at once the token requests none of its requests waits
+ * for, so that the shutdown does not wait on them.  The others end as
+ * usual, at their deadline at the latest.
+ */
+
+static void
+ngx_http_oauth2_client_shutdown(ngx_event_t *ev)
+{
+    ngx_uint_t                           i;
+    ngx_connection_t                    *c;
+    ngx_http_oauth2_client_conf_t      **clients, *client;
+    ngx_http_oauth2_client_main_conf_t  *omcf;
+
+    c = ev->data;
+
+    if (!c->close) {
+        return;
+    }
+
+    ngx_http_oauth2_client_exit_watch();
+
+    omcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_oauth2_client_module);
+    clients = omcf->clients.elts;
+
+    for (i = 0; i < omcf->clients.nelts; i++) {
+        client = clients[i];
+
+        if (client->prefetch_event.timer_set) {
+            ngx_del_timer(&client->prefetch_event);
+        }
+
+        if (client->fetch != NULL && ngx_queue_empty(&client->waiters)) {
+            ngx_http_oauth2_client_fetch_cancel(client->fetch);
+        }
+    }
+}
+
+
+/* the worker exits: every claim it holds is given back */
+
+void
+ngx_http_oauth2_client_fetch_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                           i;
+    ngx_http_oauth2_client_conf_t      **clients;
+    ngx_http_oauth2_client_main_conf_t  *omcf;
+
+    ngx_http_oauth2_client_exit_watch();
+
+    omcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_oauth2_client_module);
+
+    if (omcf == NULL) {
+        return;
+    }
+
+    clients = omcf->clients.elts;
+
+    for (i = 0; i < omcf->clients.nelts; i++) {
+        if (clients[i]->fetch != NULL) {
+            ngx_http_oauth2_client_fetch_cancel(clients[i]->fetch);
+        }
+    }
+}
+
+
+static void
+ngx_http_oauth2_client_exit_watch(void)
+{
+    if (ngx_http_oauth2_client_watcher != NULL) {
+        ngx_http_oauth2_client_connection_free(ngx_http_oauth2_client_watcher);
+        ngx_http_oauth2_client_watcher = NULL;
+    }
+}

@@ -1,0 +1,77 @@
+
+/*
+ * Copyright (C) ngx_http_oauth2_client_module authors
+ *
+ * oauth2_token_purge: the upstream refused the token a request carried,
+ * so no other request gets it; the next one fetches a new one.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_oauth2_client_module.h"
+
+
+static ngx_int_t ngx_http_oauth2_client_header_filter(ngx_http_request_t *r);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+
+
+ngx_int_t
+ngx_http_oauth2_client_purge_init(ngx_conf_t *cf)
+{
+    /* the header filter sees the upstream's 401s */
+
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_oauth2_client_header_filter;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_oauth2_client_header_filter(ngx_http_request_t *r)
+{
+    u_char                              fp[9];
+    ngx_int_t                           rc;
+    ngx_http_oauth2_client_ctx_t       *ctx;
+    ngx_http_oauth2_client_loc_conf_t  *olcf;
+
+    if (r != r->main
+        || r->headers_out.status != NGX_HTTP_UNAUTHORIZED
+        || r->upstream == NULL)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_oauth2_client_module);
+    olcf = ngx_http_get_module_loc_conf(r, ngx_http_oauth2_client_module);
+
+    if (ctx == NULL || !ctx->injected || !olcf->purge
+        || ctx->client != olcf->client)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    rc = ngx_http_oauth2_client_cache_purge(ctx->client->shm_zone,
+                                            ctx->client, ctx->generation);
+
+    if (rc == NGX_OK || rc == NGX_BUSY) {
+        ngx_http_oauth2_client_token_fingerprint(
+                          ctx->value.data + NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN,
+                          ctx->value.len - NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN,
+                          (char *) fp);
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "oauth2 client \"%V\": the upstream answered 401 to "
+                      "token sha256:%s, %s", &ctx->client->name, fp,
+                      rc == NGX_OK ? "dropped from the cache"
+                                   : "kept: it replaced a dropped token "
+                                     "less than 10 s ago");
+    }
+
+    return ngx_http_next_header_filter(r);
+}
