@@ -12,7 +12,8 @@
 #   - every metric the rules and their test name is one the formatter
 #     writes
 #
-# promtool comes with Debian's prometheus package (make deps).
+# promtool is the one scripts/promtool.sh brings out of Debian's
+# prometheus package into build/ (make deps), or PROMTOOL.
 
 set -u
 
@@ -21,11 +22,14 @@ cd "$(dirname "$0")/../.." || exit 2
 dir=${1:?usage: status-check.sh DIR}
 failed=0
 
-if ! command -v promtool >/dev/null 2>&1; then
-    echo "status-check: no promtool; make deps installs Debian's" \
-         "prometheus package" >&2
+if ! PROMTOOL=$(sh scripts/promtool.sh); then
+    echo "status-check: no promtool (scripts/promtool.sh)" >&2
     exit 1
 fi
+
+promtool() {
+    "$PROMTOOL" "$@"
+}
 
 n=0
 
