@@ -229,6 +229,8 @@ typedef struct {
     ngx_uint_t       capped;
     char             error[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
     char             description[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
+    char             error_code[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
+    char             error_summary[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
     u_char           msg[NGX_HTTP_OAUTH2_CLIENT_MSGLEN];  /* the cause */
 } ngx_http_oauth2_client_result_t;
 
