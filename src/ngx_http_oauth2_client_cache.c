@@ -462,6 +462,7 @@ ngx_http_oauth2_client_cache_live(ngx_http_oauth2_client_cache_t *cache,
         lk->value.data = p;
         lk->value.len = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN + n->token_len;
         lk->generation = n->generation;
+        lk->expires = n->expires;
 
         p = ngx_cpymem(p, NGX_HTTP_OAUTH2_CLIENT_BEARER,
                        NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN);

@@ -240,6 +240,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
                               : NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE;
         ctx->value = lk.value;
         ctx->generation = lk.generation;
+        ctx->expires = lk.expires;
         return ngx_http_oauth2_client_inject(r, ctx);
 
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_REFRESH:
@@ -257,6 +258,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
         ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_REFRESH;
         ctx->value = lk.value;
         ctx->generation = lk.generation;
+        ctx->expires = lk.expires;
         return ngx_http_oauth2_client_inject(r, ctx);
 
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_MISS:

@@ -19,6 +19,7 @@
 #include "ngx_http_oauth2_client_jose.h"
 #include "ngx_http_oauth2_client_json.h"
 #include "ngx_http_oauth2_client_body.h"
+#include "ngx_http_oauth2_client_status.h"
 
 
 #define NGX_HTTP_OAUTH2_CLIENT_ZONE_NAME     "oauth2_client"
@@ -195,6 +196,7 @@ typedef struct {
 
     ngx_str_t                        value;     /* "Bearer <token>" */
     uint32_t                         generation;
+    ngx_msec_t                       expires;   /* the token's end of use */
     ngx_uint_t                       claim;     /* the claim taken */
     ngx_pid_t                        owner;     /* BUSY: who fetches */
     ngx_pid_t                        took_over; /* whose claim was taken */
@@ -270,6 +272,7 @@ struct ngx_http_oauth2_client_fetch_s {
     ngx_http_oauth2_client_request_t request;
     ngx_http_oauth2_client_result_t  result;
     uint32_t                         generation;
+    ngx_msec_t                       expires;   /* of its token */
 
     ngx_event_t                      run;       /* posted: send it */
     ngx_event_t                      deadline;
@@ -306,6 +309,7 @@ typedef struct {
     /* "Bearer <token>": the token is value.data + 7 */
     ngx_str_t                        value;
     uint32_t                         generation;
+    ngx_msec_t                       expires;   /* its end of use */
 
     /* where the cache copies the token to, kept while the request waits */
     ngx_str_t                        buf;
