@@ -29,6 +29,8 @@ static ngx_int_t ngx_http_oauth2_client_fetch(ngx_http_request_t *r,
     ngx_http_oauth2_client_loc_conf_t *olcf, ngx_uint_t claim);
 static ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_create_ctx(
     ngx_http_request_t *r);
+static void ngx_http_oauth2_client_recount(ngx_http_oauth2_client_ctx_t *ctx,
+    ngx_uint_t as);
 
 
 ngx_int_t
@@ -234,6 +236,19 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
 
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT:
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_STALE:
+
+        /*
+         * The cache counted the request HIT or STALE for the status; one
+         * that waited is WAIT (the rare path: a critical section more).
+         */
+
+        if (waited) {
+            ngx_http_oauth2_client_recount(ctx,
+                                   (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT)
+                                   ? NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT
+                                   : NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE);
+        }
+
         ctx->token_status = waited ? NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT
                             : (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT)
                               ? NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT
@@ -291,8 +306,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "oauth2 client \"%V\": no memory for the token "
                       "(in the request, or in the zone)", &client->name);
-        ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
-        ctx->failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_http_oauth2_client_failed(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 }
@@ -317,8 +331,7 @@ ngx_http_oauth2_client_fetch(ngx_http_request_t *r,
                                            NGX_HTTP_OAUTH2_CLIENT_FETCH_MISS,
                                            r->connection->log);
     if (f == NULL) {
-        ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
-        ctx->failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_http_oauth2_client_failed(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -402,6 +415,49 @@ ngx_http_oauth2_client_ctx_cleanup(void *data)
     if (ctx->wait != NULL) {
         ngx_http_oauth2_client_wait_cancel(ctx);
     }
+}
+
+
+/*
+ * The request gets no token: ERROR, counted for the status (a failure,
+ * rare, after a wait or a failed token request, so a critical section of
+ * its own), and the status it is answered.
+ */
+
+void
+ngx_http_oauth2_client_failed(ngx_http_oauth2_client_ctx_t *ctx,
+    ngx_int_t status)
+{
+    ngx_int_t  served[NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N];
+
+    ngx_memzero(served, sizeof(served));
+    served[NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR] = 1;
+
+    ngx_http_oauth2_client_cache_served(ctx->client->shm_zone, ctx->client,
+                                        served);
+
+    ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
+
+    if (status != 0) {
+        ctx->failed = status;
+    }
+}
+
+
+/* a request the cache counted as "as" is WAIT */
+
+static void
+ngx_http_oauth2_client_recount(ngx_http_oauth2_client_ctx_t *ctx,
+    ngx_uint_t as)
+{
+    ngx_int_t  served[NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N];
+
+    ngx_memzero(served, sizeof(served));
+    served[as] = -1;
+    served[NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT] = 1;
+
+    ngx_http_oauth2_client_cache_served(ctx->client->shm_zone, ctx->client,
+                                        served);
 }
 
 

@@ -22,6 +22,11 @@
 #include "ngx_http_oauth2_client_status.h"
 
 
+/* config defines it from CHANGES */
+#ifndef NGX_HTTP_OAUTH2_CLIENT_VERSION
+#define NGX_HTTP_OAUTH2_CLIENT_VERSION       "unknown"
+#endif
+
 #define NGX_HTTP_OAUTH2_CLIENT_ZONE_NAME     "oauth2_client"
 #define NGX_HTTP_OAUTH2_CLIENT_ZONE_SIZE     (1024 * 1024)
 #define NGX_HTTP_OAUTH2_CLIENT_LIFETIME      300
@@ -67,6 +72,8 @@ typedef enum {
     NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT,
     NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF
 } ngx_http_oauth2_client_status_e;
+
+#define NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N  8
 
 
 /* what the cache answers a lookup */
@@ -182,6 +189,7 @@ typedef struct {
     ngx_uint_t                       line;
     ngx_msec_t                       wait_timeout;
     ngx_flag_t                       purge;
+    ngx_uint_t                       status;    /* oauth2_client_status */
 } ngx_http_oauth2_client_loc_conf_t;
 
 
@@ -213,6 +221,10 @@ typedef struct {
     ngx_msec_t                       min;       /* backoff; 0: none */
     ngx_msec_t                       max;
     ngx_msec_t                       wait;      /* the server's own */
+
+    /* for the status: the exchange to count (NULL: none), the token's */
+    ngx_http_oauth2_client_status_result_t  *status;
+    char              fingerprint[NGX_HTTP_OAUTH2_CLIENT_STATUS_FP_LEN];
 
     uint32_t                         generation;
     ngx_msec_t                       delay;     /* the backoff set */
@@ -336,6 +348,8 @@ typedef struct {
 ngx_int_t ngx_http_oauth2_client_handler_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t retry);
+void ngx_http_oauth2_client_failed(ngx_http_oauth2_client_ctx_t *ctx,
+    ngx_int_t status);
 ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_get_ctx(
     ngx_http_request_t *r);
 void ngx_http_oauth2_client_ctx_cleanup(void *data);
@@ -398,11 +412,26 @@ void ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
 ngx_int_t ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client, uint32_t generation);
 
+/* cache.c: what the status reads and counts in the zone */
+ngx_int_t ngx_http_oauth2_client_cache_snapshot(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t **clients,
+    ngx_http_oauth2_client_status_snapshot_t *s, ngx_pool_t *pool,
+    ngx_log_t *log);
+void ngx_http_oauth2_client_cache_served(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, const ngx_int_t *served);
+void ngx_http_oauth2_client_cache_record(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client,
+    const ngx_http_oauth2_client_status_result_t *res);
+
 /* purge.c: oauth2_token_purge */
 ngx_int_t ngx_http_oauth2_client_purge_init(ngx_conf_t *cf);
 
 /* variables.c */
 ngx_int_t ngx_http_oauth2_client_add_variables(ngx_conf_t *cf);
+
+/* status_handler.c: oauth2_client_status */
+char *ngx_http_oauth2_client_status_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 extern ngx_module_t  ngx_http_oauth2_client_module;
