@@ -345,6 +345,21 @@ ngx_http_oauth2_client_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
+    /*
+     * The status location answers itself and gets no token: one it
+     * inherits is ignored, one set there is a mistake.
+     */
+
+    if (conf->status && conf->name.data != NULL
+        && !(conf->name.len == 3
+             && ngx_strncmp(conf->name.data, "off", 3) == 0))
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"oauth2_token\" and \"oauth2_client_status\" in "
+                      "one location in %s:%ui", conf->file, conf->line);
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->name.data == NULL) {
         conf->name = prev->name;
         conf->file = prev->file;
@@ -352,8 +367,6 @@ ngx_http_oauth2_client_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     conf->client = NULL;
-
-    /* the status location answers itself: it needs no token */
 
     if (conf->status) {
         return NGX_CONF_OK;

@@ -639,3 +639,135 @@ refresh_before  2s;
 --- response_body_like eval
 ["^backend bearer MISS", "^fired", "^requests=\\d+\nerrors=0\nstatus_200=\\d+\n",
  "slept", "^lock: ok\n\\z"]
+
+
+
+=== TEST 11: a status location under oauth2_token gets no token, and is not counted
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/st11/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    oauth2_token okta;
+
+    location = /_oauth2/okta {
+        internal;
+        oauth2_token off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/st11/oauth2/v1/token;
+    }
+
+    location /api/ {
+        add_header X-Status "$oauth2_token_status" always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/st11/;
+    }
+
+    location = /oauth2-status {
+        oauth2_client_status;
+        add_header X-Status "[$oauth2_token_status]" always;
+        add_header X-Auth "[$http_authorization]" always;
+    }
+
+    location = /stats {
+        oauth2_token off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/st11/oauth2/v1/token;
+    }
+--- request eval
+["GET /oauth2-status", "GET /api/x", "GET /oauth2-status", "GET /stats"]
+--- response_headers eval
+["X-Status: []\nX-Auth: []", "X-Status: MISS", "X-Status: []\nX-Auth: []",
+ ""]
+--- response_body_filters eval
+[[\&OAuth2Status::flat], [], [\&OAuth2Status::flat], []]
+--- response_body_like eval
+[main::fields('clients\.okta\.state=no_token',
+              'clients\.okta\.token_requests\.ok=0',
+              'clients\.okta\.requests\.MISS=0',
+              'clients\.okta\.requests\.HIT=0'),
+ "captured /capture/st11/x",
+ main::fields('clients\.okta\.state=valid',
+              'clients\.okta\.token_requests\.ok=1',
+              'clients\.okta\.requests\.MISS=1',
+              'clients\.okta\.requests\.HIT=0',
+              'clients\.okta\.requests\.WAIT=0'),
+ "^calls=1\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 12: no oauth2_client: the status answers, with no client
+--- config
+    location = /oauth2-status {
+        oauth2_client_status;
+    }
+--- request eval
+["GET /oauth2-status", "GET /oauth2-status?format=prometheus"]
+--- response_body_filters eval
+[[\&OAuth2Status::flat], [\&OAuth2Status::promtool]]
+--- response_body_like eval
+[main::fields('version=0\.3\.0', 'time=\d{10}'),
+ "^promtool: ok\n\\z"]
+--- response_body_unlike eval
+["(?m)^clients\\.", "(?!)"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 13: nginx -t: oauth2_client_status takes no argument
+--- config
+    location = /oauth2-status {
+        oauth2_client_status on;
+    }
+--- must_die
+--- error_log
+invalid number of arguments in "oauth2_client_status" directive
+
+
+
+=== TEST 14: nginx -t: oauth2_client_status twice
+--- config
+    location = /oauth2-status {
+        oauth2_client_status;
+        oauth2_client_status;
+    }
+--- must_die
+--- error_log
+"oauth2_client_status" directive is duplicate
+
+
+
+=== TEST 15: nginx -t: oauth2_client_status in a location only
+--- config
+    oauth2_client_status;
+--- must_die
+--- error_log
+"oauth2_client_status" directive is not allowed here
+
+
+
+=== TEST 16: nginx -t: oauth2_token and oauth2_client_status in one location
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/st16/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/st16/oauth2/v1/token;
+    }
+
+    location = /oauth2-status {
+        oauth2_client_status;
+        oauth2_token okta;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"oauth2_token" and "oauth2_client_status" in one location in .*nginx\.conf:\d+/
