@@ -33,7 +33,7 @@ LIBS="-lcrypto -ljansson"
 
 ALL="fuzz_token_parse fuzz_base64url fuzz_form fuzz_key_parse
      fuzz_header_value fuzz_jwk_parse fuzz_dpop_nonce
-     fuzz_www_authenticate fuzz_status"
+     fuzz_www_authenticate fuzz_status fuzz_prom_check"
 
 case $FUZZ_SECONDS in
     ''|*[!0-9]*)
@@ -75,6 +75,10 @@ for t in $TARGETS; do
             extra="-It/unit t/unit/prom_check.c
                    -fsanitize-coverage-ignorelist=fuzz/status.ignorelist"
             ;;
+        # the reader itself, on any text
+        fuzz_prom_check)
+            extra="-It/unit t/unit/prom_check.c"
+            ;;
     esac
 
     # shellcheck disable=SC2086
@@ -91,7 +95,7 @@ for t in $TARGETS; do
     # fuzz_status four raw records; the rest less
     case $t in
         fuzz_token_parse|fuzz_key_parse|fuzz_jwk_parse) maxlen=65536 ;;
-        fuzz_status)                     maxlen=16384 ;;
+        fuzz_status|fuzz_prom_check)     maxlen=16384 ;;
         *)                               maxlen=4096 ;;
     esac
 
@@ -100,6 +104,7 @@ for t in $TARGETS; do
         fuzz_token_parse) dict=-dict=fuzz/token.dict ;;
         fuzz_jwk_parse)   dict=-dict=fuzz/jwk.dict ;;
         fuzz_www_authenticate) dict=-dict=fuzz/www_authenticate.dict ;;
+        fuzz_prom_check)  dict=-dict=fuzz/prom.dict ;;
     esac
 
     work="$OUT/work/$t"
