@@ -552,7 +552,9 @@ qr/oauth2 client "okta": token request failed: HTTP 401, error "invalid_client"/
 
     # the API refuses the token, which is dropped: the next request
     # waits for the refresh in flight, so its lines are in the log before
-    # the log is read (no client request waits for a refresh otherwise)
+    # the log is read (no client request waits for a refresh otherwise);
+    # that wait is most of the refresh's 3 s, the harness's default
+    # client timeout: hence "timeout: 10"
     location /revoked/ {
         oauth2_token okta;
         oauth2_token_purge on;
@@ -565,6 +567,7 @@ qr/oauth2 client "okta": token request failed: HTTP 401, error "invalid_client"/
     }
 --- request eval
 ["GET /api/1", "GET /slow-refresh", "GET /api/2", "GET /revoked/3", "GET /api/4", "GET /errors"]
+--- timeout: 10
 --- error_code eval
 [200, 200, 200, 401, 200, 200]
 --- response_body_like eval
