@@ -1108,6 +1108,8 @@ ngx_http_oauth2_client_cache_show(ngx_http_oauth2_client_status_client_t *sc,
     ngx_msec_int_t  left;
 
     sc->state = NGX_HTTP_OAUTH2_CLIENT_STATUS_STATE_NO_TOKEN;
+
+    /* the only type stored yet: a DPoP-bound token will say TOKEN_DPOP */
     sc->token_type = NGX_HTTP_OAUTH2_CLIENT_STATUS_TOKEN_BEARER;
 
     if (!lv->found) {
