@@ -470,8 +470,12 @@ ngx_http_oauth2_client_cache_live(ngx_http_oauth2_client_cache_t *cache,
         lk->client->token_len = n->token_len;
     }
 
-    ngx_queue_remove(&n->queue);
-    ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+    /* most used first; with one client, it is there already */
+
+    if (ngx_queue_head(&cache->sh->queue) != &n->queue) {
+        ngx_queue_remove(&n->queue);
+        ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+    }
 
     now = ngx_current_msec;
 

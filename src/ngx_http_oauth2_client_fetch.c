@@ -19,8 +19,11 @@
 #include "ngx_http_oauth2_client_module.h"
 
 
-/* the pool of a token request: its response, the upstream's buffers */
-#define NGX_HTTP_OAUTH2_CLIENT_POOL_SIZE     4096
+/*
+ * The pool of a token request: the fake request and its subrequest, the
+ * upstream's buffers, the response.  A token request fits in two blocks.
+ */
+#define NGX_HTTP_OAUTH2_CLIENT_POOL_SIZE     16384
 
 /* how often a worker that starts looks for another's prefetched token */
 #define NGX_HTTP_OAUTH2_CLIENT_PREFETCH_POLL 250
@@ -49,6 +52,8 @@ static ngx_int_t ngx_http_oauth2_client_fetch_times(
 static void ngx_http_oauth2_client_fetch_log(
     ngx_http_oauth2_client_fetch_t *f, ngx_http_oauth2_client_outcome_t *out,
     const char *hint);
+static ngx_pool_t *ngx_http_oauth2_client_fetch_pool(ngx_log_t *log);
+static void ngx_http_oauth2_client_fetch_pool_free(ngx_pool_t *pool);
 static void ngx_http_oauth2_client_give_back(
     ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim, ngx_log_t *log);
 static void ngx_http_oauth2_client_prefetch(ngx_event_t *ev);
@@ -57,6 +62,9 @@ static void ngx_http_oauth2_client_exit_watch(void);
 
 
 static ngx_uint_t         ngx_http_oauth2_client_fetch_ids;
+
+/* the pool the last token request of this worker left, emptied */
+static ngx_pool_t        *ngx_http_oauth2_client_spare_pool;
 
 /* told by nginx that the worker shuts down: see init_process below */
 static ngx_connection_t  *ngx_http_oauth2_client_watcher;
@@ -104,13 +112,13 @@ ngx_http_oauth2_client_fetch_start(ngx_http_oauth2_client_conf_t *client,
     ngx_http_oauth2_client_fetch_t          *f;
     ngx_http_oauth2_client_token_request_t   tr;
 
-    pool = ngx_create_pool(NGX_HTTP_OAUTH2_CLIENT_POOL_SIZE, ngx_cycle->log);
+    pool = ngx_http_oauth2_client_fetch_pool(log);
 
     f = (pool != NULL) ? ngx_pcalloc(pool, sizeof(*f)) : NULL;
 
     if (f == NULL) {
         if (pool != NULL) {
-            ngx_destroy_pool(pool);
+            ngx_http_oauth2_client_fetch_pool_free(pool);
         }
 
         ngx_http_oauth2_client_give_back(client, claim, log);
@@ -406,6 +414,8 @@ ngx_http_oauth2_client_fetch_cancel(ngx_http_oauth2_client_fetch_t *f)
 static void
 ngx_http_oauth2_client_fetch_end(ngx_http_oauth2_client_fetch_t *f)
 {
+    ngx_pool_t  *pool;
+
     if (f->ended) {
         return;
     }
@@ -432,7 +442,16 @@ ngx_http_oauth2_client_fetch_end(ngx_http_oauth2_client_fetch_t *f)
 
     ngx_http_oauth2_client_wake(f->client, f);
 
-    ngx_http_oauth2_client_request_close(&f->request, f->pool);
+    /* the waiters have their copies: none stays in a pool that is kept */
+
+    if (f->result.value.len) {
+        ngx_explicit_memzero(f->result.value.data, f->result.value.len);
+    }
+
+    pool = f->pool;
+
+    ngx_http_oauth2_client_request_close(&f->request, pool);
+    ngx_http_oauth2_client_fetch_pool_free(pool);
 }
 
 
@@ -597,6 +616,65 @@ ngx_http_oauth2_client_fetch_log(ngx_http_oauth2_client_fetch_t *f,
                   "oauth2 client \"%V\": %s; next attempt in %M.%03M s%s",
                   &f->client->name, f->result.msg, out->delay / 1000,
                   out->delay % 1000, hint);
+}
+
+
+/*
+ * Token requests come one at a time, most of the time: the pool of the
+ * last one is kept, emptied, for the next.  Its blocks stay where they
+ * were made, the first time, with nothing given back to malloc() and
+ * taken again at every refresh, among the allocations of the requests;
+ * a worker that starts does not leave the memory of its prefetch free
+ * under its first connections.
+ */
+
+static ngx_pool_t *
+ngx_http_oauth2_client_fetch_pool(ngx_log_t *log)
+{
+    ngx_pool_t  *pool;
+
+    pool = ngx_http_oauth2_client_spare_pool;
+
+    if (pool != NULL) {
+        ngx_http_oauth2_client_spare_pool = NULL;
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "oauth2 client: token request pool reused");
+        return pool;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "oauth2 client: token request pool created");
+
+    pool = ngx_create_pool(NGX_HTTP_OAUTH2_CLIENT_POOL_SIZE, ngx_cycle->log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    /*
+     * nginx serves no more than a page from the blocks of a pool and
+     * takes anything larger from malloc(), given back when the pool is
+     * emptied: the upstream's buffer (proxy_buffer_size, a page by
+     * default) would be.  Here, all that fits in a block comes from the
+     * blocks, which a block's size minus the pool's header guarantees.
+     */
+
+    pool->max = NGX_HTTP_OAUTH2_CLIENT_POOL_SIZE - sizeof(ngx_pool_t);
+
+    return pool;
+}
+
+
+static void
+ngx_http_oauth2_client_fetch_pool_free(ngx_pool_t *pool)
+{
+    if (ngx_http_oauth2_client_spare_pool == NULL && !ngx_exiting) {
+        ngx_reset_pool(pool);
+        ngx_http_oauth2_client_spare_pool = pool;
+        return;
+    }
+
+    ngx_destroy_pool(pool);
 }
 
 
@@ -805,6 +883,11 @@ ngx_http_oauth2_client_fetch_exit_process(ngx_cycle_t *cycle)
         if (clients[i]->fetch != NULL) {
             ngx_http_oauth2_client_fetch_cancel(clients[i]->fetch);
         }
+    }
+
+    if (ngx_http_oauth2_client_spare_pool != NULL) {
+        ngx_destroy_pool(ngx_http_oauth2_client_spare_pool);
+        ngx_http_oauth2_client_spare_pool = NULL;
     }
 }
 

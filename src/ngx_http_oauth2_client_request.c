@@ -319,8 +319,8 @@ ngx_http_oauth2_client_request_run(ngx_http_oauth2_client_request_t *rq)
 /*
  * The end: what the subrequest left behind goes (the upstream's cleanup
  * closes a connection to the token endpoint still open), the secrets
- * are wiped, the pool and with it rq are freed, and the connection is
- * given back.
+ * are wiped, the cleanups of the pool run, and the connection is given
+ * back.  The pool, and rq in it, is the caller's to empty or destroy.
  */
 
 void
@@ -328,6 +328,7 @@ ngx_http_oauth2_client_request_close(ngx_http_oauth2_client_request_t *rq,
     ngx_pool_t *pool)
 {
     ngx_connection_t    *c;
+    ngx_pool_cleanup_t  *pc;
     ngx_http_cleanup_t  *cln;
 
     c = rq->connection;
@@ -359,11 +360,17 @@ ngx_http_oauth2_client_request_close(ngx_http_oauth2_client_request_t *rq,
     }
 
     /*
-     * The pool goes first: its cleanups may get a connection, which must
-     * not be this one.
+     * The cleanups of the pool go first: they may get a connection, which
+     * must not be this one.
      */
 
-    ngx_destroy_pool(pool);
+    for (pc = pool->cleanup; pc != NULL; pc = pc->next) {
+        if (pc->handler) {
+            pc->handler(pc->data);
+        }
+    }
+
+    pool->cleanup = NULL;
 
     if (c != NULL) {
         ngx_http_oauth2_client_connection_free(c);

@@ -232,7 +232,7 @@ like($log, qr/oauth2 client "takeover": the token request of process (\d+) is go
 # --- every claim taken is given back exactly once -------------------------
 
 SKIP: {
-    skip 'nginx is not built --with-debug: no claims in the log', 3
+    skip 'nginx is not built --with-debug: no claims in the log', 4
         if !NginxProcess::has_debug();
 
     my (%taken, %back, %classes, %pid_of);
@@ -280,6 +280,16 @@ SKIP: {
 
     cmp_ok($classes{canceled} // 0, '>=', 2,
            'prefetches canceled at the reload and at the shutdown');
+
+    # a worker keeps the pool of its last token request for the next
+    my %pools;
+    $pools{$1}++ while $log =~ /\[debug\] \d+#\d+: (?:\*\d+ )?oauth2 client: token request pool (created|reused)$/mg;
+
+    ok(($pools{reused} // 0) > 0
+       && ($pools{created} // 0) + $pools{reused} >= keys %taken,
+       sprintf('token request pools: %d created, %d reused, for %d claims',
+               $pools{created} // 0, $pools{reused} // 0,
+               scalar keys %taken));
 }
 
 $ngx->finish($?);
