@@ -32,6 +32,7 @@ typedef struct {
 
 static ngx_int_t ngx_http_oauth2_client_request_main(
     ngx_http_oauth2_client_request_t *rq, ngx_http_core_srv_conf_t *cscf);
+static void ngx_http_oauth2_client_request_event(ngx_event_t *ev);
 static u_char *ngx_http_oauth2_client_request_log_error(ngx_log_t *log,
     u_char *buf, size_t len);
 static ngx_int_t ngx_http_oauth2_client_request_headers(
@@ -139,6 +140,23 @@ ngx_http_oauth2_client_request_create(ngx_http_oauth2_client_request_t *rq,
     c->read->active = 1;
     c->write->active = 1;
 
+    /*
+     * nginx arms timers on the events of a request's connection and runs
+     * their handler: limit_req's delay, an aio thread's completion.  They
+     * get what an HTTP connection has, the handler of the request that
+     * is active on it.  A write never blocks here (the response stays in
+     * memory): ready, so that no send_timeout timer is armed for an
+     * unbuffered response, and no socket option to set (setsockopt() on
+     * fd -1 fails: an alert and a 502).
+     */
+
+    c->read->handler = ngx_http_oauth2_client_request_event;
+    c->write->handler = ngx_http_oauth2_client_request_event;
+    c->write->ready = 1;
+
+    c->tcp_nodelay = NGX_TCP_NODELAY_DISABLED;
+    c->tcp_nopush = NGX_TCP_NOPUSH_DISABLED;
+
     return ngx_http_oauth2_client_request_main(rq, cscf);
 }
 
@@ -216,6 +234,40 @@ ngx_http_oauth2_client_request_main(ngx_http_oauth2_client_request_t *rq,
     rq->request = r;
 
     return NGX_OK;
+}
+
+
+/*
+ * As ngx_http_request_handler() runs the request of an HTTP connection,
+ * without its c->close case: nobody closes this connection but us.  The
+ * posted requests run after, as they do there; they may end the token
+ * request, and the connection with it (c->destroyed).
+ */
+
+static void
+ngx_http_oauth2_client_request_event(ngx_event_t *ev)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    c = ev->data;
+    r = c->data;
+
+    ngx_http_set_log_request(c->log, r);
+
+    if (ev->delayed && ev->timedout) {
+        ev->delayed = 0;
+        ev->timedout = 0;
+    }
+
+    if (ev->write) {
+        r->write_event_handler(r);
+
+    } else {
+        r->read_event_handler(r);
+    }
+
+    ngx_http_run_posted_requests(c);
 }
 
 

@@ -2,7 +2,9 @@
 # or resets its HTTP/2 stream never cancels it; it ends at its own
 # deadline whatever the token endpoint trickles; one is in flight at a
 # time; a refresh holds no client's connection; workers fetch the token
-# when they start.
+# when they start; nginx features that act on the connection of a
+# request (limit_req's delay, an unbuffered response, send_timeout)
+# work in the token location.
 #
 # Blocks end with GET /status: the access log of the block, one line a
 # request, "$uri $status $oauth2_token_status $sent_http_retry_after".
@@ -226,3 +228,61 @@ access_log $TEST_NGINX_LOGDIR/status.log oauth2 if=$oauth2_not_hit;
  "^/api/warm 200 MISS -\n/fail/expires-60-delay-1500/1 200 - -\n/api/ka 200 REFRESH -\n/sleep/500 200 - -\n\$"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 9: limit_req with a burst in the token location delays the token request: it goes on after the delay
+--- token_path
+/g09/oauth2/v1/token
+--- http_extra
+    limit_req_zone $binary_remote_addr zone=g09:1m rate=1r/s;
+--- token_extra
+limit_req zone=g09 burst=5;
+--- extra_config
+    location = /limited {
+        limit_req zone=g09 burst=5;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+    }
+--- request eval
+["GET /limited", "GET /api/1", "GET /api/2", "GET /stats", "GET /status",
+ "GET /errors"]
+--- response_body_like eval
+["^backend none", "^backend bearer MISS", "^backend bearer HIT", "^calls=1\n",
+ "^/limited 200 - -\n/api/1 200 MISS -\n/api/2 200 HIT -\n\$",
+ "delaying request, excess: \\d+\\.\\d{3}, by zone \"g09\", oauth2 client: \"okta\", token request"]
+--- no_error_log
+[alert]
+[error]
+
+
+
+=== TEST 10: a token endpoint that answers X-Accel-Buffering: no
+--- token_path
+/s/unbuffered/g10/oauth2/v1/token
+--- request eval
+["GET /api/1", "GET /api/2", "GET /stats"]
+--- response_body_like eval
+["^backend bearer MISS", "^backend bearer HIT", "^calls=1\n"]
+--- no_error_log
+[alert]
+[error]
+
+
+
+=== TEST 11: proxy_buffering off and a send_timeout shorter than the pauses of a trickle: the token request ends at its deadline
+--- token_path
+/s/unbuffered-trickle-1500/g11/oauth2/v1/token
+--- token_extra
+proxy_buffering off;
+send_timeout 500ms;
+--- api_extra
+oauth2_token_wait_timeout 2s;
+--- request eval
+["GET /api/1", "GET /stats", "GET /errors"]
+--- error_code eval
+[502, 200, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n",
+ "oauth2 client \"okta\": token endpoint response \\(HTTP 200\\) is incomplete after 2000 ms, the deadline of the token request"]
+--- no_error_log
+[alert]

@@ -251,6 +251,11 @@ my @SCENARIOS = (
     # one byte every <ms> (default 1000): nginx's read timeout restarts
     # with every byte
     [ qr/^trickle(?:-(\d+))?$/ => { verify => 1, trickle_ms => sub { $_[0] // 1000 } } ],
+    # a good answer that tells nginx not to buffer it (X-Accel-Buffering:
+    # no); with trickle-<ms>, its body trickled as above
+    [ qr/^unbuffered$/ => { verify => 1, unbuffered => 1 } ],
+    [ qr/^unbuffered-trickle-(\d+)$/ => { verify => 1, unbuffered => 1,
+        trickle_ms => sub { $_[0] } } ],
     # short-lived tokens from a slow server: a request that waited for a
     # fetch would take that long
     [ qr/^expires-(\d+)-delay-(\d+)$/ => { verify => 1,
@@ -1505,7 +1510,8 @@ sub token_endpoint ($req) {
     $seen->{token_type} = $bound ? 'DPoP' : 'Bearer';
     record_outcome($req->{path}, $seen, '200');
     my @headers = ('Content-Type' => 'application/json',
-                   $dpop && $dpop->{announce} ? ('DPoP-Nonce' => $dpop->{announce}) : ());
+                   $dpop && $dpop->{announce} ? ('DPoP-Nonce' => $dpop->{announce}) : (),
+                   $spec->{unbuffered} ? ('X-Accel-Buffering' => 'no') : ());
     return send_trickle($req, 200, \@headers, $body, $spec->{trickle_ms}->(@cap))
         if $spec->{trickle_ms};
     return (200, \@headers, $body,
