@@ -137,6 +137,7 @@ ngx_http_oauth2_client_fetch_start(ngx_http_oauth2_client_conf_t *client,
     f->request.location = &client->token_location;
     f->request.handler = ngx_http_oauth2_client_fetch_answered;
     f->request.data = f;
+    f->request.release = ngx_http_oauth2_client_fetch_pool_free;
 
     /* a late token request of this worker: its claim is taken over */
 
@@ -414,8 +415,6 @@ ngx_http_oauth2_client_fetch_cancel(ngx_http_oauth2_client_fetch_t *f)
 static void
 ngx_http_oauth2_client_fetch_end(ngx_http_oauth2_client_fetch_t *f)
 {
-    ngx_pool_t  *pool;
-
     if (f->ended) {
         return;
     }
@@ -448,10 +447,9 @@ ngx_http_oauth2_client_fetch_end(ngx_http_oauth2_client_fetch_t *f)
         ngx_explicit_memzero(f->result.value.data, f->result.value.len);
     }
 
-    pool = f->pool;
+    /* the pool, f in it, goes back to fetch_pool_free(), now or later */
 
-    ngx_http_oauth2_client_request_close(&f->request, pool);
-    ngx_http_oauth2_client_fetch_pool_free(pool);
+    ngx_http_oauth2_client_request_close(&f->request, f->pool);
 }
 
 

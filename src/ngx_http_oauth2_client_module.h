@@ -248,9 +248,14 @@ typedef struct {
     void                           (*handler)(void *data);  /* it ended */
     void                            *data;
 
+    ngx_pool_t                      *pool;         /* given back by */
+    void                           (*release)(ngx_pool_t *pool);
+    ngx_event_t                      terminated;   /* nginx ended it */
+
     unsigned                         done:1;
     unsigned                         complete:1;
     unsigned                         too_big:1;
+    unsigned                         closing:1;
 } ngx_http_oauth2_client_request_t;
 
 

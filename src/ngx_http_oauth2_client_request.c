@@ -43,6 +43,11 @@ static ngx_http_request_body_t *ngx_http_oauth2_client_request_body(
 static ngx_int_t ngx_http_oauth2_client_request_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static void ngx_http_oauth2_client_request_finished(ngx_http_request_t *r);
+static void ngx_http_oauth2_client_request_terminate(void *data);
+static void ngx_http_oauth2_client_request_terminated(ngx_event_t *ev);
+static void ngx_http_oauth2_client_request_unblocked(ngx_http_request_t *r);
+static void ngx_http_oauth2_client_request_free(
+    ngx_http_oauth2_client_request_t *rq);
 static ngx_int_t ngx_http_oauth2_client_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static ngx_http_core_loc_conf_t *ngx_http_oauth2_client_request_find(
@@ -167,6 +172,7 @@ ngx_http_oauth2_client_request_main(ngx_http_oauth2_client_request_t *rq,
 {
     ngx_time_t                        *tp;
     ngx_connection_t                  *c;
+    ngx_http_cleanup_t                *cln;
     ngx_http_request_t                *r;
     ngx_http_core_main_conf_t         *cmcf;
     ngx_http_oauth2_client_log_ctx_t  *lctx;
@@ -232,6 +238,27 @@ ngx_http_oauth2_client_request_main(ngx_http_oauth2_client_request_t *rq,
     lctx->http.current_request = r;
 
     rq->request = r;
+
+    /*
+     * nginx terminates a request where it cannot go on (no memory to post
+     * the main request when the subrequest ends): the cleanups of the
+     * main request run first, then its termination is posted, which
+     * would close the connection down to close() of fd -1 and destroy
+     * the pool.  Our cleanup stops the posted requests of the connection
+     * and ends the token request from an event of its own.
+     */
+
+    cln = ngx_http_cleanup_add(r, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_oauth2_client_request_terminate;
+    cln->data = rq;
+
+    rq->terminated.handler = ngx_http_oauth2_client_request_terminated;
+    rq->terminated.data = rq;
+    rq->terminated.log = c->log;
 
     return NGX_OK;
 }
@@ -371,23 +398,35 @@ ngx_http_oauth2_client_request_run(ngx_http_oauth2_client_request_t *rq)
 /*
  * The end: what the subrequest left behind goes (the upstream's cleanup
  * closes a connection to the token endpoint still open), the secrets
- * are wiped, the cleanups of the pool run, and the connection is given
- * back.  The pool, and rq in it, is the caller's to empty or destroy.
+ * are wiped, the cleanups of the pool run, the connection is given back
+ * and the pool, rq in it, to rq->release().
+ *
+ * A thread of an aio pool may still work for the request (aio_write of
+ * a temp file): its task is in the pool, and is handed back to this
+ * worker when done.  The rest of the end waits for it then, as nginx
+ * waits for r->main->blocked: the thread's completion runs the
+ * request's write handler, which is ours now.
  */
 
 void
 ngx_http_oauth2_client_request_close(ngx_http_oauth2_client_request_t *rq,
     ngx_pool_t *pool)
 {
-    ngx_connection_t    *c;
-    ngx_pool_cleanup_t  *pc;
     ngx_http_cleanup_t  *cln;
+    ngx_http_request_t  *r;
 
-    c = rq->connection;
+    r = rq->request;
 
-    if (rq->request != NULL) {
-        cln = rq->request->cleanup;
-        rq->request->cleanup = NULL;
+    rq->closing = 1;
+    rq->pool = pool;
+
+    if (rq->terminated.posted) {
+        ngx_delete_posted_event(&rq->terminated);
+    }
+
+    if (r != NULL) {
+        cln = r->cleanup;
+        r->cleanup = NULL;
 
         while (cln) {
             if (cln->handler) {
@@ -406,6 +445,53 @@ ngx_http_oauth2_client_request_close(ngx_http_oauth2_client_request_t *rq,
         ngx_explicit_memzero(rq->response->start,
                              rq->response->end - rq->response->start);
     }
+
+    if (r != NULL && r->blocked) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rq->connection->log, 0,
+                       "oauth2 client \"%V\": token request freed once "
+                       "its aio is done", rq->client);
+
+        r->write_event_handler = ngx_http_oauth2_client_request_unblocked;
+
+        if (rq->subrequest != NULL) {
+            rq->subrequest->write_event_handler =
+                                     ngx_http_oauth2_client_request_unblocked;
+            rq->subrequest->read_event_handler = ngx_http_block_reading;
+        }
+
+        return;
+    }
+
+    ngx_http_oauth2_client_request_free(rq);
+}
+
+
+static void
+ngx_http_oauth2_client_request_unblocked(ngx_http_request_t *r)
+{
+    ngx_http_oauth2_client_log_ctx_t  *lctx;
+
+    if (r->main->blocked) {
+        return;
+    }
+
+    lctx = r->connection->log->data;
+
+    ngx_http_oauth2_client_request_free(lctx->rq);
+}
+
+
+static void
+ngx_http_oauth2_client_request_free(ngx_http_oauth2_client_request_t *rq)
+{
+    ngx_pool_t          *pool;
+    ngx_connection_t    *c;
+    ngx_pool_cleanup_t  *pc;
+    void               (*release)(ngx_pool_t *pool);
+
+    c = rq->connection;
+    pool = rq->pool;
+    release = rq->release;
 
     if (c != NULL) {
         c->destroyed = 1;
@@ -427,6 +513,8 @@ ngx_http_oauth2_client_request_close(ngx_http_oauth2_client_request_t *rq,
     if (c != NULL) {
         ngx_http_oauth2_client_connection_free(c);
     }
+
+    release(pool);
 }
 
 
@@ -628,6 +716,36 @@ ngx_http_oauth2_client_request_finished(ngx_http_request_t *r)
     r->write_event_handler = ngx_http_request_empty_handler;
 
     lctx->rq->handler(lctx->rq->data);
+}
+
+
+/* a cleanup of our main request: only nginx's termination runs it */
+
+static void
+ngx_http_oauth2_client_request_terminate(void *data)
+{
+    ngx_http_oauth2_client_request_t  *rq = data;
+
+    if (rq->closing) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ALERT, rq->connection->log, 0,
+                  "oauth2 client \"%V\": nginx terminated the token "
+                  "request", rq->client);
+
+    rq->connection->destroyed = 1;
+
+    ngx_post_event(&rq->terminated, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_oauth2_client_request_terminated(ngx_event_t *ev)
+{
+    ngx_http_oauth2_client_request_t  *rq = ev->data;
+
+    rq->handler(rq->data);
 }
 
 
