@@ -663,9 +663,40 @@ ngx_http_oauth2_client_fetch_pool(ngx_log_t *log)
 }
 
 
+/*
+ * What the token request left in its pool goes: the assertion, the
+ * headers (a client secret, a DPoP proof), the upstream's buffers with
+ * the raw response, the token.  The blocks are wiped as far as they were
+ * used; allocations larger than a block (the captured response, when
+ * subrequest_output_buffer_size is larger) were wiped by their owner.
+ */
+
 static void
 ngx_http_oauth2_client_fetch_pool_free(ngx_pool_t *pool)
 {
+    u_char            *start;
+    ngx_pool_t        *p;
+    ngx_pool_large_t  *l;
+
+    /* the list of large allocations is in the blocks: it goes first */
+
+    for (l = pool->large; l != NULL; l = l->next) {
+        if (l->alloc) {
+            ngx_free(l->alloc);
+        }
+    }
+
+    pool->large = NULL;
+
+    for (p = pool; p != NULL; p = p->d.next) {
+        start = (u_char *) p + ((p == pool) ? sizeof(ngx_pool_t)
+                                            : sizeof(ngx_pool_data_t));
+
+        if (p->d.last > start) {
+            ngx_explicit_memzero(start, p->d.last - start);
+        }
+    }
+
     if (ngx_http_oauth2_client_spare_pool == NULL && !ngx_exiting) {
         ngx_reset_pool(pool);
         ngx_http_oauth2_client_spare_pool = pool;
