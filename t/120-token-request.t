@@ -215,7 +215,7 @@ access_log $TEST_NGINX_LOGDIR/status.log oauth2 if=$oauth2_not_hit;
     location = /keepalive {
         access_log off;
         proxy_read_timeout 60s;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_keepalive?port=$TEST_NGINX_SERVER_PORT&path=/api/ka&seconds=4&slow_ms=800&interval_ms=20;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_keepalive?port=$TEST_NGINX_SERVER_PORT&path=/api/ka&seconds=4&interval_ms=20&watch=/s/expires-4/g08/oauth2/v1/token;
     }
 --- request eval
 ["GET /api/warm", "GET /fail/expires-60-delay-1500/1", "GET /keepalive",
@@ -223,7 +223,7 @@ access_log $TEST_NGINX_LOGDIR/status.log oauth2 if=$oauth2_not_hit;
 --- timeout: 30
 --- response_body_like eval
 ["^backend bearer MISS", "^ok",
- "^requests=\\d+\nerrors=0\nstatus_200=\\d+\nmax_ms=\\d+\nslow=0\n",
+ "^requests=\\d+\nerrors=0\nstatus_200=\\d+\nmax_ms=\\d+\nslow=\\d+\nin_flight=(?:[5-9]|[1-9]\\d+)\n",
  "slept", "^calls=2\n",
  "^/api/warm 200 MISS -\n/fail/expires-60-delay-1500/1 200 - -\n/api/ka 200 REFRESH -\n/sleep/500 200 - -\n\$"]
 --- no_error_log
