@@ -900,12 +900,16 @@ ngx_http_oauth2_client_connection_free(ngx_connection_t *c)
 /*
  * Once the locations are in their trees: the server the token requests
  * run in is the first of those that use the client that has a token
- * location with a content handler, or else the first of them.
+ * location with a content handler, or else the first of them, with a
+ * warning: its token requests find no location to run in.
  *
  * nginx -t is told when the timeouts of the token location exceed the
  * deadline: a token request ends at its deadline whatever they say.
  * Their values are read through the proxy module, found by name: its
- * location configuration starts with the upstream one.
+ * location configuration starts with the upstream one; a location
+ * without a proxy_pass to a fixed address (another module's handler,
+ * variables) has no upstream there, and is not checked.  The signaller
+ * process (nginx -s) reads the configuration too: it says nothing.
  */
 
 ngx_int_t
@@ -934,7 +938,25 @@ ngx_http_oauth2_client_request_check(ngx_conf_t *cf,
     }
 
     if (client->server == NULL) {
-        client->server = (client->servers.nelts != 0) ? cscfp[0] : NULL;
+        if (client->servers.nelts == 0) {
+            return NGX_OK;
+        }
+
+        client->server = cscfp[0];
+
+        if (ngx_process != NGX_PROCESS_SIGNALLER) {
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "oauth2 client \"%V\": token location \"%V\" "
+                          "with a content handler (such as proxy_pass) is "
+                          "in none of the servers that use the client: its "
+                          "token requests will fail",
+                          &client->name, &client->token_location);
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_process == NGX_PROCESS_SIGNALLER) {
         return NGX_OK;
     }
 
@@ -948,18 +970,24 @@ ngx_http_oauth2_client_request_check(ngx_conf_t *cf,
         }
 
         ucf = clcf->loc_conf[m->ctx_index];
-        t = ucf->connect_timeout + ucf->read_timeout;
+
+        if (ucf->upstream == NULL) {
+            break;
+        }
+
+        t = ucf->connect_timeout + ucf->send_timeout + ucf->read_timeout;
 
         if (t > client->deadline) {
             ngx_log_error(NGX_LOG_WARN, cf->log, 0,
                           "oauth2 client \"%V\": proxy_connect_timeout "
-                          "%M ms and proxy_read_timeout %M ms of token "
-                          "location \"%V\" exceed %M ms, the longest "
+                          "%M ms, proxy_send_timeout %M ms and "
+                          "proxy_read_timeout %M ms of token location \"%V\" "
+                          "exceed %M ms, the longest "
                           "oauth2_token_wait_timeout of the client, at "
                           "which its token requests end",
                           &client->name, ucf->connect_timeout,
-                          ucf->read_timeout, &client->token_location,
-                          client->deadline);
+                          ucf->send_timeout, ucf->read_timeout,
+                          &client->token_location, client->deadline);
         }
 
         break;

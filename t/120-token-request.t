@@ -157,7 +157,7 @@ oauth2_token_wait_timeout 2s;
 ["^fired", "slept", "503 Service", "slept",
  "^calls=1\n(?:.*\n)*inflight=0\nmax_inflight=1\naborted=1\n",
  "(?=.*/api/1 502 ERROR -\n)(?=.*/api/2 503 BACKOFF 1\n)",
- "(?=.*oauth2 client \"okta\": proxy_connect_timeout 60000 ms and proxy_read_timeout 60000 ms of token location \"/_oauth2/okta\" exceed 2000 ms)(?=.*oauth2 client \"okta\": token endpoint response \\(HTTP 200\\) is incomplete after 2000 ms, the deadline of the token request; next attempt in (?:0\\.[5-9]\\d\\d|1\\.000) s)"]
+ "(?=.*oauth2 client \"okta\": proxy_connect_timeout 60000 ms, proxy_send_timeout 60000 ms and proxy_read_timeout 60000 ms of token location \"/_oauth2/okta\" exceed 2000 ms)(?=.*oauth2 client \"okta\": token endpoint response \\(HTTP 200\\) is incomplete after 2000 ms, the deadline of the token request; next attempt in (?:0\\.[5-9]\\d\\d|1\\.000) s)"]
 
 
 
@@ -176,7 +176,7 @@ oauth2_token_wait_timeout 2s;
 --- response_body_like eval
 ["^requests=\\d+\nerrors=0\n(?:status_50[23]=\\d+\n)+max_ms=\\d+\nslow=0\n",
  "^calls=[1-3]\n(?:.*\n)*inflight=[01]\nmax_inflight=1\naborted=[1-3]\n",
- "(?=.*oauth2 client \"okta\": proxy_connect_timeout 60000 ms and proxy_read_timeout 60000 ms of token location \"/_oauth2/okta\" exceed 10000 ms)(?=.*oauth2 client \"okta\": no response from the token endpoint through \"/_oauth2/okta\" within 10000 ms, the deadline of the token request; next attempt in)"]
+ "(?=.*oauth2 client \"okta\": proxy_connect_timeout 60000 ms, proxy_send_timeout 60000 ms and proxy_read_timeout 60000 ms of token location \"/_oauth2/okta\" exceed 10000 ms)(?=.*oauth2 client \"okta\": no response from the token endpoint through \"/_oauth2/okta\" within 10000 ms, the deadline of the token request; next attempt in)"]
 
 
 
