@@ -252,16 +252,18 @@ ngx_http_oauth2_client_fetch_build(ngx_http_oauth2_client_fetch_t *f,
     ngx_http_oauth2_client_token_request_t *tr)
 {
     char                            err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+    u_char                         *last;
     ngx_http_oauth2_client_conf_t  *client;
 
     client = f->client;
+    last = f->result.msg + sizeof(f->result.msg) - 1;
 
     if (ngx_http_oauth2_client_token_request_grant(tr, client->c_scope, err,
                                                    sizeof(err))
         != 0)
     {
-        ngx_snprintf(f->result.msg, sizeof(f->result.msg),
-                     "could not build the token request: %s%Z", err);
+        *ngx_slprintf(f->result.msg, last, "could not build the token "
+                      "request: %s", err) = '\0';
         return NGX_ERROR;
     }
 
@@ -269,8 +271,8 @@ ngx_http_oauth2_client_fetch_build(ngx_http_oauth2_client_fetch_t *f,
                                                  sizeof(err))
         != 0)
     {
-        ngx_snprintf(f->result.msg, sizeof(f->result.msg),
-                     "could not sign the client assertion: %s%Z", err);
+        *ngx_slprintf(f->result.msg, last, "could not sign the client "
+                      "assertion: %s", err) = '\0';
         return NGX_ERROR;
     }
 
@@ -350,12 +352,14 @@ ngx_http_oauth2_client_fetch_answered(void *data)
 static void
 ngx_http_oauth2_client_fetch_expire(ngx_event_t *ev)
 {
+    u_char                          *last;
     ngx_uint_t                       status;
     ngx_http_request_t              *sr;
     ngx_http_oauth2_client_fetch_t  *f;
 
     f = ev->data;
     sr = f->request.subrequest;
+    last = f->result.msg + sizeof(f->result.msg) - 1;
 
     f->log->action = "ending the token request at its deadline";
 
@@ -366,16 +370,17 @@ ngx_http_oauth2_client_fetch_expire(ngx_event_t *ev)
     f->result.status = status;
 
     if (status != 0) {
-        ngx_snprintf(f->result.msg, sizeof(f->result.msg),
-                     "token endpoint response (HTTP %ui) is incomplete "
-                     "after %M ms, the deadline of the token request%Z",
-                     status, f->client->deadline);
+        *ngx_slprintf(f->result.msg, last, "token endpoint response "
+                      "(HTTP %ui) is incomplete after %M ms, the deadline "
+                      "of the token request", status, f->client->deadline)
+            = '\0';
 
     } else {
-        ngx_snprintf(f->result.msg, sizeof(f->result.msg),
-                     "no response from the token endpoint through \"%V\" "
-                     "within %M ms, the deadline of the token request%Z",
-                     &f->client->token_location, f->client->deadline);
+        *ngx_slprintf(f->result.msg, last, "no response from the token "
+                      "endpoint through \"%V\" within %M ms, the deadline "
+                      "of the token request", &f->client->token_location,
+                      f->client->deadline)
+            = '\0';
     }
 
     ngx_http_oauth2_client_fetch_end(f);
@@ -533,10 +538,11 @@ ngx_http_oauth2_client_fetch_times(ngx_http_oauth2_client_fetch_t *f,
         res->class = NGX_HTTP_OAUTH2_CLIENT_INVALID;
         ngx_str_null(&res->value);
 
-        ngx_snprintf(res->msg, sizeof(res->msg), "token request failed: "
-                     "the token (expires_in %L s) ends before its answer "
-                     "came, %M ms after the request%Z", res->expires_in,
-                     ngx_current_msec - f->sent);
+        *ngx_slprintf(res->msg, res->msg + sizeof(res->msg) - 1,
+                      "token request failed: the token (expires_in %L s) "
+                      "ends before its answer came, %M ms after the "
+                      "request", res->expires_in, ngx_current_msec - f->sent)
+            = '\0';
         return NGX_DECLINED;
     }
 

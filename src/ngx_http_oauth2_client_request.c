@@ -105,6 +105,7 @@ ngx_http_oauth2_client_request_create(ngx_http_oauth2_client_request_t *rq,
 
     c->pool = pool;
     c->number = ngx_atomic_fetch_add(ngx_connection_counter, 1);
+    c->start_time = ngx_current_msec;
 
     /*
      * The token request logs to the error_log of the server, with a

@@ -285,6 +285,10 @@ my @SCENARIOS = (
     [ qr/^invalid-scope$/ => { reply => sub {
         json_error(400, 'invalid_scope',
                    'The following scopes are not allowed: okta.bogus') } } ],
+    # a refusal that names DPoP in its description only
+    [ qr/^dpop-described$/ => { reply => sub {
+        json_error(400, 'invalid_request',
+                   'A DPoP proof is required for this client.') } } ],
     [ qr/^rate-limit$/ => { reply => sub ($ctx) {
         (429, [ 'Content-Type' => 'application/json',
                 'X-Rate-Limit-Limit' => 600,
