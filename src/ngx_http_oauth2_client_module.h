@@ -248,7 +248,7 @@ typedef struct {
     void                           (*handler)(void *data);  /* it ended */
     void                            *data;
 
-    ngx_pool_t                      *pool;         /* given back by */
+    ngx_pool_t                      *pool;         /* to release() */
     void                           (*release)(ngx_pool_t *pool);
     ngx_event_t                      terminated;   /* nginx ended it */
 
