@@ -686,9 +686,13 @@ ngx_http_oauth2_client_fetch_pool(ngx_log_t *log)
 /*
  * What the token request left in its pool goes: the assertion, the
  * headers (a client secret, a DPoP proof), the upstream's buffers with
- * the raw response, the token.  The blocks are wiped as far as they were
- * used; allocations larger than a block (the captured response, when
- * subrequest_output_buffer_size is larger) were wiped by their owner.
+ * the raw response, the token.  Allocations larger than a block (the
+ * upstream's buffers when proxy_buffer_size or proxy_buffers exceed it,
+ * the captured response when subrequest_output_buffer_size does) are
+ * wiped whole before they are freed (where malloc_usable_size() says
+ * how large: Linux), and every block from its first byte of data to its
+ * end: d.last is no bound, ngx_array_destroy() moves it back over what
+ * the array held.
  */
 
 static void
@@ -702,6 +706,9 @@ ngx_http_oauth2_client_fetch_pool_free(ngx_pool_t *pool)
 
     for (l = pool->large; l != NULL; l = l->next) {
         if (l->alloc) {
+#if (NGX_LINUX)
+            ngx_explicit_memzero(l->alloc, malloc_usable_size(l->alloc));
+#endif
             ngx_free(l->alloc);
         }
     }
@@ -712,8 +719,8 @@ ngx_http_oauth2_client_fetch_pool_free(ngx_pool_t *pool)
         start = (u_char *) p + ((p == pool) ? sizeof(ngx_pool_t)
                                             : sizeof(ngx_pool_data_t));
 
-        if (p->d.last > start) {
-            ngx_explicit_memzero(start, p->d.last - start);
+        if (p->d.end > start) {
+            ngx_explicit_memzero(start, p->d.end - start);
         }
     }
 
