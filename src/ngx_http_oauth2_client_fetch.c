@@ -656,6 +656,14 @@ ngx_http_oauth2_client_fetch_pool(ngx_log_t *log)
     if (pool != NULL) {
         ngx_http_oauth2_client_spare_pool = NULL;
 
+        /*
+         * The log it was made with may be gone: with master_process off,
+         * a reload frees the old cycle's, the one a pool kept from then
+         * still points to.
+         */
+
+        pool->log = ngx_cycle->log;
+
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
                        "oauth2 client: token request pool reused");
         return pool;
