@@ -706,9 +706,25 @@ ngx_http_oauth2_client_fetch_pool(ngx_log_t *log)
 static void
 ngx_http_oauth2_client_fetch_pool_free(ngx_pool_t *pool)
 {
-    u_char            *start;
-    ngx_pool_t        *p;
-    ngx_pool_large_t  *l;
+    u_char              *start;
+    ngx_pool_t          *p;
+    ngx_pool_large_t    *l;
+    ngx_pool_cleanup_t  *c;
+
+    /*
+     * request_free() ran the pool's cleanups; any left (a pool given
+     * back by another path) run here, as ngx_destroy_pool() would run
+     * them: ngx_reset_pool() does not, and their list is in the blocks
+     * wiped below.
+     */
+
+    for (c = pool->cleanup; c != NULL; c = c->next) {
+        if (c->handler) {
+            c->handler(c->data);
+        }
+    }
+
+    pool->cleanup = NULL;
 
     /* the list of large allocations is in the blocks: it goes first */
 
