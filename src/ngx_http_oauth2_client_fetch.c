@@ -25,6 +25,20 @@
  */
 #define NGX_HTTP_OAUTH2_CLIENT_POOL_SIZE     16384
 
+/*
+ * Under AddressSanitizer no pool is kept: the next token request would
+ * take over the memory of the last, and a use of it after its end would
+ * go unseen.  gcc says so with __SANITIZE_ADDRESS__, clang with
+ * __has_feature() only.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define NGX_HTTP_OAUTH2_CLIENT_ASAN          1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NGX_HTTP_OAUTH2_CLIENT_ASAN          1
+#endif
+#endif
+
 
 static ngx_http_oauth2_client_fetch_t *ngx_http_oauth2_client_fetch_create(
     ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim,
@@ -748,11 +762,20 @@ ngx_http_oauth2_client_fetch_pool_free(ngx_pool_t *pool)
         }
     }
 
+#if (NGX_HTTP_OAUTH2_CLIENT_ASAN)
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "oauth2 client: token request pool not kept (ASan)");
+
+#else
+
     if (ngx_http_oauth2_client_spare_pool == NULL && !ngx_exiting) {
         ngx_reset_pool(pool);
         ngx_http_oauth2_client_spare_pool = pool;
         return;
     }
+
+#endif
 
     ngx_destroy_pool(pool);
 }
