@@ -374,6 +374,7 @@ ngx_http_oauth2_client_cache_find(ngx_http_oauth2_client_cache_t *cache,
     return NULL;
 }
 
+
 /*
  * The answer for the client, claiming the next token request when one is
  * due.  A claim whose owner is gone (a worker killed, say) is taken over
@@ -525,8 +526,12 @@ ngx_http_oauth2_client_cache_live(ngx_http_oauth2_client_cache_t *cache,
         n->status.record.served[NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_HIT]++;
     }
 
-    ngx_queue_remove(&n->queue);
-    ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+    /* most used first; with one client, it is there already */
+
+    if (ngx_queue_head(&cache->sh->queue) != &n->queue) {
+        ngx_queue_remove(&n->queue);
+        ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+    }
 
     now = ngx_current_msec;
 

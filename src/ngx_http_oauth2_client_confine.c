@@ -28,6 +28,8 @@ static ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_record(
     ngx_http_request_t *r, ngx_table_elt_t *h);
 static void ngx_http_oauth2_client_restore(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *rec);
+static ngx_inline ngx_uint_t ngx_http_oauth2_client_marked(
+    ngx_table_elt_t *h);
 static ngx_int_t ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r,
     ngx_list_t *dst, ngx_list_t *src, ngx_uint_t room);
 static void ngx_http_oauth2_client_flush(ngx_http_request_t *r);
@@ -122,12 +124,15 @@ ngx_http_oauth2_client_credential(ngx_http_request_t *r)
 
     h = r->headers_in.authorization;
 
-    if (h == NULL || h->lowcase_key != ngx_http_oauth2_client_authorization_key)
-    {
-        return NULL;
-    }
+    return ngx_http_oauth2_client_marked(h) ? h : NULL;
+}
 
-    return h;
+
+static ngx_inline ngx_uint_t
+ngx_http_oauth2_client_marked(ngx_table_elt_t *h)
+{
+    return h != NULL
+           && h->lowcase_key == ngx_http_oauth2_client_authorization_key;
 }
 
 
@@ -157,9 +162,9 @@ ngx_http_oauth2_client_server_rewrite_handler(ngx_http_request_t *r)
 
     ngx_http_oauth2_client_flush(r);
 
-    h = ngx_http_oauth2_client_credential(r);
+    h = r->headers_in.authorization;
 
-    if (h == NULL) {
+    if (!ngx_http_oauth2_client_marked(h)) {
         return NGX_DECLINED;
     }
 
@@ -191,9 +196,9 @@ ngx_http_oauth2_client_rewrite_handler(ngx_http_request_t *r)
     ngx_http_oauth2_client_ctx_t       *rec;
     ngx_http_oauth2_client_loc_conf_t  *olcf;
 
-    h = ngx_http_oauth2_client_credential(r);
+    h = r->headers_in.authorization;
 
-    if (h == NULL) {
+    if (!ngx_http_oauth2_client_marked(h)) {
         return NGX_DECLINED;
     }
 
@@ -221,15 +226,16 @@ ngx_int_t
 ngx_http_oauth2_client_inject(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx)
 {
-    ngx_list_t                     clean, headers;
-    ngx_table_elt_t               *h, *clean_authorization;
+    ngx_list_t                     list;
+    ngx_table_elt_t               *h;
     ngx_http_oauth2_client_ctx_t  *rec;
 
-    h = ngx_http_oauth2_client_credential(r);
+    list = r->headers_in.headers;
+    h = r->headers_in.authorization;
 
-    if (h == NULL) {
-        clean = r->headers_in.headers;
-        clean_authorization = r->headers_in.authorization;
+    if (!ngx_http_oauth2_client_marked(h)) {
+        ctx->clean = list;
+        ctx->clean_authorization = h;
 
     } else {
 
@@ -243,23 +249,22 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
         rec = ngx_http_oauth2_client_record(r, h);
 
         if (rec != NULL) {
-            clean = rec->clean;
-            clean_authorization = rec->clean_authorization;
+            ctx->clean = rec->clean;
+            ctx->clean_authorization = rec->clean_authorization;
 
         } else {
-            if (ngx_http_oauth2_client_copy_headers(r, &clean,
-                                                    &r->headers_in.headers, 0)
+            if (ngx_http_oauth2_client_copy_headers(r, &ctx->clean, &list, 0)
                 != NGX_OK)
             {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
-            clean_authorization = NULL;
+            ctx->clean_authorization = NULL;
         }
     }
 
-    if (ngx_http_oauth2_client_copy_headers(r, &headers,
-                                            &r->headers_in.headers, 1)
+    if (ngx_http_oauth2_client_copy_headers(r, &r->headers_in.headers, &list,
+                                            1)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -267,7 +272,8 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
 
     /* the room for it is there, in the one part */
 
-    h = (ngx_table_elt_t *) headers.part.elts + headers.part.nelts++;
+    h = (ngx_table_elt_t *) r->headers_in.headers.part.elts
+        + r->headers_in.headers.part.nelts++;
 
     h->hash = ngx_http_oauth2_client_authorization_hash;
     ngx_str_set(&h->key, "Authorization");
@@ -277,12 +283,8 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
     h->next = NULL;
 #endif
 
-    r->headers_in.headers = headers;
-    r->headers_in.headers.last = &r->headers_in.headers.part;
     r->headers_in.authorization = h;
 
-    ctx->clean = clean;
-    ctx->clean_authorization = clean_authorization;
     ctx->header = h;
     ctx->injected = 1;
 
@@ -402,7 +404,10 @@ ngx_http_oauth2_client_restore(ngx_http_request_t *r,
 /*
  * dst: a list of one part with the elements of src but the credentials
  * (every Authorization: the client's, or a token), and room for that
- * many more.
+ * many more.  It is built aside and set only once made: a failed
+ * ngx_list_init() leaves a list with no elements but its old count and
+ * parts, which whoever walks the request's headers after the 500 (an
+ * error_page, the access log's $http_) would read.
  */
 
 static ngx_int_t
@@ -410,6 +415,7 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
     ngx_list_t *src, ngx_uint_t room)
 {
     ngx_uint_t        i, n;
+    ngx_list_t        list;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h, *d;
 
@@ -419,13 +425,13 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
         n += part->nelts;
     }
 
-    if (ngx_list_init(dst, r->pool, n ? n : 1, sizeof(ngx_table_elt_t))
+    if (ngx_list_init(&list, r->pool, n ? n : 1, sizeof(ngx_table_elt_t))
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    d = dst->part.elts;
+    d = list.part.elts;
 
     for (part = &src->part; part != NULL; part = part->next) {
         h = part->elts;
@@ -446,7 +452,10 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
         }
     }
 
-    dst->part.nelts = d - (ngx_table_elt_t *) dst->part.elts;
+    list.part.nelts = d - (ngx_table_elt_t *) list.part.elts;
+
+    *dst = list;
+    dst->last = &dst->part;
 
     return NGX_OK;
 }

@@ -552,9 +552,7 @@ qr/oauth2 client "okta": token request failed: HTTP 401, error "invalid_client"/
 
     # the API refuses the token, which is dropped: the next request
     # waits for the refresh in flight, so its lines are in the log before
-    # the log is read (no client request waits for a refresh otherwise);
-    # that wait is most of the refresh's 3 s, the harness's default
-    # client timeout: hence "timeout: 10"
+    # the log is read (no client request waits for a refresh otherwise)
     location /revoked/ {
         oauth2_token okta;
         oauth2_token_purge on;
