@@ -778,6 +778,12 @@ ngx_http_oauth2_client_request_check(ngx_conf_t *cf,
         }
 
         ucf = clcf->loc_conf[m->ctx_index];
+
+        if (ngx_http_oauth2_client_auth_check_location(cf, client, ucf)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
         t = ucf->connect_timeout + ucf->read_timeout;
 
         if (t > client->deadline) {
