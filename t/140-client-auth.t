@@ -344,3 +344,21 @@ client_secret  's3cr:t %41+100%&=/?#"\'\\~;,x-Lq7vT2mX9pR4wK8nB5cJ1hF6dG3sA0eYzU
  qr/^calls=1\n.*^auth=client_secret_post\n/ms]
 --- no_error_log
 [error]
+
+
+
+=== TEST 17: Auth0's way: client_secret_post and an audience, the token's aud
+--- client
+auth_method         client_secret_post;
+client_id           0oa-post;
+client_secret_file  $TEST_NGINX_KEYS/client.secret;
+token_param         audience https://api.example.test/orders;
+--- token_path
+/a17/oauth2/v1/token
+--- request eval
+["GET /api/1", "GET /stats"]
+--- response_body_like eval
+[qr/^api: token ok client=0oa-post .*^aud=https:\/\/api.example.test\/orders\n/ms,
+ qr/^calls=1\n.*^auth=client_secret_post\n.*^params=grant_type,audience,client_id,client_secret\n.*^audience=https:\/\/api.example.test\/orders\n/ms]
+--- no_error_log
+[error]
