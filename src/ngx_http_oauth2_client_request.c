@@ -34,6 +34,7 @@ static ngx_int_t ngx_http_oauth2_client_request_main(
     ngx_http_oauth2_client_request_t *rq, ngx_http_core_srv_conf_t *cscf);
 static u_char *ngx_http_oauth2_client_request_log_error(ngx_log_t *log,
     u_char *buf, size_t len);
+static void ngx_http_oauth2_client_request_wipe(ngx_http_request_t *sr);
 static ngx_int_t ngx_http_oauth2_client_request_headers(
     ngx_http_oauth2_client_request_t *rq, ngx_list_t *headers,
     ngx_http_oauth2_client_token_request_t *tr);
@@ -350,6 +351,10 @@ ngx_http_oauth2_client_request_close(ngx_http_oauth2_client_request_t *rq,
         ngx_explicit_memzero(rq->body.data, rq->body.len);
     }
 
+    if (rq->subrequest != NULL) {
+        ngx_http_oauth2_client_request_wipe(rq->subrequest);
+    }
+
     if (rq->response != NULL) {
         ngx_explicit_memzero(rq->response->start,
                              rq->response->end - rq->response->start);
@@ -421,6 +426,42 @@ ngx_http_oauth2_client_request_log_error(ngx_log_t *log, u_char *buf,
     }
 
     return p;
+}
+
+
+/*
+ * The headers a layer added (client_secret_basic's Authorization) are
+ * credentials: their copies in the subrequest's list, and the request
+ * the proxy module made of them, are wiped with the body.
+ */
+
+static void
+ngx_http_oauth2_client_request_wipe(ngx_http_request_t *sr)
+{
+    ngx_buf_t        *b;
+    ngx_uint_t        i;
+    ngx_chain_t      *cl;
+    ngx_table_elt_t  *h;
+
+    h = sr->headers_in.headers.part.elts;
+
+    /* one part: the list was made for all of them (request_headers()) */
+
+    for (i = 2; i < sr->headers_in.headers.part.nelts; i++) {
+        ngx_explicit_memzero(h[i].value.data, h[i].value.len);
+    }
+
+    if (sr->upstream == NULL) {
+        return;
+    }
+
+    for (cl = sr->upstream->request_bufs; cl != NULL; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->start != NULL && b->end > b->start && !b->in_file) {
+            ngx_explicit_memzero(b->start, b->end - b->start);
+        }
+    }
 }
 
 
