@@ -362,3 +362,21 @@ token_param         audience https://api.example.test/orders;
  qr/^calls=1\n.*^auth=client_secret_post\n.*^params=grant_type,audience,client_id,client_secret\n.*^audience=https:\/\/api.example.test\/orders\n/ms]
 --- no_error_log
 [error]
+
+
+
+=== TEST 18: an extra request header: the token location's proxy_set_header
+--- client
+client_id           0oa-basic;
+client_secret_file  $TEST_NGINX_KEYS/client.secret;
+--- token_extra
+proxy_set_header    X-Extra-Tenant acme;
+--- token_path
+/a18/oauth2/v1/token
+--- request eval
+["GET /api/1", "GET /stats"]
+--- response_body_like eval
+[qr/^api: token ok client=0oa-basic /,
+ qr/^calls=1\nheaders=accept,authorization,connection,content-length,content-type,host,x-extra-tenant\n.*^auth=client_secret_basic\n/ms]
+--- no_error_log
+[error]
