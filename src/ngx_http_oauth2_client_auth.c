@@ -840,8 +840,8 @@ ngx_http_oauth2_client_auth_build(ngx_http_oauth2_client_conf_t *client,
                                                 sizeof(err))
             != 0)
         {
-            ngx_snprintf(msg, len, "could not build the token request: "
-                         "%s%Z", err);
+            *ngx_slprintf(msg, msg + len - 1, "could not build the token "
+                          "request: %s", err) = '\0';
             return NGX_ERROR;
         }
     }
@@ -877,12 +877,12 @@ ngx_http_oauth2_client_auth_build(ngx_http_oauth2_client_conf_t *client,
         if (c.method == NGX_HTTP_OAUTH2_CLIENT_AUTH_PRIVATE_KEY_JWT
             || c.method == NGX_HTTP_OAUTH2_CLIENT_AUTH_CLIENT_SECRET_JWT)
         {
-            ngx_snprintf(msg, len, "could not sign the client assertion: "
-                         "%s%Z", err);
+            *ngx_slprintf(msg, msg + len - 1, "could not sign the client "
+                          "assertion: %s", err) = '\0';
 
         } else {
-            ngx_snprintf(msg, len, "could not add the client credentials: "
-                         "%s%Z", err);
+            *ngx_slprintf(msg, msg + len - 1, "could not add the client "
+                          "credentials: %s", err) = '\0';
         }
 
         return NGX_ERROR;

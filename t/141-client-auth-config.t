@@ -283,13 +283,13 @@ the client secret of oauth2_client "okta" is weak for HS256:
 --- config
     location = /_oauth2/mtls {
         proxy_connect_timeout      2s;
+        proxy_send_timeout         2s;
         proxy_read_timeout         5s;
         proxy_ssl_certificate      $TEST_NGINX_KEYS/client.crt;
         proxy_ssl_certificate_key  $TEST_NGINX_KEYS/client.key;
         proxy_pass https://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
     }
     location /mtls/ { oauth2_token mtls; }
-    location /basic/ { oauth2_token basic; }
 --- valid
 
 === TEST 16: tls_client_auth without an https:// token_endpoint
