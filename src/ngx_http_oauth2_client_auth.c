@@ -41,6 +41,10 @@ static ngx_int_t ngx_http_oauth2_client_auth_keep_secret(ngx_conf_t *cf,
 static void ngx_http_oauth2_client_auth_wipe(void *data);
 static void ngx_http_oauth2_client_auth_scope_notice(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client);
+#if (NGX_HTTP_SSL)
+static ngx_int_t ngx_http_oauth2_client_auth_certificate_id(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, ngx_http_complex_value_t *cv);
+#endif
 
 
 ngx_command_t  ngx_http_oauth2_client_auth_commands[] = {
@@ -744,7 +748,8 @@ ngx_http_oauth2_client_auth_check_location(ngx_conf_t *cf,
 
 #if (NGX_HTTP_SSL)
     if (ucf->ssl_certificate != NULL) {
-        return NGX_OK;
+        return ngx_http_oauth2_client_auth_certificate_id(cf, client,
+                                                          ucf->ssl_certificate);
     }
 #endif
 
@@ -758,6 +763,111 @@ ngx_http_oauth2_client_auth_check_location(ngx_conf_t *cf,
 
     return NGX_ERROR;
 }
+
+
+#if (NGX_HTTP_SSL)
+
+/*
+ * With mTLS the certificate is the credential, so it belongs in the cache
+ * key like a secret: a reload that swaps it must fetch a new token (the
+ * old one may be bound to the old certificate, RFC 8705 section 3).
+ * conf_id was computed when the oauth2_client block ended, before the
+ * locations were known; the certificate's SHA-256 is folded into it here,
+ * still before the zone is initialised and compares it.  A certificate
+ * given with variables is known only per request: its expression is
+ * what is folded in.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_auth_certificate_id(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, ngx_http_complex_value_t *cv)
+{
+    char                            err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+    u_char                         *path, tag, id[32];
+    ngx_int_t                       rc;
+    ngx_str_t                       name;
+    EVP_MD_CTX                     *md;
+    ngx_http_oauth2_client_file_t   f;
+
+    ngx_memzero(&f, sizeof(ngx_http_oauth2_client_file_t));
+
+    if (cv->lengths == NULL) {
+        name = cv->value;
+
+        if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        path = ngx_pnalloc(cf->pool, name.len + 1);
+        if (path == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(path, name.data, name.len);
+        path[name.len] = '\0';
+
+        if (ngx_http_oauth2_client_file_read((char *) path,
+                                             NGX_HTTP_OAUTH2_CLIENT_FILE_MAX,
+                                             &f, err, sizeof(err))
+            != 0)
+        {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "oauth2 client \"%V\": \"proxy_ssl_certificate\" "
+                          "of token location \"%V\": %s", &client->name,
+                          &client->token_location, err);
+            return NGX_ERROR;
+        }
+
+        tag = 'f';
+
+    } else {
+        f.data = cv->value.data;
+        f.len = cv->value.len;
+        tag = 'v';
+    }
+
+    rc = NGX_ERROR;
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL) {
+        goto done;
+    }
+
+    /* the tag: no file's content hashes like an expression */
+
+    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1
+        || EVP_DigestUpdate(md, client->conf_id, sizeof(client->conf_id))
+           != 1
+        || EVP_DigestUpdate(md, &tag, 1) != 1
+        || EVP_DigestUpdate(md, f.data, f.len) != 1
+        || EVP_DigestFinal_ex(md, id, NULL) != 1)
+    {
+        goto done;
+    }
+
+    ngx_memcpy(client->conf_id, id, sizeof(client->conf_id));
+
+    rc = NGX_OK;
+
+done:
+
+    EVP_MD_CTX_free(md);
+
+    if (tag == 'f') {
+        ngx_http_oauth2_client_file_free(&f);
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "oauth2 client \"%V\": could not fingerprint the "
+                      "certificate of token location \"%V\"",
+                      &client->name, &client->token_location);
+    }
+
+    return rc;
+}
+
+#endif
 
 
 /*
