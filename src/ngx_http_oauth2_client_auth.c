@@ -747,10 +747,34 @@ ngx_http_oauth2_client_auth_check_location(ngx_conf_t *cf,
     }
 
 #if (NGX_HTTP_SSL)
+
+    /*
+     * The token_endpoint is only what the assertion and the cache name;
+     * the request goes where the location's proxy_pass says.  A fixed
+     * address (an upstream) over plain http would send no certificate:
+     * the proxy module creates the SSL context of a location only for an
+     * https:// (or variable) proxy_pass, in every version.  A
+     * proxy_pass with variables is known per request: not checked.
+     */
+
+    if (ucf->upstream != NULL
+        && (ucf->ssl == NULL || ucf->ssl->ctx == NULL))
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "oauth2 client \"%V\": auth_method %s needs an "
+                      "https:// \"proxy_pass\" in its token location "
+                      "\"%V\"", &client->name,
+                      ngx_http_oauth2_client_auth_name(
+                                                   (int) client->auth.method),
+                      &client->token_location);
+        return NGX_ERROR;
+    }
+
     if (ucf->ssl_certificate != NULL) {
         return ngx_http_oauth2_client_auth_certificate_id(cf, client,
                                                           ucf->ssl_certificate);
     }
+
 #endif
 
     ngx_log_error(NGX_LOG_EMERG, cf->log, 0,

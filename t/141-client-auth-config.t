@@ -447,3 +447,20 @@ oauth2_client "okta" asks for the OpenID Connect scope "openid", which a client 
     location = /t { return 204; }
 --- error
 "client_secret" of oauth2_client "okta" is empty
+
+=== TEST 28: tls_client_auth, the token location proxies over plain http
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-mtls;
+        auth_method     tls_client_auth;
+    }
+--- config
+    location = /_oauth2/okta {
+        proxy_ssl_certificate      $TEST_NGINX_KEYS/client.crt;
+        proxy_ssl_certificate_key  $TEST_NGINX_KEYS/client.key;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+    }
+    location / { oauth2_token okta; }
+--- error
+oauth2 client "okta": auth_method tls_client_auth needs an https:// "proxy_pass" in its token location "/_oauth2/okta"
