@@ -142,6 +142,7 @@ ngx_http_oauth2_client_set_secret(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_oauth2_client_conf_t *client = conf;
 
+    ngx_int_t   rc;
     ngx_str_t  *value;
 
     if (client->auth.secret_file.data != NULL || client->auth.secret_inline) {
@@ -164,15 +165,20 @@ ngx_http_oauth2_client_set_secret(ngx_conf_t *cf, ngx_command_t *cmd,
     if (cmd->offset) {
         client->auth.secret_inline = 1;
 
-        if (ngx_http_oauth2_client_auth_keep_secret(cf, client,
-                                                    value[1].data,
-                                                    value[1].len)
-            != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
+        rc = ngx_http_oauth2_client_auth_keep_secret(cf, client,
+                                                     value[1].data,
+                                                     value[1].len);
 
-        return NGX_CONF_OK;
+        /*
+         * The argument is a copy in the cycle's pool, kept as long as the
+         * configuration: nginx does not read it after this handler (the
+         * "nginx -T" dump is a copy of the file, not of the arguments),
+         * so only the secret's own memory, wiped at the end, holds it.
+         */
+
+        ngx_explicit_memzero(value[1].data, value[1].len);
+
+        return (rc == NGX_OK) ? NGX_CONF_OK : NGX_CONF_ERROR;
     }
 
     client->auth.secret_file = value[1];
