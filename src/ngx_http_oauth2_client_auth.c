@@ -242,7 +242,14 @@ ngx_http_oauth2_client_set_token_param(ngx_conf_t *cf, ngx_command_t *cmd,
     if (ngx_http_oauth2_client_token_param_check((char *) value[1].data,
                                                  value[1].len, err,
                                                  sizeof(err))
-        != 0)
+        != 0
+        || ngx_http_oauth2_client_token_param_value_check(
+                                                 (char *) value[1].data,
+                                                 value[1].len,
+                                                 (char *) value[2].data,
+                                                 value[2].len, err,
+                                                 sizeof(err))
+           != 0)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid \"token_param\" \"%V\" of oauth2_client "

@@ -289,3 +289,62 @@ ngx_http_oauth2_client_token_param_check(const char *name, size_t len,
 
     return 0;
 }
+
+
+/*
+ * RFC 8707 section 2: a resource is an absolute URI (RFC 3986 section
+ * 4.3: a scheme, ':', the rest) without a fragment.  A URI is printable
+ * ASCII; what is not must be percent-encoded in the configuration, as
+ * the server compares the value it registered.
+ */
+
+int
+ngx_http_oauth2_client_token_param_value_check(const char *name,
+    size_t nlen, const char *value, size_t vlen, char *err, size_t errlen)
+{
+    size_t  i;
+
+    if (nlen != 8 || memcmp(name, "resource", 8) != 0) {
+        return 0;
+    }
+
+    for (i = 0; i < vlen; i++) {
+        if (!((value[i] >= 'a' && value[i] <= 'z')
+              || (value[i] >= 'A' && value[i] <= 'Z')
+              || (i > 0
+                  && ((value[i] >= '0' && value[i] <= '9')
+                      || value[i] == '+' || value[i] == '-'
+                      || value[i] == '.'))))
+        {
+            break;
+        }
+    }
+
+    if (i == 0 || i == vlen || value[i] != ':') {
+        ngx_http_oauth2_client_error(err, errlen,
+                                     "a resource is an absolute URI, with a "
+                                     "scheme (RFC 8707 section 2)");
+        return -1;
+    }
+
+    for (i = 0; i < vlen; i++) {
+        if (value[i] == '#') {
+            ngx_http_oauth2_client_error(err, errlen,
+                                         "a resource has no fragment "
+                                         "(\"#...\", RFC 8707 section 2)");
+            return -1;
+        }
+
+        if ((unsigned char) value[i] <= 0x20
+            || (unsigned char) value[i] >= 0x7f)
+        {
+            ngx_http_oauth2_client_error(err, errlen,
+                                         "a resource is a URI: spaces, "
+                                         "controls and non-ASCII bytes are "
+                                         "percent-encoded");
+            return -1;
+        }
+    }
+
+    return 0;
+}

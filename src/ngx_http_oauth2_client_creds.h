@@ -30,6 +30,12 @@
  *     "~" (written as is), and none of the parameters the module sends
  *     itself (grant_type, scope, client_id, client_secret,
  *     client_assertion, client_assertion_type); -1 with err set.
+ *
+ * ngx_http_oauth2_client_token_param_value_check(name, nlen, value, vlen,
+ *     err, errlen)
+ *     0 when value may be the value of token_param name: any value, but
+ *     that of "resource" must be an absolute URI without a fragment, in
+ *     printable ASCII (RFC 8707 section 2); -1 with err set.
  */
 
 
@@ -77,6 +83,8 @@ int ngx_http_oauth2_client_token_request_credentials(
     const ngx_http_oauth2_client_creds_t *c, char *err, size_t errlen);
 int ngx_http_oauth2_client_token_param_check(const char *name, size_t len,
     char *err, size_t errlen);
+int ngx_http_oauth2_client_token_param_value_check(const char *name,
+    size_t nlen, const char *value, size_t vlen, char *err, size_t errlen);
 
 
 #endif /* _NGX_HTTP_OAUTH2_CLIENT_CREDS_H_INCLUDED_ */

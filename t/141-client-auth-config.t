@@ -464,3 +464,29 @@ oauth2_client "okta" asks for the OpenID Connect scope "openid", which a client 
     location / { oauth2_token okta; }
 --- error
 oauth2 client "okta": auth_method tls_client_auth needs an https:// "proxy_pass" in its token location "/_oauth2/okta"
+
+=== TEST 29: token_param resource with a fragment
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-none;
+        auth_method     none;
+        token_param     resource https://api.example.test/orders#v1;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+invalid "token_param" "resource" of oauth2_client "okta": a resource has no fragment ("#...", RFC 8707 section 2)
+
+=== TEST 30: token_param resource that is not an absolute URI
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
+        client_id       0oa-none;
+        auth_method     none;
+        token_param     resource api.example.test/orders;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+invalid "token_param" "resource" of oauth2_client "okta": a resource is an absolute URI, with a scheme (RFC 8707 section 2)

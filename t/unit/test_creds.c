@@ -373,4 +373,31 @@ ngx_http_oauth2_client_test_creds_params(void)
                                                    sizeof(err)) == -1);
     CHECK(ngx_http_oauth2_client_token_param_check("\xc3\xa9", 2, err,
                                                    sizeof(err)) == -1);
+
+    /* RFC 8707 section 2: resource, an absolute URI without a fragment */
+
+#define VALUE(n, v)                                                          \
+    ngx_http_oauth2_client_token_param_value_check(n, sizeof(n) - 1, v,      \
+                                                   sizeof(v) - 1, err,       \
+                                                   sizeof(err))
+
+    CHECK(VALUE("resource", "https://api.example.test/orders?x=1") == 0);
+    CHECK(VALUE("resource", "urn:okta-mock:x") == 0);
+    CHECK(VALUE("resource", "a+b-c.9:x") == 0);
+    CHECK(VALUE("resource", "https://api.example.test/#frag") == -1);
+    CHECK(strstr(err, "fragment") != NULL);
+    CHECK(VALUE("resource", "https://api.example.test/a#") == -1);
+    CHECK(VALUE("resource", "/orders") == -1);
+    CHECK(strstr(err, "absolute URI") != NULL);
+    CHECK(VALUE("resource", "api.example.test") == -1);
+    CHECK(VALUE("resource", "") == -1);
+    CHECK(VALUE("resource", ":x") == -1);
+    CHECK(VALUE("resource", "9ttp://a") == -1);
+    CHECK(VALUE("resource", "ht_tp://a") == -1);
+    CHECK(VALUE("resource", "https://a/b c") == -1);
+    CHECK(VALUE("resource", "https://a/\xc3\xa9") == -1);
+    CHECK(VALUE("resources", "/orders") == 0);
+    CHECK(VALUE("audience", "not a URI#") == 0);
+
+#undef VALUE
 }
