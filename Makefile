@@ -22,7 +22,7 @@ MODULE   := build/ngx_http_oauth2_client_module.so
 SOURCES  := config $(wildcard src/*.c src/*.h)
 # the nginx-free files, unit-tested and fuzzed on their own
 LIBFREE  := error alg encode key jose json body \
-            file pem jwk keyfile dpop challenge jwt secret cert status
+            file pem jwk keyfile dpop challenge jwt secret cert status creds
 LIBSRCS  := $(LIBFREE:%=src/ngx_http_oauth2_client_%.c)
 LIBHDRS  := $(LIBFREE:%=src/ngx_http_oauth2_client_%.h)
 UNIT     := build/test_jose
@@ -36,7 +36,7 @@ STATUS_TESTS := t/unit/test_status.c t/unit/prom_check.c t/unit/test_util.c
 CRYPTO_TESTS := t/unit/test_crypto.c t/unit/test_util.c \
             t/unit/test_file.c t/unit/test_pem.c t/unit/test_jwk.c \
             t/unit/test_keyfile.c t/unit/test_dpop.c t/unit/test_jwt.c \
-            t/unit/test_secret.c t/unit/test_cert.c
+            t/unit/test_secret.c t/unit/test_cert.c t/unit/test_creds.c
 CC       ?= cc
 UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror \
                -D_POSIX_C_SOURCE=200809L -Isrc

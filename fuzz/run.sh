@@ -22,7 +22,7 @@ FUZZ_CC=${FUZZ_CC:-clang}
 OUT=build/fuzz
 LIBSRCS=
 for f in error alg encode key jose json body \
-         file pem jwk keyfile dpop challenge jwt secret cert status
+         file pem jwk keyfile dpop challenge jwt secret cert status creds
 do
     LIBSRCS="$LIBSRCS src/ngx_http_oauth2_client_$f.c"
 done

@@ -50,9 +50,6 @@ static void ngx_http_oauth2_client_fetch_events(
 static ngx_int_t ngx_http_oauth2_client_fetch_build(
     ngx_http_oauth2_client_fetch_t *f,
     ngx_http_oauth2_client_token_request_t *tr);
-static ngx_int_t ngx_http_oauth2_client_fetch_credentials(
-    ngx_http_oauth2_client_conf_t *client,
-    ngx_http_oauth2_client_token_request_t *tr, char *err, size_t errlen);
 static void ngx_http_oauth2_client_fetch_run(ngx_event_t *ev);
 static void ngx_http_oauth2_client_fetch_answered(void *data);
 static void ngx_http_oauth2_client_fetch_expire(ngx_event_t *ev);
@@ -296,41 +293,10 @@ ngx_http_oauth2_client_fetch_build(ngx_http_oauth2_client_fetch_t *f,
         return NGX_ERROR;
     }
 
-    if (ngx_http_oauth2_client_fetch_credentials(client, tr, err,
-                                                 sizeof(err))
-        != 0)
-    {
-        *ngx_slprintf(f->result.msg, last, "could not sign the client "
-                      "assertion: %s", err) = '\0';
-        return NGX_ERROR;
-    }
+    /* the extra parameters and the credentials: auth.c's */
 
-    return NGX_OK;
-}
-
-
-/* private_key_jwt; other methods of client authentication go here */
-
-static ngx_int_t
-ngx_http_oauth2_client_fetch_credentials(
-    ngx_http_oauth2_client_conf_t *client,
-    ngx_http_oauth2_client_token_request_t *tr, char *err, size_t errlen)
-{
-    ngx_http_oauth2_client_assertion_t  a;
-
-    /* every attempt signs a new assertion: a new jti, iat and exp */
-
-    a.pkey = client->pkey;
-    a.alg = (int) client->signing_alg;
-    a.kid = client->c_key_id;
-    a.client_id = client->c_client_id;
-    a.audience = client->c_audience;
-    a.scope = client->c_scope;
-    a.lifetime = (long) client->assertion_lifetime;
-    a.now = ngx_time();
-
-    return ngx_http_oauth2_client_token_request_private_key_jwt(tr, &a, err,
-                                                                errlen);
+    return ngx_http_oauth2_client_auth_build(client, tr, f->result.msg,
+                                             sizeof(f->result.msg));
 }
 
 
@@ -520,6 +486,7 @@ ngx_http_oauth2_client_fetch_settle(ngx_http_oauth2_client_fetch_t *f)
 
     } else {
         ngx_http_oauth2_client_backoff(res, &out, &hint);
+        hint = ngx_http_oauth2_client_auth_hint(f->client, res, hint);
     }
 
     out.status = ngx_http_oauth2_client_fetch_status(f, &sr);

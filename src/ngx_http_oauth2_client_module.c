@@ -607,7 +607,7 @@ ngx_http_oauth2_client_block_handler(ngx_conf_t *cf, ngx_command_t *dummy,
 {
     char           *rv;
     ngx_str_t      *value;
-    ngx_uint_t      argc;
+    ngx_uint_t      argc, t;
     ngx_command_t  *cmd;
 
     static ngx_uint_t  argument_number[] = {
@@ -616,37 +616,49 @@ ngx_http_oauth2_client_block_handler(ngx_conf_t *cf, ngx_command_t *dummy,
         NGX_CONF_TAKE2
     };
 
+    /* the directives of client authentication are auth.c's */
+
+    static ngx_command_t  *tables[] = {
+        ngx_http_oauth2_client_block_commands,
+        ngx_http_oauth2_client_auth_commands
+    };
+
     value = cf->args->elts;
     argc = cf->args->nelts - 1;
 
-    for (cmd = ngx_http_oauth2_client_block_commands; cmd->name.len; cmd++) {
+    for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
 
-        if (cmd->name.len != value[0].len
-            || ngx_strncmp(cmd->name.data, value[0].data, value[0].len) != 0)
-        {
-            continue;
-        }
+        for (cmd = tables[t]; cmd->name.len; cmd++) {
 
-        if (!((cmd->type & NGX_CONF_1MORE) && argc >= 1)
-            && !((cmd->type & NGX_CONF_FLAG) && argc == 1)
-            && !(argc < 3 && (cmd->type & argument_number[argc])))
-        {
+            if (cmd->name.len != value[0].len
+                || ngx_strncmp(cmd->name.data, value[0].data,
+                               value[0].len)
+                   != 0)
+            {
+                continue;
+            }
+
+            if (!((cmd->type & NGX_CONF_1MORE) && argc >= 1)
+                && !((cmd->type & NGX_CONF_FLAG) && argc == 1)
+                && !(argc < 3 && (cmd->type & argument_number[argc])))
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid number of arguments in \"%V\" "
+                                   "directive", &value[0]);
+                return NGX_CONF_ERROR;
+            }
+
+            rv = cmd->set(cf, cmd, conf);
+
+            if (rv == NGX_CONF_OK || rv == NGX_CONF_ERROR) {
+                return rv;
+            }
+
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid number of arguments in \"%V\" "
-                               "directive", &value[0]);
+                               "\"%V\" directive %s", &value[0], rv);
+
             return NGX_CONF_ERROR;
         }
-
-        rv = cmd->set(cf, cmd, conf);
-
-        if (rv == NGX_CONF_OK || rv == NGX_CONF_ERROR) {
-            return rv;
-        }
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" directive %s", &value[0], rv);
-
-        return NGX_CONF_ERROR;
     }
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -763,7 +775,7 @@ ngx_http_oauth2_client_set_alg(ngx_conf_t *cf, ngx_command_t *cmd,
     int         alg;
     ngx_str_t  *value;
 
-    if (client->signing_alg != NGX_CONF_UNSET_UINT) {
+    if (client->signing_alg != NGX_CONF_UNSET_UINT || client->auth.hmac) {
         return "is duplicate";
     }
 
@@ -772,11 +784,21 @@ ngx_http_oauth2_client_set_alg(ngx_conf_t *cf, ngx_command_t *cmd,
     alg = ngx_http_oauth2_client_alg_by_name((char *) value[1].data,
                                              value[1].len);
 
+    /* HS256, HS384, HS512: client_secret_jwt's, checked in auth.c */
+
+    if (alg == NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET) {
+        client->auth.hmac = ngx_http_oauth2_client_hmac_by_name(
+                                  (char *) value[1].data, value[1].len);
+        if (client->auth.hmac != NGX_HTTP_OAUTH2_CLIENT_HMAC_UNSET) {
+            return NGX_CONF_OK;
+        }
+    }
+
     if (alg == NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"signing_alg\" must be RS256, RS384, RS512, "
-                           "ES256, ES384, ES512, PS256, PS384 or PS512, "
-                           "not \"%V\"", &value[1]);
+                           "ES256, ES384, ES512, PS256, PS384, PS512, "
+                           "HS256, HS384 or HS512, not \"%V\"", &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -845,7 +867,10 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
     if (ngx_http_oauth2_client_finish_required(cf, client) != NGX_OK
         || ngx_http_oauth2_client_finish_location(cf, client) != NGX_OK
         || ngx_http_oauth2_client_finish_values(cf, client) != NGX_OK
-        || ngx_http_oauth2_client_finish_key(cf, client) != NGX_OK
+        || ngx_http_oauth2_client_auth_finish(cf, client) != NGX_OK
+        || (client->private_key.data != NULL
+            && ngx_http_oauth2_client_finish_key(cf, client) != NGX_OK)
+        || ngx_http_oauth2_client_auth_finish_key(cf, client) != NGX_OK
         || ngx_http_oauth2_client_finish_strings(cf, client) != NGX_OK)
     {
         return NGX_CONF_ERROR;
@@ -867,8 +892,8 @@ ngx_http_oauth2_client_finish_required(ngx_conf_t *cf,
     } else if (client->client_id.data == NULL || client->client_id.len == 0) {
         missing = "client_id";
 
-    } else if (client->private_key.data == NULL
-               || client->private_key.len == 0)
+    } else if (client->private_key.data != NULL
+               && client->private_key.len == 0)
     {
         missing = "private_key";
 
@@ -1127,7 +1152,13 @@ ngx_http_oauth2_client_conf_id(ngx_http_oauth2_client_conf_t *client)
     ngx_uint_t   i;
     EVP_MD_CTX  *md;
 
-    if (ngx_http_oauth2_client_key_fingerprint(client->pkey, fp) != 0) {
+    /* a client without a key (a secret, mTLS) has no fingerprint of it */
+
+    ngx_memzero(fp, sizeof(fp));
+
+    if (client->pkey != NULL
+        && ngx_http_oauth2_client_key_fingerprint(client->pkey, fp) != 0)
+    {
         return NGX_ERROR;
     }
 
@@ -1161,6 +1192,7 @@ ngx_http_oauth2_client_conf_id(ngx_http_oauth2_client_conf_t *client)
 
     if (EVP_DigestUpdate(md, &client->signing_alg, sizeof(ngx_uint_t)) != 1
         || EVP_DigestUpdate(md, fp, sizeof(fp)) != 1
+        || ngx_http_oauth2_client_auth_conf_id(client, md) != 0
         || EVP_DigestFinal_ex(md, client->conf_id, NULL) != 1)
     {
         goto done;

@@ -20,6 +20,9 @@
 #include "ngx_http_oauth2_client_json.h"
 #include "ngx_http_oauth2_client_body.h"
 #include "ngx_http_oauth2_client_status.h"
+#include "ngx_http_oauth2_client_creds.h"
+#include "ngx_http_oauth2_client_jwt.h"
+#include "ngx_http_oauth2_client_cert.h"
 
 
 /* config defines it from CHANGES */
@@ -112,6 +115,33 @@ typedef enum {
 } ngx_http_oauth2_client_class_e;
 
 
+/*
+ * How a client authenticates (auth.c): the method, the secret, the
+ * certificate of its assertions, the extra parameters of its requests.
+ * Zeroed by the block's ngx_pcalloc(): every field starts unset.
+ */
+typedef struct {
+    ngx_uint_t                       method;     /* auth_e; 0: unset */
+    ngx_int_t                        hmac;       /* hmac_e; 0: unset */
+
+    /* the secret, in memory of its own, wiped when the cycle goes */
+    ngx_str_t                        secret;
+    ngx_str_t                        secret_file;
+    unsigned                         secret_inline:1;
+
+    /* certificate FILE [x5t]: its thumbprints, NUL-terminated */
+    ngx_str_t                        certificate;
+    ngx_flag_t                       x5t;
+    char                             c_x5t[
+                                         NGX_HTTP_OAUTH2_CLIENT_X5T_LEN + 1];
+    char                             c_x5t_s256[
+                                    NGX_HTTP_OAUTH2_CLIENT_X5T_S256_LEN + 1];
+
+    /* token_param NAME VALUE: ngx_keyval_t, NUL-terminated, in order */
+    ngx_array_t                     *params;
+} ngx_http_oauth2_client_auth_conf_t;
+
+
 /* one oauth2_client { } block */
 typedef struct {
     ngx_str_t                        name;
@@ -129,7 +159,9 @@ typedef struct {
     ngx_uint_t                       refresh_pct;
     ngx_msec_t                       refresh_time;
 
-    EVP_PKEY                        *pkey;
+    EVP_PKEY                        *pkey;        /* NULL: no key */
+
+    ngx_http_oauth2_client_auth_conf_t  auth;
 
     /* NUL-terminated copies for the nginx-free code */
     char                            *c_client_id;
@@ -433,6 +465,22 @@ void ngx_http_oauth2_client_cache_served(ngx_shm_zone_t *shm_zone,
 void ngx_http_oauth2_client_cache_record(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client,
     const ngx_http_oauth2_client_status_result_t *res);
+/* auth.c: client authentication, token_param */
+extern ngx_command_t  ngx_http_oauth2_client_auth_commands[];
+ngx_int_t ngx_http_oauth2_client_auth_finish(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client);
+ngx_int_t ngx_http_oauth2_client_auth_finish_key(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client);
+ngx_int_t ngx_http_oauth2_client_auth_check_location(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, ngx_http_upstream_conf_t *ucf);
+int ngx_http_oauth2_client_auth_conf_id(ngx_http_oauth2_client_conf_t *client,
+    EVP_MD_CTX *md);
+const char *ngx_http_oauth2_client_auth_hint(
+    ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_result_t *res, const char *hint);
+ngx_int_t ngx_http_oauth2_client_auth_build(
+    ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_token_request_t *tr, u_char *msg, size_t len);
 
 /* purge.c: oauth2_token_purge */
 ngx_int_t ngx_http_oauth2_client_purge_init(ngx_conf_t *cf);
