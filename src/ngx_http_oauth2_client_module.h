@@ -317,6 +317,14 @@ typedef struct {
     ngx_list_t                       clean;
     ngx_table_elt_t                 *clean_authorization;
 
+    /*
+     * The cache of variable values before the token: the request that
+     * carries it caches its values in an array of its own, so that
+     * nothing derived from the token (a map over $http_authorization,
+     * say) is seen by a request that shares the array and carries none.
+     */
+    ngx_http_variable_value_t       *clean_variables;
+
     ngx_http_oauth2_client_wait_t   *wait;      /* NULL: never waited */
 
     ngx_int_t                        failed;    /* the status answered */
