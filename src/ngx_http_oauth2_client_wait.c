@@ -18,6 +18,7 @@
 
 
 static void ngx_http_oauth2_client_wait_handler(ngx_event_t *ev);
+static ngx_uint_t ngx_http_oauth2_client_wait_gone(ngx_connection_t *c);
 static ngx_int_t ngx_http_oauth2_client_wait_copy(
     ngx_http_oauth2_client_ctx_t *ctx, ngx_http_oauth2_client_fetch_t *f);
 
@@ -128,6 +129,15 @@ ngx_http_oauth2_client_wait_handler(ngx_event_t *ev)
 
     ngx_http_set_log_request(c->log, r);
 
+    if (ngx_http_oauth2_client_wait_gone(c)) {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "oauth2 client \"%V\": the client went away while "
+                      "the request waited for a token", &ctx->client->name);
+        ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+        ngx_http_run_posted_requests(c);
+        return;
+    }
+
     if (r == r->main) {
         if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -143,6 +153,23 @@ ngx_http_oauth2_client_wait_handler(ngx_event_t *ev)
     ngx_http_core_run_phases(r);
 
     ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * Whether the client of the waking request went away.  A main request
+ * watches its client while it waits (ngx_http_test_reading()); nothing
+ * watches for a subrequest, whose connection events go to the request
+ * at the head of the output (its parent's handlers): an HTTP/2 stream
+ * reset sets c->error, a close of an HTTP/1.x connection leaves its
+ * mark on the read event (EPOLLRDHUP, or a read that returned 0).  Such
+ * a request must not go to its upstream for a client that is gone.
+ */
+
+static ngx_uint_t
+ngx_http_oauth2_client_wait_gone(ngx_connection_t *c)
+{
+    return c->error || c->read->eof || c->read->pending_eof;
 }
 
 

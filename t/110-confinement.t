@@ -1110,3 +1110,52 @@ main::pads(21)
  main::exactly("host: backend\nx-copied: [$main::BASIC]\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n")]
 --- no_error_log
 [error]
+
+
+
+=== TEST 37: an SSI include waits for a token request, its client goes away meanwhile: the subrequest never reaches its upstream, even with proxy_ignore_client_abort
+--- http_config
+    oauth2_client slow {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k37/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/slow {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k37/oauth2/v1/token;
+    }
+
+    location = /delay {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/k37/oauth2/v1/token&scenario=delay-1500&count=1;
+    }
+
+    location = /burst {
+        proxy_read_timeout 30s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_burst?port=$TEST_NGINX_SERVER_PORT&path=/plain/k37.html&n=1&c=1&timeout_ms=300;
+    }
+
+    location /plain/ {
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /slow/ {
+        oauth2_token slow;
+        proxy_ignore_client_abort on;
+        proxy_set_header Host backend;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k37/;
+    }
+--- user_files
+>>> plain/k37.html
+main [<!--# include virtual="/slow/x" -->]
+--- request eval
+["GET /delay", "GET /burst", "GET /slow/after", "GET /stats/capture/k37/x",
+ "GET /stats/k37/oauth2/v1/token"]
+--- response_body_like eval
+["", "^n=1\nok=0\nerrors=1\n", main::exactly("captured /capture/k37/after\n"),
+ "^calls=0\n", "^calls=1\n"]
+--- no_error_log
+[error]
