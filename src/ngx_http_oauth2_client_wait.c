@@ -19,6 +19,8 @@
 
 static void ngx_http_oauth2_client_wait_handler(ngx_event_t *ev);
 static ngx_uint_t ngx_http_oauth2_client_wait_gone(ngx_connection_t *c);
+static void ngx_http_oauth2_client_wait_dequeue(
+    ngx_http_oauth2_client_conf_t *client, ngx_http_oauth2_client_wait_t *w);
 static ngx_int_t ngx_http_oauth2_client_wait_copy(
     ngx_http_oauth2_client_ctx_t *ctx, ngx_http_oauth2_client_fetch_t *f);
 
@@ -122,10 +124,7 @@ ngx_http_oauth2_client_wait_handler(ngx_event_t *ev)
     r = ctx->request;
     c = r->connection;
 
-    if (ctx->wait->queued) {
-        ngx_queue_remove(&ctx->wait->queue);
-        ctx->wait->queued = 0;
-    }
+    ngx_http_oauth2_client_wait_dequeue(ctx->client, ctx->wait);
 
     ngx_http_set_log_request(c->log, r);
 
@@ -173,12 +172,7 @@ ngx_http_oauth2_client_wait_gone(ngx_connection_t *c)
 }
 
 
-/*
- * The request ends, or leaves for a location of another client.  In a
- * worker that shuts down, a token request nobody waits for any more is
- * ended: the event that does it is posted, it runs apart from this
- * request's end.
- */
+/* the request ends, or leaves for a location of another client */
 
 void
 ngx_http_oauth2_client_wait_cancel(ngx_http_oauth2_client_ctx_t *ctx)
@@ -199,18 +193,32 @@ ngx_http_oauth2_client_wait_cancel(ngx_http_oauth2_client_ctx_t *ctx)
         ngx_delete_posted_event(&w->event);
     }
 
-    if (!w->queued) {
-        return;
+    ngx_http_oauth2_client_wait_dequeue(ctx->client, w);
+}
+
+
+/*
+ * Every way a waiter leaves the queue: its wake-up, its timer, its end.
+ * In a worker that shuts down, a token request of this worker that
+ * nobody waits for any more is ended: the event that does it is posted
+ * and looks at the queue again when it runs, after the handler of this
+ * request (which may wait again) and of the waiters posted before it.
+ */
+
+static void
+ngx_http_oauth2_client_wait_dequeue(ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_wait_t *w)
+{
+    if (w->queued) {
+        ngx_queue_remove(&w->queue);
+        w->queued = 0;
     }
 
-    ngx_queue_remove(&w->queue);
-    w->queued = 0;
-
     if (ngx_exiting
-        && ctx->client->fetch != NULL
-        && ngx_queue_empty(&ctx->client->waiters))
+        && client->fetch != NULL
+        && ngx_queue_empty(&client->waiters))
     {
-        ngx_post_event(&ctx->client->fetch->unwanted, &ngx_posted_events);
+        ngx_post_event(&client->fetch->unwanted, &ngx_posted_events);
     }
 }
 
@@ -233,10 +241,8 @@ ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
 
     while (!ngx_queue_empty(&client->waiters)) {
         q = ngx_queue_head(&client->waiters);
-        ngx_queue_remove(q);
 
         w = ngx_queue_data(q, ngx_http_oauth2_client_wait_t, queue);
-        w->queued = 0;
         w->woken = 1;
 
         ctx = w->event.data;
@@ -259,7 +265,11 @@ ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
             ngx_del_timer(&w->event);
         }
 
+        /* posted before the dequeue may post the token request's end */
+
         ngx_post_event(&w->event, &ngx_posted_events);
+
+        ngx_http_oauth2_client_wait_dequeue(client, w);
     }
 }
 

@@ -1,0 +1,130 @@
+# Requests that wait for a token request (src/ngx_http_oauth2_client_wait.c),
+# in what a data-driven block cannot do: a shutdown while a request
+# waits.
+#
+# One nginx run by the test itself (t/lib/NginxProcess.pm).  What a
+# token request did is told by the mock (/_stats?inflight=1: "aborted"
+# counts the token requests whose client hung up before the whole
+# answer).
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use POSIX ();
+use Test::More;
+use Time::HiRes qw(sleep);
+
+use NginxProcess;
+use OAuth2Mock;
+
+OAuth2Mock::start();
+
+my $port = OAuth2Mock::free_port();
+my $backend = OAuth2Mock::free_port();
+my $mock = $ENV{TEST_NGINX_MOCK_PORT};
+
+my $slow = '/s/delay-3000/w01/oauth2/v1/token';
+
+sub conf {
+    return <<"HTTP";
+    server {
+        listen 127.0.0.1:$backend;
+        access_log off;
+
+        location / {
+            return 200 "backend\\n";
+        }
+    }
+
+    oauth2_client slow {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$mock$slow;
+        client_id       0oa-rsa;
+        private_key     $ENV{TEST_NGINX_KEYS}/rsa1.pem;
+        key_id          rsa1;
+    }
+
+    server {
+        listen 127.0.0.1:$port;
+
+        location = /_oauth2/slow {
+            internal;
+            proxy_pass http://127.0.0.1:$mock$slow;
+        }
+
+        # the deadline of the token requests is the longest wait: 10 s
+        location /long/ {
+            oauth2_token slow;
+            oauth2_token_wait_timeout 10s;
+            add_header X-Token-Status \$oauth2_token_status always;
+            proxy_pass http://127.0.0.1:$backend;
+        }
+
+        location /short/ {
+            oauth2_token slow;
+            oauth2_token_wait_timeout 500ms;
+            add_header X-Token-Status \$oauth2_token_status always;
+            proxy_pass http://127.0.0.1:$backend;
+        }
+    }
+HTTP
+}
+
+sub status_of {
+    my ($ngx, $path, %o) = @_;
+    my ($status, $h) = $ngx->get($path, %o);
+    return defined $status ? "$status " . ($h->{'x-token-status'} // '-')
+                           : 'no answer';
+}
+
+# a GET in a child process; its result comes back through a pipe
+sub background_get {
+    my ($ngx, $path) = @_;
+    pipe(my $r, my $w) or die "pipe: $!";
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        close $r;
+        print $w status_of($ngx, $path, timeout => 15);
+        close $w;
+        POSIX::_exit(0);
+    }
+    close $w;
+    return sub { my $res = do { local $/; <$r> }; waitpid($pid, 0); $res };
+}
+
+sub inflight {
+    my ($path) = @_;
+    for (1 .. 100) {
+        my $st = OAuth2Mock::stats("$path?inflight=1") // {};
+        return $st if ($st->{inflight} // 0) >= 1;
+        sleep 0.05;
+    }
+    return {};
+}
+
+# --- a shutting-down worker ends the token request its last waiter left --
+
+{
+    my $ngx = NginxProcess->new(name => 'wait', port => $port, workers => 1);
+    $ngx->start(conf());
+
+    my $bg = background_get($ngx, '/short/1');
+
+    is(inflight($slow)->{inflight}, 1,
+       'a request waits for the token request it had the module start');
+
+    $ngx->quit;
+
+    is($bg->(), '503 ERROR',
+       'the worker shuts down: the request is served to its wait\'s end');
+
+    my $st = OAuth2Mock::stats("$slow?inflight=1") // {};
+    is($st->{calls}, 1, 'one token request');
+    is($st->{aborted}, 1,
+       '... ended when its last waiter left, not answered seconds later');
+
+    $ngx->finish($?);
+}
+
+done_testing();
