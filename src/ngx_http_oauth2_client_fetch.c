@@ -490,12 +490,16 @@ ngx_http_oauth2_client_fetch_settle(ngx_http_oauth2_client_fetch_t *f)
 
     /*
      * A token request without a claim is of a configuration a reload
-     * replaced: the zone is not its own any more.
+     * replaced: the zone is not its own any more, the worker keeps its
+     * token, or its backoff, itself.
      */
 
     if (f->claim != 0) {
         ngx_http_oauth2_client_cache_end(f->shm_zone, f->client, &out,
                                          f->log);
+
+    } else {
+        ngx_http_oauth2_client_cache_retired_end(f->client, &out, f->log);
     }
 
     f->generation = out.generation;

@@ -104,6 +104,22 @@ typedef enum {
 } ngx_http_oauth2_client_class_e;
 
 
+/*
+ * Worker-local, in a worker of a configuration that a reload replaced:
+ * the zone's entry is the new configuration's, so its token requests
+ * store their token, or their backoff, here, for this worker's requests
+ * only.
+ */
+typedef struct {
+    u_char                          *token;     /* "Bearer <token>" */
+    size_t                           len;
+    size_t                           cap;
+    ngx_msec_t                       expires;
+    ngx_msec_t                       backoff;
+    ngx_uint_t                       failures;
+} ngx_http_oauth2_client_retired_t;
+
+
 /* one oauth2_client { } block */
 typedef struct {
     ngx_str_t                        name;
@@ -152,6 +168,7 @@ typedef struct {
     ngx_queue_t                      waiters;
     ngx_http_oauth2_client_fetch_t  *fetch;
     ngx_event_t                      prefetch_event;
+    ngx_http_oauth2_client_retired_t retired;
 
     /*
      * SHA-256 over everything that shapes a token: a cached token is
@@ -395,6 +412,9 @@ ngx_shm_zone_t *ngx_http_oauth2_client_cache_add_zone(ngx_conf_t *cf,
 ngx_uint_t ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_lookup_t *lk);
 void ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_outcome_t *out, ngx_log_t *log);
+void ngx_http_oauth2_client_cache_retired_end(
     ngx_http_oauth2_client_conf_t *client,
     ngx_http_oauth2_client_outcome_t *out, ngx_log_t *log);
 ngx_int_t ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,

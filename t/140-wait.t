@@ -25,8 +25,13 @@ my $backend = OAuth2Mock::free_port();
 my $mock = $ENV{TEST_NGINX_MOCK_PORT};
 
 my $slow = '/s/delay-3000/w01/oauth2/v1/token';
+my $fast = '/w02/oauth2/v1/token';
 
 sub conf {
+    my (%o) = @_;
+    my $scope = $o{scope} // 'okta.users.read';
+    my $prefetch = $o{prefetch} // 'off';
+    my $html = $o{html} // '/nowhere';
     return <<"HTTP";
     server {
         listen 127.0.0.1:$backend;
@@ -45,6 +50,15 @@ sub conf {
         key_id          rsa1;
     }
 
+    oauth2_client fast {
+        prefetch        $prefetch;
+        token_endpoint  http://127.0.0.1:$mock$fast;
+        client_id       0oa-rsa;
+        private_key     $ENV{TEST_NGINX_KEYS}/rsa1.pem;
+        key_id          rsa1;
+        scope           $scope;
+    }
+
     server {
         listen 127.0.0.1:$port;
 
@@ -59,6 +73,25 @@ sub conf {
             oauth2_token_wait_timeout 10s;
             add_header X-Token-Status \$oauth2_token_status always;
             proxy_pass http://127.0.0.1:$backend;
+        }
+
+        location = /_oauth2/fast {
+            internal;
+            proxy_pass http://127.0.0.1:$mock$fast;
+        }
+
+        location /fast/ {
+            oauth2_token fast;
+            proxy_pass http://127.0.0.1:$backend;
+        }
+
+        location /p/ {
+            ssi on;
+            root $html;
+        }
+
+        location = /sleep {
+            proxy_pass http://127.0.0.1:$mock/_sleep?ms=1000;
         }
 
         location /short/ {
@@ -123,6 +156,39 @@ sub inflight {
     is($st->{calls}, 1, 'one token request');
     is($st->{aborted}, 1,
        '... ended when its last waiter left, not answered seconds later');
+
+    $ngx->finish($?);
+}
+
+# --- a worker of a configuration a reload replaced keeps its own token ---
+
+{
+    my $ngx = NginxProcess->new(name => 'wait', port => $port, workers => 1);
+    my $html = "$ngx->{dir}/html";
+    mkdir $html;
+    mkdir "$html/p";
+    open my $fh, '>', "$html/p/page.html" or die "page: $!";
+    print $fh '<!--# include virtual="/sleep" wait="yes" -->',
+              map { "[<!--# include virtual=\"/fast/$_\" wait=\"yes\" -->]" }
+              1 .. 3;
+    close $fh;
+
+    $ngx->start(conf(html => $html));
+
+    # the page's includes run one after another, the first after 1 s
+
+    my $bg = background_get($ngx, '/p/page.html');
+    sleep 0.3;
+
+    $ngx->reload(conf(html => $html, scope => 'okta.groups.read',
+                      prefetch => 'on'));
+
+    is($bg->(), '200 -', 'the old worker serves the page across the reload');
+
+    my $st = OAuth2Mock::stats($fast) // {};
+    is($st->{calls}, 2,
+       'one token request of the new workers (prefetch), one of the old '
+       . 'worker for its three includes');
 
     $ngx->finish($?);
 }
