@@ -413,6 +413,7 @@ ngx_http_oauth2_client_cache_retired(ngx_http_oauth2_client_lookup_t *lk)
                              - rt->len;
             lk->value.len = rt->len;
             lk->generation = 0;
+            lk->expires = rt->expires;
         }
 
         return NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT;
@@ -585,6 +586,7 @@ ngx_http_oauth2_client_cache_live(ngx_http_oauth2_client_cache_t *cache,
         lk->value.data = p;
         lk->value.len = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN + n->token_len;
         lk->generation = n->generation;
+        lk->expires = n->expires;
 
         p = ngx_cpymem(p, NGX_HTTP_OAUTH2_CLIENT_BEARER,
                        NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN);

@@ -503,6 +503,7 @@ ngx_http_oauth2_client_fetch_settle(ngx_http_oauth2_client_fetch_t *f)
     }
 
     f->generation = out.generation;
+    f->expires = out.expires;
 
     ngx_http_oauth2_client_fetch_log(f, &out, hint);
 }

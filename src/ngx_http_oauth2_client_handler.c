@@ -156,7 +156,21 @@ ngx_http_oauth2_client_get_token(ngx_http_request_t *r)
         ctx->client = olcf->client;
 
     } else if (ctx->injected) {
-        return NGX_DECLINED;
+
+        /*
+         * An internal redirect to a location of the same client: the
+         * token goes on, unless its end of use passed meanwhile (a slow
+         * upstream, then error_page): then it is taken off, and one
+         * looked up afresh.
+         */
+
+        if ((ngx_msec_int_t) (ctx->expires - ngx_current_msec) > 0) {
+            return NGX_DECLINED;
+        }
+
+        ngx_http_oauth2_client_strip(r);
+        ngx_http_oauth2_client_wait_cancel(ctx);
+        ctx->wait = NULL;
 
     } else if (ctx->failed) {
         /* one token attempt a request, whatever error_page does next */
@@ -240,6 +254,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
                               : NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE;
         ctx->value = lk.value;
         ctx->generation = lk.generation;
+        ctx->expires = lk.expires;
         return ngx_http_oauth2_client_inject(r, ctx);
 
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_REFRESH:
@@ -257,6 +272,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
         ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_REFRESH;
         ctx->value = lk.value;
         ctx->generation = lk.generation;
+        ctx->expires = lk.expires;
         return ngx_http_oauth2_client_inject(r, ctx);
 
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_MISS:

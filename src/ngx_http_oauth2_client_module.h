@@ -212,6 +212,7 @@ typedef struct {
 
     ngx_str_t                        value;     /* "Bearer <token>" */
     uint32_t                         generation;
+    ngx_msec_t                       expires;   /* its end of use */
     ngx_uint_t                       claim;     /* the claim taken */
     ngx_pid_t                        owner;     /* BUSY: who fetches */
     ngx_pid_t                        took_over; /* whose claim was taken */
@@ -285,6 +286,7 @@ struct ngx_http_oauth2_client_fetch_s {
     ngx_http_oauth2_client_request_t request;
     ngx_http_oauth2_client_result_t  result;
     uint32_t                         generation;
+    ngx_msec_t                       expires;   /* the token's end of use */
 
     ngx_event_t                      run;       /* posted: send it */
     ngx_event_t                      deadline;
@@ -318,9 +320,10 @@ typedef struct {
     ngx_http_oauth2_client_conf_t   *client;
     ngx_http_request_t              *request;
 
-    /* "Bearer <token>": the token is value.data + 7 */
+    /* "Bearer <token>": the token is value.data + 7, used till expires */
     ngx_str_t                        value;
     uint32_t                         generation;
+    ngx_msec_t                       expires;
 
     /* where the cache copies the token to, kept while the request waits */
     ngx_str_t                        buf;

@@ -290,6 +290,7 @@ ngx_http_oauth2_client_wait_copy(ngx_http_oauth2_client_ctx_t *ctx,
     ctx->value.data = p;
     ctx->value.len = f->result.value.len;
     ctx->generation = f->generation;
+    ctx->expires = f->expires;
 
     return NGX_OK;
 }
