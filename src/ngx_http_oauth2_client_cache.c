@@ -659,6 +659,12 @@ ngx_http_oauth2_client_cache_none(ngx_http_oauth2_client_node_t *n,
         return NGX_HTTP_OAUTH2_CLIENT_CACHE_BACKOFF;
     }
 
+    /* a look only (the poll of the waiters): no claim */
+
+    if (lk->claim_for == 0) {
+        return NGX_HTTP_OAUTH2_CLIENT_CACHE_MISS;
+    }
+
     ngx_http_oauth2_client_cache_claim(n, now, lk);
 
     return NGX_HTTP_OAUTH2_CLIENT_CACHE_MISS;

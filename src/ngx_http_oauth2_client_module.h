@@ -164,9 +164,14 @@ typedef struct {
     /* worker-local: the length of the last token seen, to size copies */
     size_t                           token_len;
 
-    /* worker-local: requests waiting for a token, the token request */
+    /*
+     * worker-local: requests waiting for a token, the token request, the
+     * timer that polls the zone for them while another worker's is in
+     * flight
+     */
     ngx_queue_t                      waiters;
     ngx_http_oauth2_client_fetch_t  *fetch;
+    ngx_event_t                      poll;
     ngx_event_t                      prefetch_event;
     ngx_http_oauth2_client_retired_t retired;
 
@@ -206,7 +211,7 @@ typedef struct {
     ngx_http_oauth2_client_conf_t   *client;
     ngx_pool_t                      *pool;      /* NULL: no copy wanted */
     ngx_str_t                       *buf;       /* the copy goes there */
-    ngx_msec_t                       claim_for; /* a claim's lifetime */
+    ngx_msec_t                       claim_for; /* a claim's; 0: none */
     ngx_uint_t                       refresh;   /* may claim a refresh */
     ngx_log_t                       *log;
 

@@ -5,8 +5,9 @@
  * Requests that wait for a token request.  A waiting request sleeps on
  * an event of its own, as limit_req delays a request, in a queue of the
  * client: a token request of this worker that ends wakes the queue at
- * once, with its outcome; one of another worker is polled for.  Each
- * request waits at most its oauth2_token_wait_timeout.
+ * once, with its outcome; one of another worker is polled for, by one
+ * timer of the client for all its waiters.  Each request waits at most
+ * its oauth2_token_wait_timeout.
  */
 
 
@@ -21,6 +22,7 @@ static void ngx_http_oauth2_client_wait_handler(ngx_event_t *ev);
 static ngx_uint_t ngx_http_oauth2_client_wait_gone(ngx_connection_t *c);
 static void ngx_http_oauth2_client_wait_dequeue(
     ngx_http_oauth2_client_conf_t *client, ngx_http_oauth2_client_wait_t *w);
+static void ngx_http_oauth2_client_wait_poll(ngx_event_t *ev);
 static ngx_int_t ngx_http_oauth2_client_wait_copy(
     ngx_http_oauth2_client_ctx_t *ctx, ngx_http_oauth2_client_fetch_t *f);
 
@@ -82,12 +84,18 @@ ngx_http_oauth2_client_wait(ngx_http_request_t *r,
 
     /*
      * A token request of this worker wakes its waiters when it ends:
-     * they sleep till then, or their deadline; another worker's is
-     * polled for.
+     * they sleep till then, or their deadline.  Another worker's is
+     * polled for: one lookup every 25 ms for all the client's waiters,
+     * which are woken when the answer is not "busy" any more.
      */
 
-    if (ctx->client->fetch == NULL) {
-        left = ngx_min(left, NGX_HTTP_OAUTH2_CLIENT_POLL);
+    if (ctx->client->fetch == NULL && !ctx->client->poll.timer_set) {
+        ctx->client->poll.handler = ngx_http_oauth2_client_wait_poll;
+        ctx->client->poll.data = ctx->client;
+        ctx->client->poll.log = ngx_cycle->log;
+        ctx->client->poll.cancelable = 1;
+
+        ngx_add_timer(&ctx->client->poll, NGX_HTTP_OAUTH2_CLIENT_POLL);
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -214,6 +222,10 @@ ngx_http_oauth2_client_wait_dequeue(ngx_http_oauth2_client_conf_t *client,
         w->queued = 0;
     }
 
+    if (ngx_queue_empty(&client->waiters) && client->poll.timer_set) {
+        ngx_del_timer(&client->poll);
+    }
+
     if (ngx_exiting
         && client->fetch != NULL
         && ngx_queue_empty(&client->waiters))
@@ -224,11 +236,49 @@ ngx_http_oauth2_client_wait_dequeue(ngx_http_oauth2_client_conf_t *client,
 
 
 /*
+ * The client's waiters on another worker's token request: the zone is
+ * looked at for all of them, with neither a copy of the token nor a
+ * claim.  Still busy: again in 25 ms.  Anything else (a token, a
+ * backoff, or nobody fetching any more): they all look again, each for
+ * itself, and the first to find no token takes the claim.
+ */
+
+static void
+ngx_http_oauth2_client_wait_poll(ngx_event_t *ev)
+{
+    ngx_uint_t                        rc;
+    ngx_http_oauth2_client_conf_t    *client;
+    ngx_http_oauth2_client_lookup_t   lk;
+
+    client = ev->data;
+
+    if (ngx_queue_empty(&client->waiters) || client->fetch != NULL) {
+        return;
+    }
+
+    ngx_memzero(&lk, sizeof(ngx_http_oauth2_client_lookup_t));
+
+    lk.client = client;
+    lk.log = ev->log;
+
+    rc = ngx_http_oauth2_client_cache_lookup(client->shm_zone, &lk);
+
+    if (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_BUSY) {
+        ngx_add_timer(ev, NGX_HTTP_OAUTH2_CLIENT_POLL);
+        return;
+    }
+
+    ngx_http_oauth2_client_wake(client, NULL);
+}
+
+
+/*
  * The token request f of this worker ended: each waiter is told how,
  * and runs again.  A token is copied to each, so that it serves them
  * even if the zone had no room for it; the request that started f gets
  * f's failure, the others look into the zone again, as do all when f
- * was canceled (another took its place).
+ * was canceled (another took its place).  Without f (the poll), they
+ * all look again.
  */
 
 void
@@ -247,7 +297,10 @@ ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
 
         ctx = w->event.data;
 
-        if (f->result.class == NGX_HTTP_OAUTH2_CLIENT_OK) {
+        if (f == NULL) {
+            w->outcome = NGX_DECLINED;
+
+        } else if (f->result.class == NGX_HTTP_OAUTH2_CLIENT_OK) {
             w->outcome = ngx_http_oauth2_client_wait_copy(ctx, f);
 
         } else if (w->fetch != 0 && w->fetch == f->id

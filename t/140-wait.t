@@ -157,7 +157,7 @@ sub inflight {
     is($st->{aborted}, 1,
        '... ended when its last waiter left, not answered seconds later');
 
-    $ngx->finish($?);
+    $ngx->finish(Test::More->builder->is_passing ? 0 : 1);
 }
 
 # --- a worker of a configuration a reload replaced keeps its own token ---
@@ -190,7 +190,43 @@ sub inflight {
        'one token request of the new workers (prefetch), one of the old '
        . 'worker for its three includes');
 
-    $ngx->finish($?);
+    $ngx->finish(Test::More->builder->is_passing ? 0 : 1);
+}
+
+# --- waiters on another worker's token request: one poll for them all ---
+
+SKIP: {
+    skip 'nginx is not built --with-debug: no waits in the log', 2
+        if !NginxProcess::has_debug();
+
+    my $ngx = NginxProcess->new(name => 'wait', port => $port, workers => 2);
+
+    # reuseport: the kernel spreads the connections over both workers
+    (my $c = conf()) =~ s/listen 127\.0\.0\.1:$port;/listen 127.0.0.1:$port reuseport;/
+        or die 'no listen';
+    $ngx->start($c);
+
+    my $burst = OAuth2Mock::get("/_burst?port=$port&path=/long/b&n=20&c=20")
+                // '';
+    like($burst, qr/^n=20\nok=20\n/, '20 requests at once wait for the token');
+
+    # each waiter waits once, and once more at most after a wake-up; a
+    # waiter polling on its own would wait again every 25 ms for 3 s
+
+    my (%waits, %pids);
+    my $log = $ngx->error_log;
+    while ($log =~ /^\S+ \S+ \[debug\] (\d+)#\d+: \*(\d+) oauth2 client "slow": waiting, /mg) {
+        $waits{$2}++;
+        $pids{$1}++;
+    }
+
+    my @often = grep { $waits{$_} > 2 } sort keys %waits;
+    ok(keys %pids == 2 && !@often,
+       sprintf('waiters in %d workers, %d connections waited more than '
+               . 'twice', scalar keys %pids, scalar @often))
+        or diag(join ', ', map { "*$_: $waits{$_}" } @often);
+
+    $ngx->finish(Test::More->builder->is_passing ? 0 : 1);
 }
 
 done_testing();
