@@ -417,37 +417,3 @@ ngx_http_oauth2_client_ctx_cleanup(void *data)
         ngx_http_oauth2_client_wait_cancel(ctx);
     }
 }
-
-
-ngx_int_t
-ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t retry)
-{
-    ngx_table_elt_t  *h;
-
-    /* no token, and none to be had yet: 503, and when to try again */
-
-    h = ngx_list_push(&r->headers_out.headers);
-
-    if (h != NULL) {
-        h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-
-        if (h->value.data != NULL) {
-            h->hash = 1;
-            ngx_str_set(&h->key, "Retry-After");
-            h->value.len = ngx_sprintf(h->value.data, "%M",
-                                       (retry + 999) / 1000)
-                           - h->value.data;
-#if (nginx_version >= 1023000)
-            h->next = NULL;
-#endif
-
-        } else {
-            h->hash = 0;
-        }
-    }
-
-    ctx->failed = NGX_HTTP_SERVICE_UNAVAILABLE;
-
-    return NGX_HTTP_SERVICE_UNAVAILABLE;
-}

@@ -361,8 +361,6 @@ typedef struct {
 
 /* handler.c: the precontent phase handler, the ctx, the header */
 ngx_int_t ngx_http_oauth2_client_handler_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t retry);
 ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_get_ctx(
     ngx_http_request_t *r);
 void ngx_http_oauth2_client_ctx_cleanup(void *data);
@@ -380,6 +378,8 @@ ngx_int_t ngx_http_oauth2_client_wait(ngx_http_request_t *r,
 void ngx_http_oauth2_client_wait_cancel(ngx_http_oauth2_client_ctx_t *ctx);
 void ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
     ngx_http_oauth2_client_fetch_t *f);
+ngx_int_t ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t retry);
 
 /* fetch.c: the life of a token request */
 ngx_http_oauth2_client_fetch_t *ngx_http_oauth2_client_fetch_start(
