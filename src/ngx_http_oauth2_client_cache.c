@@ -958,13 +958,31 @@ ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
     cache = shm_zone->data;
     rc = NGX_DECLINED;
 
+    /*
+     * Generation 0: a token the zone never held, of a worker whose
+     * configuration a reload replaced (or that found the zone full):
+     * dropped from the worker's own memory, if it is there.
+     */
+
+    if (generation == 0) {
+        if (client->retired.len != 0) {
+            ngx_explicit_memzero(client->retired.token, client->retired.cap);
+            client->retired.len = 0;
+            rc = NGX_OK;
+        }
+
+        return rc;
+    }
+
     ngx_shmtx_lock(&cache->shpool->mutex);
 
     n = ngx_http_oauth2_client_cache_find(cache, client);
 
-    /* only the token that was refused: a newer one stays */
+    /* only the token that was refused: a newer one stays, as do others' */
 
-    if (n != NULL && n->token_len != 0 && n->generation == generation) {
+    if (n != NULL && n->token_len != 0 && n->generation == generation
+        && ngx_memcmp(n->conf_id, client->conf_id, sizeof(n->conf_id)) == 0)
+    {
 
         if ((ngx_msec_int_t) (n->no_purge - ngx_current_msec) > 0) {
             rc = NGX_BUSY;

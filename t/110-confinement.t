@@ -1199,3 +1199,33 @@ main [<!--# include virtual="/slow/x" -->]
 ["^api: token ok client=0oa-rsa .*\nx-status=MISS\n\\z", "^calls=2\n"]
 --- error_log eval
 [qr/upstream timed out/]
+
+
+
+=== TEST 39: oauth2_token_purge in a subrequest's location: the token its upstream refused is dropped
+--- config
+    location /plain/ {
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /revoked/ {
+        oauth2_token okta;
+        oauth2_token_purge on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api401/;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_set_header X-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- user_files
+>>> plain/k39.html
+[<!--# include virtual="/revoked/x" -->]
+--- request eval
+["GET /api/k39/warm", "GET /plain/k39.html", "GET /api/k39/after"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa .*\nx-status=MISS\n\\z",
+ "^\\[api: revoked\n\\]\n\\z",
+ "^api: token ok client=0oa-rsa .*\nx-status=MISS\n\\z"]
