@@ -89,8 +89,9 @@ ngx_http_oauth2_client_backoff_hint(ngx_http_oauth2_client_result_t *res)
 
     /* Okta: invalid_dpop_proof, or a description that names DPoP */
 
-    if (ngx_strstr(res->error, "dpop") != NULL
-        || ngx_strstr(res->description, "dpop") != NULL)
+    if (ngx_strcasestrn((u_char *) res->error, "dpop", 4 - 1) != NULL
+        || ngx_strcasestrn((u_char *) res->description, "dpop", 4 - 1)
+           != NULL)
     {
         return ": the client requires DPoP, which is not supported; turn "
                "it off for the client";

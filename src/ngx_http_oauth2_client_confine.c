@@ -430,7 +430,10 @@ ngx_http_oauth2_client_restore(ngx_http_request_t *r,
 /*
  * dst: a list of one part with the elements of src but the credentials
  * (every Authorization: the client's, or a token), and room for that
- * many more.
+ * many more.  It is built aside and set only once made: a failed
+ * ngx_list_init() leaves a list with no elements but its old count and
+ * parts, which whoever walks the request's headers after the 500 (an
+ * error_page, the access log's $http_) would read.
  */
 
 static ngx_int_t
@@ -438,6 +441,7 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
     ngx_list_t *src, ngx_uint_t room)
 {
     ngx_uint_t        i, n;
+    ngx_list_t        list;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h, *d;
 
@@ -447,13 +451,13 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
         n += part->nelts;
     }
 
-    if (ngx_list_init(dst, r->pool, n ? n : 1, sizeof(ngx_table_elt_t))
+    if (ngx_list_init(&list, r->pool, n ? n : 1, sizeof(ngx_table_elt_t))
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    d = dst->part.elts;
+    d = list.part.elts;
 
     for (part = &src->part; part != NULL; part = part->next) {
         h = part->elts;
@@ -474,7 +478,10 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
         }
     }
 
-    dst->part.nelts = d - (ngx_table_elt_t *) dst->part.elts;
+    list.part.nelts = d - (ngx_table_elt_t *) list.part.elts;
+
+    *dst = list;
+    dst->last = &dst->part;
 
     return NGX_OK;
 }

@@ -421,6 +421,14 @@ oauth2_client name "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn
         return 204;
     }
 
+    location = /_oauth2/late {
+        internal;
+        proxy_connect_timeout 3s;
+        proxy_send_timeout 2s;
+        proxy_read_timeout 5s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/oauth2/v1/token;
+    }
+
     location /api/ {
         oauth2_token late;
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
@@ -510,7 +518,7 @@ invalid value "maybe" in "prefetch" directive, it must be "on" or "off"
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
     }
 --- warn
-oauth2 client "okta": proxy_connect_timeout 60000 ms and proxy_read_timeout 60000 ms of token location "/_oauth2/okta" exceed 10000 ms, the longest oauth2_token_wait_timeout of the client, at which its token requests end
+oauth2 client "okta": proxy_connect_timeout 60000 ms, proxy_send_timeout 60000 ms and proxy_read_timeout 60000 ms of token location "/_oauth2/okta" exceed 10000 ms, the longest oauth2_token_wait_timeout of the client, at which its token requests end
 
 
 
@@ -538,7 +546,7 @@ oauth2 client "okta": proxy_connect_timeout 60000 ms and proxy_read_timeout 6000
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
     }
 --- warn
-oauth2 client "okta": proxy_connect_timeout 2000 ms and proxy_read_timeout 9000 ms of token location "/internal/oauth2/okta" exceed 10000 ms
+oauth2 client "okta": proxy_connect_timeout 2000 ms, proxy_send_timeout 60000 ms and proxy_read_timeout 9000 ms of token location "/internal/oauth2/okta" exceed 10000 ms
 
 
 
@@ -556,7 +564,8 @@ oauth2 client "okta": proxy_connect_timeout 2000 ms and proxy_read_timeout 9000 
 
     location ~ ^/_oauth2/(okta)$ {
         internal;
-        proxy_connect_timeout 5s;
+        proxy_connect_timeout 3s;
+        proxy_send_timeout 2s;
         proxy_read_timeout 10s;
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
     }
@@ -602,4 +611,73 @@ oauth2 client "okta": proxy_connect_timeout 2000 ms and proxy_read_timeout 9000 
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
     }
 --- warn
-proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location "/_oauth2/okta"
+proxy_connect_timeout 11000 ms, proxy_send_timeout 60000 ms and proxy_read_timeout 60000 ms of token location "/_oauth2/okta"
+
+
+
+=== TEST 36: proxy_send_timeout counts with the others
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_connect_timeout 2s;
+        proxy_send_timeout 4s;
+        proxy_read_timeout 5s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- warn
+oauth2 client "okta": proxy_connect_timeout 2000 ms, proxy_send_timeout 4000 ms and proxy_read_timeout 5000 ms of token location "/_oauth2/okta" exceed 10000 ms
+
+
+
+=== TEST 37: a token location without proxy_pass: its timeouts are another module's, not checked
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        fastcgi_pass 127.0.0.1:9;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- valid
+
+
+
+=== TEST 38: a token location in none of the servers that use the client: a warning
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        token_location  /_oauth2/elsewhere;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- warn
+oauth2 client "okta": token location "/_oauth2/elsewhere" with a content handler (such as proxy_pass) is in none of the servers that use the client: its token requests will fail
