@@ -24,7 +24,7 @@
 
 
 /* bumped whenever the layout below changes */
-#define NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION  4
+#define NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION  5
 
 /* node flags */
 #define NGX_HTTP_OAUTH2_CLIENT_NODE_RATE    0x01   /* the server's backoff */
@@ -36,6 +36,20 @@
 /* the node that follows an rbtree node's key, from its color on */
 #define ngx_http_oauth2_client_node(n)                                       \
     ((ngx_http_oauth2_client_node_t *) &(n)->color)
+
+
+/*
+ * What the status endpoint reads of a client besides the token's times
+ * (docs/status.md): its counters, which live as long as the node, across
+ * reloads and resets for new settings, and the fingerprint of the token
+ * stored.  Written under the zone's lock only, by the calls that already
+ * hold it.
+ */
+
+typedef struct {
+    ngx_http_oauth2_client_status_record_t  record;
+    char         fingerprint[NGX_HTTP_OAUTH2_CLIENT_STATUS_FP_LEN];
+} ngx_http_oauth2_client_node_status_t;
 
 
 /*
@@ -61,6 +75,7 @@ typedef struct {
     ngx_msec_t                       backoff;    /* no attempt before */
     ngx_msec_t                       no_purge;   /* kept till then */
     u_char                          *token;      /* token_cap bytes */
+    ngx_http_oauth2_client_node_status_t  status;
     u_char                           conf_id[32];
     u_char                           name[1];
 } ngx_http_oauth2_client_node_t;
@@ -72,7 +87,24 @@ typedef struct {
     ngx_queue_t                      queue;
     ngx_uint_t                       version;
     ngx_uint_t                       epoch;      /* configurations loaded */
+
+    /* for the status: the nodes, and those dropped to make room */
+    ngx_uint_t                       entries;
+    uint64_t                         evictions;
 } ngx_http_oauth2_client_shctx_t;
+
+
+/* a node's live fields, as a status request copies them */
+
+typedef struct {
+    ngx_uint_t                       found;
+    ngx_uint_t                       token;      /* a token is stored */
+    ngx_pid_t                        claim_pid;
+    ngx_msec_t                       expires;
+    ngx_msec_t                       refresh;
+    ngx_msec_t                       claim_deadline;
+    ngx_msec_t                       backoff;
+} ngx_http_oauth2_client_live_t;
 
 
 /* per configuration: its epoch tells it from older and newer ones */
@@ -112,6 +144,9 @@ static ngx_uint_t ngx_http_oauth2_client_cache_none(
 static void ngx_http_oauth2_client_cache_claim(
     ngx_http_oauth2_client_node_t *n, ngx_msec_t now,
     ngx_http_oauth2_client_lookup_t *lk);
+static void ngx_http_oauth2_client_cache_recount(
+    ngx_http_oauth2_client_node_t *n, ngx_http_oauth2_client_lookup_t *lk,
+    ngx_uint_t served);
 static ngx_int_t ngx_http_oauth2_client_cache_store(
     ngx_http_oauth2_client_cache_t *cache, ngx_http_oauth2_client_node_t *n,
     ngx_http_oauth2_client_conf_t *client,
@@ -125,6 +160,14 @@ static void *ngx_http_oauth2_client_cache_alloc(
 static void ngx_http_oauth2_client_cache_free_node(
     ngx_http_oauth2_client_cache_t *cache,
     ngx_http_oauth2_client_node_t *node);
+static void ngx_http_oauth2_client_cache_copy(
+    ngx_http_oauth2_client_cache_t *cache,
+    ngx_http_oauth2_client_conf_t **clients,
+    ngx_http_oauth2_client_status_snapshot_t *s,
+    ngx_http_oauth2_client_live_t *live);
+static void ngx_http_oauth2_client_cache_show(
+    ngx_http_oauth2_client_status_client_t *sc,
+    ngx_http_oauth2_client_live_t *lv, ngx_msec_t now);
 
 
 ngx_shm_zone_t *
@@ -234,6 +277,8 @@ ngx_http_oauth2_client_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_queue_init(&cache->sh->queue);
     cache->sh->version = NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION;
     cache->sh->epoch = 1;
+    cache->sh->entries = 0;
+    cache->sh->evictions = 0;
     cache->epoch = 1;
 
     len = sizeof(" in oauth2 zone \"\"") + shm_zone->shm.name.len;
@@ -594,6 +639,15 @@ ngx_http_oauth2_client_cache_live(ngx_http_oauth2_client_cache_t *cache,
         ngx_memcpy(p, n->token, n->token_len);
 
         lk->client->token_len = n->token_len;
+
+        /*
+         * The request is counted for the status here, where the lock is
+         * held anyway: one increment, HIT; the rare answers below, STALE
+         * and REFRESH, correct it, and so does the handler for a request
+         * that waited (WAIT).
+         */
+
+        n->status.record.served[NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_HIT]++;
     }
 
     /* most used first; with one client, it is there already */
@@ -616,6 +670,8 @@ ngx_http_oauth2_client_cache_live(ngx_http_oauth2_client_cache_t *cache,
     /* in the refresh window, and nobody refreshing */
 
     if ((ngx_msec_int_t) (n->backoff - now) > 0) {
+        ngx_http_oauth2_client_cache_recount(n, lk,
+                                   NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_STALE);
         ngx_shmtx_unlock(&cache->shpool->mutex);
         return NGX_HTTP_OAUTH2_CLIENT_CACHE_STALE;
     }
@@ -628,6 +684,9 @@ ngx_http_oauth2_client_cache_live(ngx_http_oauth2_client_cache_t *cache,
     }
 
     ngx_http_oauth2_client_cache_claim(n, now, lk);
+
+    ngx_http_oauth2_client_cache_recount(n, lk,
+                                 NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_REFRESH);
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
 
@@ -657,6 +716,12 @@ ngx_http_oauth2_client_cache_none(ngx_http_oauth2_client_node_t *n,
 
     if ((ngx_msec_int_t) (n->backoff - now) > 0) {
         lk->retry = n->backoff - now;
+
+        if (lk->pool != NULL) {
+            n->status.record.served[
+                              NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_BACKOFF]++;
+        }
+
         return NGX_HTTP_OAUTH2_CLIENT_CACHE_BACKOFF;
     }
 
@@ -680,6 +745,7 @@ ngx_http_oauth2_client_cache_claim(ngx_http_oauth2_client_node_t *n,
 
     if (n->claim_pid != 0) {
         lk->took_over = n->claim_pid;
+        n->status.record.takeovers++;
     }
 
     n->claim++;
@@ -687,6 +753,19 @@ ngx_http_oauth2_client_cache_claim(ngx_http_oauth2_client_node_t *n,
     n->claim_deadline = now + lk->claim_for;
 
     lk->claim = n->claim;
+}
+
+
+/* a request that cache_live() counted HIT is STALE or REFRESH instead */
+
+static void
+ngx_http_oauth2_client_cache_recount(ngx_http_oauth2_client_node_t *n,
+    ngx_http_oauth2_client_lookup_t *lk, ngx_uint_t served)
+{
+    if (lk->pool != NULL) {
+        n->status.record.served[NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_HIT]--;
+        n->status.record.served[served]++;
+    }
 }
 
 
@@ -754,6 +833,7 @@ ngx_http_oauth2_client_cache_node(ngx_http_oauth2_client_cache_t *cache,
 
     ngx_rbtree_insert(&cache->sh->rbtree, node);
     ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+    cache->sh->entries++;
 
     return n;
 }
@@ -772,7 +852,7 @@ ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
 {
     ngx_int_t                        rc;
     ngx_uint_t                       none;
-    ngx_http_oauth2_client_node_t   *n;
+    ngx_http_oauth2_client_node_t   *n, *found;
     ngx_http_oauth2_client_cache_t  *cache;
 
     cache = shm_zone->data;
@@ -785,12 +865,24 @@ ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    n = ngx_http_oauth2_client_cache_find(cache, client);
+    found = ngx_http_oauth2_client_cache_find(cache, client);
+    n = found;
 
     if (n == NULL
         || ngx_memcmp(n->conf_id, client->conf_id, sizeof(n->conf_id)) != 0)
     {
         n = ngx_http_oauth2_client_cache_node(cache, client, n, &none);
+    }
+
+    /*
+     * The status counts the exchange for the client's name, whatever
+     * became of its claim or of its token: the server received it.
+     */
+
+    if (out->status != NULL && (n != NULL || found != NULL)) {
+        ngx_http_oauth2_client_status_record_result(
+                                 &(n != NULL ? n : found)->status.record,
+                                 out->status);
     }
 
     if (n != NULL) {
@@ -880,6 +972,8 @@ ngx_http_oauth2_client_cache_store(ngx_http_oauth2_client_cache_t *cache,
 
     ngx_memcpy(n->token, out->token.data, len);
     n->token_len = (uint32_t) len;
+    ngx_memcpy(n->status.fingerprint, out->fingerprint,
+               sizeof(n->status.fingerprint));
     n->expires = out->expires;
     n->refresh = out->refresh;
 
@@ -992,6 +1086,7 @@ ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
             ngx_explicit_memzero(n->token, n->token_cap);
             n->token_len = 0;
             n->flags |= NGX_HTTP_OAUTH2_CLIENT_NODE_PURGED;
+            n->status.record.purges++;
             rc = NGX_OK;
         }
     }
@@ -1038,6 +1133,7 @@ ngx_http_oauth2_client_cache_alloc(ngx_http_oauth2_client_cache_t *cache,
                           n->name);
 
             ngx_http_oauth2_client_cache_free_node(cache, n);
+            cache->sh->evictions++;
 
             p = ngx_slab_alloc_locked(cache->shpool, size);
             if (p != NULL) {
@@ -1063,6 +1159,7 @@ ngx_http_oauth2_client_cache_free_node(ngx_http_oauth2_client_cache_t *cache,
 
     ngx_queue_remove(&n->queue);
     ngx_rbtree_delete(&cache->sh->rbtree, node);
+    cache->sh->entries--;
 
     if (n->token != NULL) {
         ngx_explicit_memzero(n->token, n->token_cap);
@@ -1070,4 +1167,226 @@ ngx_http_oauth2_client_cache_free_node(ngx_http_oauth2_client_cache_t *cache,
     }
 
     ngx_slab_free_locked(cache->shpool, node);
+}
+
+
+
+/*
+ * The status (docs/status.md): what the zone holds of each client of s
+ * (clients[i] for s->clients[i]), copied in one critical section that
+ * allocates nothing and formats nothing; the live fields are read into
+ * what the status shows once the lock is released.
+ */
+
+ngx_int_t
+ngx_http_oauth2_client_cache_snapshot(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t **clients,
+    ngx_http_oauth2_client_status_snapshot_t *s, ngx_pool_t *pool,
+    ngx_log_t *log)
+{
+    ngx_uint_t                       i;
+    ngx_msec_t                       now;
+    ngx_http_oauth2_client_live_t   *live;
+    ngx_http_oauth2_client_cache_t  *cache;
+
+    cache = shm_zone->data;
+
+    live = ngx_palloc(pool, (s->nclients + 1)
+                            * sizeof(ngx_http_oauth2_client_live_t));
+    if (live == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "oauth2 status: locking the zone to copy %uz clients",
+                   s->nclients);
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    ngx_http_oauth2_client_cache_copy(cache, clients, s, live);
+    now = ngx_current_msec;
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "oauth2 status: zone unlocked, %uz clients copied",
+                   s->nclients);
+
+    s->zone.size = shm_zone->shm.size;
+    s->zone.used = (s->zone.free < s->zone.size)
+                   ? s->zone.size - s->zone.free : 0;
+
+    for (i = 0; i < s->nclients; i++) {
+        ngx_http_oauth2_client_cache_show(&s->clients[i], &live[i], now);
+    }
+
+    return NGX_OK;
+}
+
+
+/* under the lock: plain copies */
+
+static void
+ngx_http_oauth2_client_cache_copy(ngx_http_oauth2_client_cache_t *cache,
+    ngx_http_oauth2_client_conf_t **clients,
+    ngx_http_oauth2_client_status_snapshot_t *s,
+    ngx_http_oauth2_client_live_t *live)
+{
+    ngx_uint_t                      i;
+    ngx_http_oauth2_client_node_t  *n;
+
+    s->zone.free = (uint64_t) cache->shpool->pfree << ngx_pagesize_shift;
+    s->zone.entries = cache->sh->entries;
+    s->zone.evictions = cache->sh->evictions;
+
+    for (i = 0; i < s->nclients; i++) {
+        n = ngx_http_oauth2_client_cache_find(cache, clients[i]);
+
+        if (n == NULL) {
+            live[i].found = 0;
+            continue;
+        }
+
+        ngx_memcpy(&s->clients[i].record, &n->status.record,
+                   sizeof(ngx_http_oauth2_client_status_record_t));
+
+        /* a node of other settings holds no token of this client's */
+
+        live[i].found = 1;
+        live[i].token = n->token_len != 0
+                        && ngx_memcmp(n->conf_id, clients[i]->conf_id,
+                                      sizeof(n->conf_id)) == 0;
+        live[i].claim_pid = n->claim_pid;
+        live[i].expires = n->expires;
+        live[i].refresh = n->refresh;
+        live[i].claim_deadline = n->claim_deadline;
+        live[i].backoff = n->backoff;
+
+        ngx_memcpy(s->clients[i].fingerprint, n->status.fingerprint,
+                   sizeof(n->status.fingerprint));
+    }
+}
+
+
+/* after the lock: what the copy says, from the time of the copy */
+
+static void
+ngx_http_oauth2_client_cache_show(ngx_http_oauth2_client_status_client_t *sc,
+    ngx_http_oauth2_client_live_t *lv, ngx_msec_t now)
+{
+    ngx_msec_int_t  left;
+
+    sc->state = NGX_HTTP_OAUTH2_CLIENT_STATUS_STATE_NO_TOKEN;
+
+    /* the only type stored yet: a DPoP-bound token will say TOKEN_DPOP */
+    sc->token_type = NGX_HTTP_OAUTH2_CLIENT_STATUS_TOKEN_BEARER;
+
+    if (!lv->found) {
+        return;
+    }
+
+    left = (ngx_msec_int_t) (lv->expires - now);
+
+    if (lv->token && left > 0) {
+        sc->token_cached = 1;
+        sc->has_expires_in = 1;
+        sc->expires_in = left / 1000;
+        sc->has_refresh_in = 1;
+        sc->refresh_in = (ngx_msec_int_t) (lv->refresh - now) / 1000;
+        sc->state = NGX_HTTP_OAUTH2_CLIENT_STATUS_STATE_VALID;
+
+    } else {
+        sc->fingerprint[0] = '\0';
+    }
+
+    if (lv->claim_pid != 0
+        && (ngx_msec_int_t) (lv->claim_deadline - now) > 0)
+    {
+        sc->fetching = 1;
+        sc->fetch_pid = lv->claim_pid;
+
+        if (sc->token_cached) {
+            sc->state = NGX_HTTP_OAUTH2_CLIENT_STATUS_STATE_REFRESHING;
+        }
+    }
+
+    /* as the Retry-After of a 503 says it: rounded up */
+
+    left = (ngx_msec_int_t) (lv->backoff - now);
+
+    if (left > 0) {
+        sc->has_next_attempt_in = 1;
+        sc->next_attempt_in = (left + 999) / 1000;
+        sc->state = NGX_HTTP_OAUTH2_CLIENT_STATUS_STATE_BACKOFF;
+    }
+}
+
+
+/*
+ * Requests counted for the status off the hit path, by their
+ * $oauth2_token_status (a count each, or a correction: -1 HIT, +1 WAIT
+ * for a request that waited): a token handed to the waiters of a token
+ * request, a failure, a request that waited.  Rare, each after a wait or
+ * a failure, so a critical section of their own.
+ */
+
+void
+ngx_http_oauth2_client_cache_served(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, const ngx_int_t *served)
+{
+    ngx_uint_t                       i;
+    ngx_http_oauth2_client_node_t   *n;
+    ngx_http_oauth2_client_cache_t  *cache;
+
+    /* by $oauth2_token_status value: its index in served[] */
+
+    static const ngx_uint_t  index[] = {
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_N,         /* none */
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_HIT,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_MISS,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_ERROR,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_REFRESH,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_STALE,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_WAIT,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_BACKOFF
+    };
+
+    cache = shm_zone->data;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_http_oauth2_client_cache_find(cache, client);
+
+    if (n != NULL) {
+        for (i = 1; i < NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N; i++) {
+            n->status.record.served[index[i]] += (uint64_t) (int64_t)
+                                                 served[i];
+        }
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+/* a token request of an old configuration, which has no claim */
+
+void
+ngx_http_oauth2_client_cache_record(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client,
+    const ngx_http_oauth2_client_status_result_t *res)
+{
+    ngx_http_oauth2_client_node_t   *n;
+    ngx_http_oauth2_client_cache_t  *cache;
+
+    cache = shm_zone->data;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_http_oauth2_client_cache_find(cache, client);
+
+    if (n != NULL) {
+        ngx_http_oauth2_client_status_record_result(&n->status.record, res);
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
 }

@@ -63,6 +63,9 @@ static void ngx_http_oauth2_client_fetch_settle(
     ngx_http_oauth2_client_fetch_t *f);
 static ngx_int_t ngx_http_oauth2_client_fetch_times(
     ngx_http_oauth2_client_fetch_t *f, ngx_http_oauth2_client_outcome_t *out);
+static ngx_http_oauth2_client_status_result_t *
+    ngx_http_oauth2_client_fetch_status(ngx_http_oauth2_client_fetch_t *f,
+    ngx_http_oauth2_client_status_result_t *sr);
 static void ngx_http_oauth2_client_fetch_log(
     ngx_http_oauth2_client_fetch_t *f, ngx_http_oauth2_client_outcome_t *out,
     const char *hint);
@@ -489,10 +492,10 @@ ngx_http_oauth2_client_fetch_end(ngx_http_oauth2_client_fetch_t *f)
 static void
 ngx_http_oauth2_client_fetch_settle(ngx_http_oauth2_client_fetch_t *f)
 {
-    u_char                            fp[9];
-    const char                       *hint;
-    ngx_http_oauth2_client_result_t  *res;
-    ngx_http_oauth2_client_outcome_t  out;
+    const char                              *hint;
+    ngx_http_oauth2_client_result_t         *res;
+    ngx_http_oauth2_client_outcome_t         out;
+    ngx_http_oauth2_client_status_result_t   sr;
 
     res = &f->result;
     hint = "";
@@ -508,21 +511,23 @@ ngx_http_oauth2_client_fetch_settle(ngx_http_oauth2_client_fetch_t *f)
 
         ngx_http_oauth2_client_token_fingerprint(out.token.data,
                                                  out.token.len,
-                                                 (char *) fp);
+                                                 out.fingerprint);
 
         ngx_log_error(NGX_LOG_INFO, f->log, 0,
                       "oauth2 client \"%V\": new token sha256:%s, expires "
-                      "in %L s%s", &f->client->name, fp, res->expires_in,
-                      res->capped ? " (capped)" : "");
+                      "in %L s%s", &f->client->name, out.fingerprint,
+                      res->expires_in, res->capped ? " (capped)" : "");
 
     } else {
         ngx_http_oauth2_client_backoff(res, &out, &hint);
     }
 
+    out.status = ngx_http_oauth2_client_fetch_status(f, &sr);
+
     /*
      * A token request without a claim is of a configuration a reload
-     * replaced: the zone is not its own any more, the worker keeps its
-     * token, or its backoff, itself.
+     * replaced: the zone is not its own any more, but for the status:
+     * the worker keeps its token, or its backoff, itself.
      */
 
     if (f->claim != 0) {
@@ -531,6 +536,11 @@ ngx_http_oauth2_client_fetch_settle(ngx_http_oauth2_client_fetch_t *f)
 
     } else {
         ngx_http_oauth2_client_cache_retired_end(f->client, &out, f->log);
+
+        if (out.status != NULL) {
+            ngx_http_oauth2_client_cache_record(f->shm_zone, f->client,
+                                                out.status);
+        }
     }
 
     f->generation = out.generation;
@@ -594,6 +604,58 @@ ngx_http_oauth2_client_fetch_times(ngx_http_oauth2_client_fetch_t *f,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The exchange as the status counts it: its class, HTTP status, OAuth
+ * 2.0 error (or Okta's errorCode and errorSummary), its latency from
+ * when it was sent.  A token request the worker's exit canceled is not
+ * counted: it was never answered, and may never have been sent.
+ */
+
+static ngx_http_oauth2_client_status_result_t *
+ngx_http_oauth2_client_fetch_status(ngx_http_oauth2_client_fetch_t *f,
+    ngx_http_oauth2_client_status_result_t *sr)
+{
+    ngx_http_oauth2_client_result_t  *res;
+
+    static const uint32_t  classes[] = {
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_OK,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_HTTP_4XX,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_HTTP_429,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_HTTP_5XX,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_TIMEOUT,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_CONNECT,      /* no response */
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_INVALID,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_TOO_LARGE,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_INTERNAL
+    };
+
+    res = &f->result;
+
+    if (res->class >= sizeof(classes) / sizeof(classes[0])) {
+        return NULL;    /* NGX_HTTP_OAUTH2_CLIENT_CANCELED */
+    }
+
+    sr->class = classes[res->class];
+    sr->status = (uint32_t) res->status;
+    sr->now = ngx_time();
+
+    /* a token request that failed to be built was never sent */
+
+    sr->latency_ms = (f->sent != 0) ? ngx_current_msec - f->sent : 0;
+
+    if (res->error[0] != '\0' || res->description[0] != '\0') {
+        sr->error = res->error;
+        sr->description = res->description;
+
+    } else {
+        sr->error = res->error_code;
+        sr->description = res->error_summary;
+    }
+
+    return sr;
 }
 
 
@@ -792,15 +854,20 @@ static void
 ngx_http_oauth2_client_give_back(ngx_http_oauth2_client_conf_t *client,
     ngx_uint_t claim, ngx_log_t *log)
 {
-    ngx_http_oauth2_client_fetch_t    f;
-    ngx_http_oauth2_client_outcome_t  out;
+    ngx_http_oauth2_client_fetch_t           f;
+    ngx_http_oauth2_client_outcome_t         out;
+    ngx_http_oauth2_client_status_result_t   sr;
 
     ngx_log_error(NGX_LOG_ERR, log, 0,
                   "oauth2 client \"%V\": no memory for a token request",
                   &client->name);
 
+    ngx_memzero(&f, sizeof(ngx_http_oauth2_client_fetch_t));
+    f.result.class = NGX_HTTP_OAUTH2_CLIENT_INTERNAL;
+
     ngx_memzero(&out, sizeof(ngx_http_oauth2_client_outcome_t));
     out.claim = claim;
+    out.status = ngx_http_oauth2_client_fetch_status(&f, &sr);
 
     if (claim != 0) {
         ngx_http_oauth2_client_cache_end(client->shm_zone, client, &out,
@@ -810,9 +877,6 @@ ngx_http_oauth2_client_give_back(ngx_http_oauth2_client_conf_t *client,
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
                    "oauth2 client \"%V\": claim %ui given back (internal)",
                    &client->name, claim);
-
-    ngx_memzero(&f, sizeof(ngx_http_oauth2_client_fetch_t));
-    f.result.class = NGX_HTTP_OAUTH2_CLIENT_INTERNAL;
 
     ngx_http_oauth2_client_wake(client, &f);
 }

@@ -29,6 +29,8 @@ static ngx_int_t ngx_http_oauth2_client_start_fetch(ngx_http_request_t *r,
     ngx_http_oauth2_client_loc_conf_t *olcf, ngx_uint_t claim);
 static ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_create_ctx(
     ngx_http_request_t *r);
+static void ngx_http_oauth2_client_recount(ngx_http_oauth2_client_ctx_t *ctx,
+    ngx_uint_t as);
 
 
 ngx_int_t
@@ -248,6 +250,19 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
 
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT:
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_STALE:
+
+        /*
+         * The cache counted the request HIT or STALE for the status; one
+         * that waited is WAIT (the rare path: a critical section more).
+         */
+
+        if (waited) {
+            ngx_http_oauth2_client_recount(ctx,
+                                   (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT)
+                                   ? NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT
+                                   : NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE);
+        }
+
         ctx->token_status = waited ? NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT
                             : (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT)
                               ? NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT
@@ -305,8 +320,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "oauth2 client \"%V\": no memory for the token "
                       "(in the request, or in the zone)", &client->name);
-        ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
-        ctx->failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_http_oauth2_client_failed(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 }
@@ -331,8 +345,7 @@ ngx_http_oauth2_client_start_fetch(ngx_http_request_t *r,
                                            NGX_HTTP_OAUTH2_CLIENT_FETCH_MISS,
                                            r->connection->log);
     if (f == NULL) {
-        ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
-        ctx->failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_http_oauth2_client_failed(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -416,4 +429,21 @@ ngx_http_oauth2_client_ctx_cleanup(void *data)
     if (ctx->wait != NULL) {
         ngx_http_oauth2_client_wait_cancel(ctx);
     }
+}
+
+
+/* a request the cache counted as "as" is WAIT */
+
+static void
+ngx_http_oauth2_client_recount(ngx_http_oauth2_client_ctx_t *ctx,
+    ngx_uint_t as)
+{
+    ngx_int_t  served[NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N];
+
+    ngx_memzero(served, sizeof(served));
+    served[as] = -1;
+    served[NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT] = 1;
+
+    ngx_http_oauth2_client_cache_served(ctx->client->shm_zone, ctx->client,
+                                        served);
 }

@@ -173,6 +173,13 @@ static ngx_command_t  ngx_http_oauth2_client_commands[] = {
       offsetof(ngx_http_oauth2_client_loc_conf_t, purge),
       NULL },
 
+    { ngx_string("oauth2_client_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_oauth2_client_status_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -305,6 +312,7 @@ ngx_http_oauth2_client_create_loc_conf(ngx_conf_t *cf)
      *
      *     olcf->client = NULL;
      *     olcf->name = { 0, NULL };
+     *     olcf->status = 0;
      */
 
     olcf->wait_timeout = NGX_CONF_UNSET_MSEC;
@@ -337,6 +345,21 @@ ngx_http_oauth2_client_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
+    /*
+     * The status location answers itself and gets no token: one it
+     * inherits is ignored, one set there is a mistake.
+     */
+
+    if (conf->status && conf->name.data != NULL
+        && !(conf->name.len == 3
+             && ngx_strncmp(conf->name.data, "off", 3) == 0))
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"oauth2_token\" and \"oauth2_client_status\" in "
+                      "one location in %s:%ui", conf->file, conf->line);
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->name.data == NULL) {
         conf->name = prev->name;
         conf->file = prev->file;
@@ -344,6 +367,10 @@ ngx_http_oauth2_client_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     conf->client = NULL;
+
+    if (conf->status) {
+        return NGX_CONF_OK;
+    }
 
     if (conf->name.data == NULL
         || (conf->name.len == 3

@@ -19,7 +19,13 @@
 #include "ngx_http_oauth2_client_jose.h"
 #include "ngx_http_oauth2_client_json.h"
 #include "ngx_http_oauth2_client_body.h"
+#include "ngx_http_oauth2_client_status.h"
 
+
+/* config defines it from CHANGES */
+#ifndef NGX_HTTP_OAUTH2_CLIENT_VERSION
+#define NGX_HTTP_OAUTH2_CLIENT_VERSION       "unknown"
+#endif
 
 #define NGX_HTTP_OAUTH2_CLIENT_ZONE_NAME     "oauth2_client"
 #define NGX_HTTP_OAUTH2_CLIENT_ZONE_SIZE     (1024 * 1024)
@@ -66,6 +72,8 @@ typedef enum {
     NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT,
     NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF
 } ngx_http_oauth2_client_status_e;
+
+#define NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N  8
 
 
 /* what the cache answers a lookup */
@@ -203,6 +211,7 @@ typedef struct {
     ngx_uint_t                       line;
     ngx_msec_t                       wait_timeout;
     ngx_flag_t                       purge;
+    ngx_uint_t                       status;    /* oauth2_client_status */
 } ngx_http_oauth2_client_loc_conf_t;
 
 
@@ -217,7 +226,7 @@ typedef struct {
 
     ngx_str_t                        value;     /* "Bearer <token>" */
     uint32_t                         generation;
-    ngx_msec_t                       expires;   /* its end of use */
+    ngx_msec_t                       expires;   /* the token's end of use */
     ngx_uint_t                       claim;     /* the claim taken */
     ngx_pid_t                        owner;     /* BUSY: who fetches */
     ngx_pid_t                        took_over; /* whose claim was taken */
@@ -234,6 +243,10 @@ typedef struct {
     ngx_msec_t                       min;       /* backoff; 0: none */
     ngx_msec_t                       max;
     ngx_msec_t                       wait;      /* the server's own */
+
+    /* for the status: the exchange to count (NULL: none), the token's */
+    ngx_http_oauth2_client_status_result_t  *status;
+    char              fingerprint[NGX_HTTP_OAUTH2_CLIENT_STATUS_FP_LEN];
 
     uint32_t                         generation;
     ngx_msec_t                       delay;     /* the backoff set */
@@ -252,6 +265,8 @@ typedef struct {
     ngx_uint_t       capped;
     char             error[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
     char             description[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
+    char             error_code[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
+    char             error_summary[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
     u_char           msg[NGX_HTTP_OAUTH2_CLIENT_MSGLEN];  /* the cause */
 } ngx_http_oauth2_client_result_t;
 
@@ -296,7 +311,7 @@ struct ngx_http_oauth2_client_fetch_s {
     ngx_http_oauth2_client_request_t request;
     ngx_http_oauth2_client_result_t  result;
     uint32_t                         generation;
-    ngx_msec_t                       expires;   /* the token's end of use */
+    ngx_msec_t                       expires;   /* of its token */
 
     ngx_event_t                      run;       /* posted: send it */
     ngx_event_t                      deadline;
@@ -333,7 +348,7 @@ typedef struct {
     /* "Bearer <token>": the token is value.data + 7, used till expires */
     ngx_str_t                        value;
     uint32_t                         generation;
-    ngx_msec_t                       expires;
+    ngx_msec_t                       expires;   /* its end of use */
 
     /* where the cache copies the token to, kept while the request waits */
     ngx_str_t                        buf;
@@ -385,6 +400,8 @@ void ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
     ngx_http_oauth2_client_fetch_t *f);
 ngx_int_t ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t retry);
+void ngx_http_oauth2_client_failed(ngx_http_oauth2_client_ctx_t *ctx,
+    ngx_int_t status);
 
 /* fetch.c: the life of a token request */
 ngx_http_oauth2_client_fetch_t *ngx_http_oauth2_client_fetch_start(
@@ -439,11 +456,26 @@ void ngx_http_oauth2_client_cache_retired_end(
 ngx_int_t ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client, uint32_t generation);
 
+/* cache.c: what the status reads and counts in the zone */
+ngx_int_t ngx_http_oauth2_client_cache_snapshot(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t **clients,
+    ngx_http_oauth2_client_status_snapshot_t *s, ngx_pool_t *pool,
+    ngx_log_t *log);
+void ngx_http_oauth2_client_cache_served(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, const ngx_int_t *served);
+void ngx_http_oauth2_client_cache_record(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client,
+    const ngx_http_oauth2_client_status_result_t *res);
+
 /* purge.c: oauth2_token_purge */
 ngx_int_t ngx_http_oauth2_client_purge_init(ngx_conf_t *cf);
 
 /* variables.c */
 ngx_int_t ngx_http_oauth2_client_add_variables(ngx_conf_t *cf);
+
+/* status_handler.c: oauth2_client_status */
+char *ngx_http_oauth2_client_status_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 extern ngx_module_t  ngx_http_oauth2_client_module;

@@ -46,8 +46,7 @@ ngx_http_oauth2_client_wait(ngx_http_request_t *r,
     if (w == NULL) {
         w = ngx_pcalloc(r->pool, sizeof(ngx_http_oauth2_client_wait_t));
         if (w == NULL) {
-            ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
-            ctx->failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            ngx_http_oauth2_client_failed(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -71,7 +70,7 @@ ngx_http_oauth2_client_wait(ngx_http_request_t *r,
                       "oauth2 client \"%V\": no token after waiting %M ms "
                       "for another token request", &ctx->client->name,
                       timeout);
-        ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
+        ngx_http_oauth2_client_failed(ctx, 0);
         return ngx_http_oauth2_client_unavailable(r, ctx, 1000);
     }
 
@@ -285,9 +284,16 @@ void
 ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
     ngx_http_oauth2_client_fetch_t *f)
 {
+    ngx_uint_t                      n;
     ngx_queue_t                    *q;
     ngx_http_oauth2_client_ctx_t   *ctx;
     ngx_http_oauth2_client_wait_t  *w;
+
+    /* by $oauth2_token_status */
+    ngx_int_t   served[NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N];
+
+    n = 0;
+    ngx_memzero(served, sizeof(served));
 
     while (!ngx_queue_empty(&client->waiters)) {
         q = ngx_queue_head(&client->waiters);
@@ -297,11 +303,23 @@ ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
 
         ctx = w->event.data;
 
+        /*
+         * Those given the token (MISS, WAIT) or the failure (ERROR) now
+         * are served: counted for the status, in one critical section
+         * after the loop.  The others look into the zone again, as do
+         * all without f (the poll).
+         */
+
         if (f == NULL) {
             w->outcome = NGX_DECLINED;
 
         } else if (f->result.class == NGX_HTTP_OAUTH2_CLIENT_OK) {
             w->outcome = ngx_http_oauth2_client_wait_copy(ctx, f);
+
+            if (w->outcome == NGX_OK) {
+                served[ctx->token_status]++;
+                n++;
+            }
 
         } else if (w->fetch != 0 && w->fetch == f->id
                    && f->result.class != NGX_HTTP_OAUTH2_CLIENT_CANCELED)
@@ -309,6 +327,9 @@ ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
             w->outcome = (f->result.class == NGX_HTTP_OAUTH2_CLIENT_INTERNAL)
                          ? NGX_HTTP_INTERNAL_SERVER_ERROR
                          : NGX_HTTP_BAD_GATEWAY;
+
+            served[NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR]++;
+            n++;
 
         } else {
             w->outcome = NGX_DECLINED;
@@ -323,6 +344,37 @@ ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
         ngx_post_event(&w->event, &ngx_posted_events);
 
         ngx_http_oauth2_client_wait_dequeue(client, w);
+    }
+
+    if (n != 0) {
+        ngx_http_oauth2_client_cache_served(client->shm_zone, client, served);
+    }
+}
+
+
+/*
+ * The request gets no token: ERROR, counted for the status (a failure,
+ * rare, after a wait or a failed token request, so a critical section of
+ * its own), and the status it is answered.  Here, with unavailable(), as
+ * both handler.c and the end of a wait call it.
+ */
+
+void
+ngx_http_oauth2_client_failed(ngx_http_oauth2_client_ctx_t *ctx,
+    ngx_int_t status)
+{
+    ngx_int_t  served[NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N];
+
+    ngx_memzero(served, sizeof(served));
+    served[NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR] = 1;
+
+    ngx_http_oauth2_client_cache_served(ctx->client->shm_zone, ctx->client,
+                                        served);
+
+    ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
+
+    if (status != 0) {
+        ctx->failed = status;
     }
 }
 
