@@ -390,6 +390,7 @@ ngx_uint_t
 ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_lookup_t *lk)
 {
+    ngx_int_t   served[NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N];
     ngx_pid_t   dead;
     ngx_uint_t  rc;
 
@@ -399,7 +400,27 @@ ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,
         rc = ngx_http_oauth2_client_cache_get(shm_zone->data, lk, dead);
 
         if (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_RETIRED) {
-            return ngx_http_oauth2_client_cache_retired(lk);
+            rc = ngx_http_oauth2_client_cache_retired(lk);
+
+            /*
+             * Counted for the status as the zone counts its own answers
+             * (the rare path of an old worker: a critical section more)
+             */
+
+            if (lk->pool != NULL
+                && (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT
+                    || rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_BACKOFF))
+            {
+                ngx_memzero(served, sizeof(served));
+                served[rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT
+                       ? NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT
+                       : NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF] = 1;
+
+                ngx_http_oauth2_client_cache_served(shm_zone, lk->client,
+                                                    served);
+            }
+
+            return rc;
         }
 
         if (rc != NGX_HTTP_OAUTH2_CLIENT_CACHE_BUSY

@@ -90,6 +90,10 @@ sub conf {
             root $html;
         }
 
+        location = /status {
+            oauth2_client_status;
+        }
+
         location = /sleep {
             proxy_pass http://127.0.0.1:$mock/_sleep?ms=1000;
         }
@@ -189,6 +193,10 @@ sub inflight {
     is($st->{calls}, 2,
        'one token request of the new workers (prefetch), one of the old '
        . 'worker for its three includes');
+
+    my (undef, undef, $prom) = $ngx->get('/status?format=prometheus');
+    my ($hits) = ($prom // '') =~ /^oauth2_client_requests_total\{client="fast",[^}]*token_status="HIT"\} (\d+)$/m;
+    is($hits, 2, '... whose two later includes the status counts HIT');
 
     $ngx->finish(Test::More->builder->is_passing ? 0 : 1);
 }
