@@ -128,6 +128,10 @@ static ngx_http_oauth2_client_node_t *ngx_http_oauth2_client_cache_node(
     ngx_http_oauth2_client_cache_t *cache,
     ngx_http_oauth2_client_conf_t *client, ngx_http_oauth2_client_node_t *n,
     ngx_uint_t *rc);
+static ngx_uint_t ngx_http_oauth2_client_cache_retired(
+    ngx_http_oauth2_client_lookup_t *lk);
+static ngx_msec_t ngx_http_oauth2_client_cache_delay(ngx_uint_t failures,
+    ngx_http_oauth2_client_outcome_t *out);
 static ngx_uint_t ngx_http_oauth2_client_cache_get(
     ngx_http_oauth2_client_cache_t *cache,
     ngx_http_oauth2_client_lookup_t *lk, ngx_pid_t dead);
@@ -386,6 +390,7 @@ ngx_uint_t
 ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_lookup_t *lk)
 {
+    ngx_int_t   served[NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N];
     ngx_pid_t   dead;
     ngx_uint_t  rc;
 
@@ -393,6 +398,30 @@ ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,
 
     for ( ;; ) {
         rc = ngx_http_oauth2_client_cache_get(shm_zone->data, lk, dead);
+
+        if (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_RETIRED) {
+            rc = ngx_http_oauth2_client_cache_retired(lk);
+
+            /*
+             * Counted for the status as the zone counts its own answers
+             * (the rare path of an old worker: a critical section more)
+             */
+
+            if (lk->pool != NULL
+                && (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT
+                    || rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_BACKOFF))
+            {
+                ngx_memzero(served, sizeof(served));
+                served[rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT
+                       ? NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT
+                       : NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF] = 1;
+
+                ngx_http_oauth2_client_cache_served(shm_zone, lk->client,
+                                                    served);
+            }
+
+            return rc;
+        }
 
         if (rc != NGX_HTTP_OAUTH2_CLIENT_CACHE_BUSY
             || lk->owner == ngx_pid
@@ -414,6 +443,122 @@ ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,
     }
 
     return rc;
+}
+
+
+/*
+ * A worker of a configuration a reload replaced: its own token, or its
+ * own backoff, kept by this worker (no lock: nobody else sees them), so
+ * that it makes one token request per token lifetime, or per backoff,
+ * as long as it serves requests.  RETIRED: none; a token request
+ * without a claim is to be made.
+ */
+
+static ngx_uint_t
+ngx_http_oauth2_client_cache_retired(ngx_http_oauth2_client_lookup_t *lk)
+{
+    ngx_msec_t                         now;
+    ngx_http_oauth2_client_retired_t  *rt;
+
+    rt = &lk->client->retired;
+    now = ngx_current_msec;
+
+    if (rt->len != 0 && (ngx_msec_int_t) (rt->expires - now) > 0) {
+
+        if (lk->pool != NULL) {
+            if (lk->buf->len < rt->len) {
+                lk->buf->data = ngx_pnalloc(lk->pool, rt->len);
+                if (lk->buf->data == NULL) {
+                    lk->buf->len = 0;
+                    return NGX_HTTP_OAUTH2_CLIENT_CACHE_ERROR;
+                }
+
+                lk->buf->len = rt->len;
+            }
+
+            lk->value.data = ngx_cpymem(lk->buf->data, rt->token, rt->len)
+                             - rt->len;
+            lk->value.len = rt->len;
+            lk->generation = 0;
+            lk->expires = rt->expires;
+        }
+
+        return NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT;
+    }
+
+    if ((ngx_msec_int_t) (rt->backoff - now) > 0) {
+        lk->retry = rt->backoff - now;
+        return NGX_HTTP_OAUTH2_CLIENT_CACHE_BACKOFF;
+    }
+
+    return NGX_HTTP_OAUTH2_CLIENT_CACHE_RETIRED;
+}
+
+
+/*
+ * The end of a token request without a claim, of a worker whose
+ * configuration a reload replaced: what cache_end() does in the zone,
+ * done in the worker's own memory.  Without memory for the token, the
+ * waiters have their copies still; the next request makes another.
+ */
+
+void
+ngx_http_oauth2_client_cache_retired_end(ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_outcome_t *out, ngx_log_t *log)
+{
+    size_t                             len;
+    u_char                            *p;
+    ngx_http_oauth2_client_retired_t  *rt;
+
+    rt = &client->retired;
+
+    out->taken_over = 0;
+    out->stored = 0;
+    out->delay = 0;
+
+    if (out->token.data == NULL) {
+        if (out->min != 0) {
+            if (rt->failures < 64) {
+                rt->failures++;
+            }
+
+            out->delay = ngx_http_oauth2_client_cache_delay(rt->failures,
+                                                            out);
+            rt->backoff = ngx_current_msec + out->delay;
+        }
+
+        return;
+    }
+
+    rt->failures = 0;
+
+    len = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN + out->token.len;
+
+    if (rt->token != NULL) {
+        ngx_explicit_memzero(rt->token, rt->cap);
+        rt->len = 0;
+    }
+
+    if (len > rt->cap) {
+        ngx_free(rt->token);
+
+        rt->token = ngx_alloc(len, log);
+        rt->cap = (rt->token != NULL) ? len : 0;
+
+        if (rt->token == NULL) {
+            return;
+        }
+    }
+
+    p = ngx_cpymem(rt->token, NGX_HTTP_OAUTH2_CLIENT_BEARER,
+                   NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN);
+    ngx_memcpy(p, out->token.data, out->token.len);
+
+    rt->len = len;
+    rt->expires = out->expires;
+    out->stored = 1;
+
+    client->token_len = out->token.len;
 }
 
 
@@ -599,6 +744,12 @@ ngx_http_oauth2_client_cache_none(ngx_http_oauth2_client_node_t *n,
         }
 
         return NGX_HTTP_OAUTH2_CLIENT_CACHE_BACKOFF;
+    }
+
+    /* a look only (the poll of the waiters): no claim */
+
+    if (lk->claim_for == 0) {
+        return NGX_HTTP_OAUTH2_CLIENT_CACHE_MISS;
     }
 
     ngx_http_oauth2_client_cache_claim(n, now, lk);
@@ -865,34 +1016,50 @@ static void
 ngx_http_oauth2_client_cache_fail(ngx_http_oauth2_client_node_t *n,
     ngx_http_oauth2_client_outcome_t *out)
 {
-    ngx_uint_t  i;
     ngx_msec_t  delay;
 
     if (n->failures < 64) {
         n->failures++;
     }
 
+    delay = ngx_http_oauth2_client_cache_delay(n->failures, out);
+
     if (out->wait) {
-        delay = out->wait;
         n->flags |= NGX_HTTP_OAUTH2_CLIENT_NODE_RATE;
 
     } else {
         n->flags &= ~NGX_HTTP_OAUTH2_CLIENT_NODE_RATE;
-        delay = out->min;
-
-        for (i = 1; i < n->failures && delay < out->max; i++) {
-            delay *= 2;
-        }
-
-        delay = ngx_min(delay, out->max);
-
-        /* "equal jitter": a fleet of nginx nodes does not retry in step */
-
-        delay = delay / 2 + (ngx_msec_t) ngx_random() % (delay / 2 + 1);
     }
 
     n->backoff = ngx_current_msec + delay;
     out->delay = delay;
+}
+
+
+/* the backoff after that many failures in a row: the server's, or ours */
+
+static ngx_msec_t
+ngx_http_oauth2_client_cache_delay(ngx_uint_t failures,
+    ngx_http_oauth2_client_outcome_t *out)
+{
+    ngx_uint_t  i;
+    ngx_msec_t  delay;
+
+    if (out->wait) {
+        return out->wait;
+    }
+
+    delay = out->min;
+
+    for (i = 1; i < failures && delay < out->max; i++) {
+        delay *= 2;
+    }
+
+    delay = ngx_min(delay, out->max);
+
+    /* "equal jitter": a fleet of nginx nodes does not retry in step */
+
+    return delay / 2 + (ngx_msec_t) ngx_random() % (delay / 2 + 1);
 }
 
 
@@ -907,13 +1074,31 @@ ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
     cache = shm_zone->data;
     rc = NGX_DECLINED;
 
+    /*
+     * Generation 0: a token the zone never held, of a worker whose
+     * configuration a reload replaced (or that found the zone full):
+     * dropped from the worker's own memory, if it is there.
+     */
+
+    if (generation == 0) {
+        if (client->retired.len != 0) {
+            ngx_explicit_memzero(client->retired.token, client->retired.cap);
+            client->retired.len = 0;
+            rc = NGX_OK;
+        }
+
+        return rc;
+    }
+
     ngx_shmtx_lock(&cache->shpool->mutex);
 
     n = ngx_http_oauth2_client_cache_find(cache, client);
 
-    /* only the token that was refused: a newer one stays */
+    /* only the token that was refused: a newer one stays, as do others' */
 
-    if (n != NULL && n->token_len != 0 && n->generation == generation) {
+    if (n != NULL && n->token_len != 0 && n->generation == generation
+        && ngx_memcmp(n->conf_id, client->conf_id, sizeof(n->conf_id)) == 0)
+    {
 
         if ((ngx_msec_int_t) (n->no_purge - ngx_current_msec) > 0) {
             rc = NGX_BUSY;

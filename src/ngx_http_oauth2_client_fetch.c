@@ -493,16 +493,21 @@ ngx_http_oauth2_client_fetch_settle(ngx_http_oauth2_client_fetch_t *f)
 
     /*
      * A token request without a claim is of a configuration a reload
-     * replaced: the zone is not its own any more, but for the status.
+     * replaced: the zone is not its own any more, but for the status:
+     * the worker keeps its token, or its backoff, itself.
      */
 
     if (f->claim != 0) {
         ngx_http_oauth2_client_cache_end(f->shm_zone, f->client, &out,
                                          f->log);
 
-    } else if (out.status != NULL) {
-        ngx_http_oauth2_client_cache_record(f->shm_zone, f->client,
-                                            out.status);
+    } else {
+        ngx_http_oauth2_client_cache_retired_end(f->client, &out, f->log);
+
+        if (out.status != NULL) {
+            ngx_http_oauth2_client_cache_record(f->shm_zone, f->client,
+                                                out.status);
+        }
     }
 
     f->generation = out.generation;

@@ -158,7 +158,21 @@ ngx_http_oauth2_client_get_token(ngx_http_request_t *r)
         ctx->client = olcf->client;
 
     } else if (ctx->injected) {
-        return NGX_DECLINED;
+
+        /*
+         * An internal redirect to a location of the same client: the
+         * token goes on, unless its end of use passed meanwhile (a slow
+         * upstream, then error_page): then it is taken off, and one
+         * looked up afresh.
+         */
+
+        if ((ngx_msec_int_t) (ctx->expires - ngx_current_msec) > 0) {
+            return NGX_DECLINED;
+        }
+
+        ngx_http_oauth2_client_strip(r);
+        ngx_http_oauth2_client_wait_cancel(ctx);
+        ctx->wait = NULL;
 
     } else if (ctx->failed) {
         /* one token attempt a request, whatever error_page does next */
@@ -418,32 +432,6 @@ ngx_http_oauth2_client_ctx_cleanup(void *data)
 }
 
 
-/*
- * The request gets no token: ERROR, counted for the status (a failure,
- * rare, after a wait or a failed token request, so a critical section of
- * its own), and the status it is answered.
- */
-
-void
-ngx_http_oauth2_client_failed(ngx_http_oauth2_client_ctx_t *ctx,
-    ngx_int_t status)
-{
-    ngx_int_t  served[NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N];
-
-    ngx_memzero(served, sizeof(served));
-    served[NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR] = 1;
-
-    ngx_http_oauth2_client_cache_served(ctx->client->shm_zone, ctx->client,
-                                        served);
-
-    ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
-
-    if (status != 0) {
-        ctx->failed = status;
-    }
-}
-
-
 /* a request the cache counted as "as" is WAIT */
 
 static void
@@ -458,38 +446,4 @@ ngx_http_oauth2_client_recount(ngx_http_oauth2_client_ctx_t *ctx,
 
     ngx_http_oauth2_client_cache_served(ctx->client->shm_zone, ctx->client,
                                         served);
-}
-
-
-ngx_int_t
-ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t retry)
-{
-    ngx_table_elt_t  *h;
-
-    /* no token, and none to be had yet: 503, and when to try again */
-
-    h = ngx_list_push(&r->headers_out.headers);
-
-    if (h != NULL) {
-        h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-
-        if (h->value.data != NULL) {
-            h->hash = 1;
-            ngx_str_set(&h->key, "Retry-After");
-            h->value.len = ngx_sprintf(h->value.data, "%M",
-                                       (retry + 999) / 1000)
-                           - h->value.data;
-#if (nginx_version >= 1023000)
-            h->next = NULL;
-#endif
-
-        } else {
-            h->hash = 0;
-        }
-    }
-
-    ctx->failed = NGX_HTTP_SERVICE_UNAVAILABLE;
-
-    return NGX_HTTP_SERVICE_UNAVAILABLE;
 }

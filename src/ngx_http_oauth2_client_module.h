@@ -142,6 +142,22 @@ typedef struct {
 } ngx_http_oauth2_client_auth_conf_t;
 
 
+/*
+ * Worker-local, in a worker of a configuration that a reload replaced:
+ * the zone's entry is the new configuration's, so its token requests
+ * store their token, or their backoff, here, for this worker's requests
+ * only.
+ */
+typedef struct {
+    u_char                          *token;     /* "Bearer <token>" */
+    size_t                           len;
+    size_t                           cap;
+    ngx_msec_t                       expires;
+    ngx_msec_t                       backoff;
+    ngx_uint_t                       failures;
+} ngx_http_oauth2_client_retired_t;
+
+
 /* one oauth2_client { } block */
 typedef struct {
     ngx_str_t                        name;
@@ -188,10 +204,16 @@ typedef struct {
     /* worker-local: the length of the last token seen, to size copies */
     size_t                           token_len;
 
-    /* worker-local: requests waiting for a token, the token request */
+    /*
+     * worker-local: requests waiting for a token, the token request, the
+     * timer that polls the zone for them while another worker's is in
+     * flight
+     */
     ngx_queue_t                      waiters;
     ngx_http_oauth2_client_fetch_t  *fetch;
+    ngx_event_t                      poll;
     ngx_event_t                      prefetch_event;
+    ngx_http_oauth2_client_retired_t retired;
 
     /*
      * SHA-256 over everything that shapes a token: a cached token is
@@ -230,7 +252,7 @@ typedef struct {
     ngx_http_oauth2_client_conf_t   *client;
     ngx_pool_t                      *pool;      /* NULL: no copy wanted */
     ngx_str_t                       *buf;       /* the copy goes there */
-    ngx_msec_t                       claim_for; /* a claim's lifetime */
+    ngx_msec_t                       claim_for; /* a claim's; 0: none */
     ngx_uint_t                       refresh;   /* may claim a refresh */
     ngx_log_t                       *log;
 
@@ -355,7 +377,7 @@ typedef struct {
     ngx_http_oauth2_client_conf_t   *client;
     ngx_http_request_t              *request;
 
-    /* "Bearer <token>": the token is value.data + 7 */
+    /* "Bearer <token>": the token is value.data + 7, used till expires */
     ngx_str_t                        value;
     uint32_t                         generation;
     ngx_msec_t                       expires;   /* its end of use */
@@ -372,6 +394,14 @@ typedef struct {
     ngx_list_t                       clean;
     ngx_table_elt_t                 *clean_authorization;
 
+    /*
+     * The cache of variable values before the token: the request that
+     * carries it caches its values in an array of its own, so that
+     * nothing derived from the token (a map over $http_authorization,
+     * say) is seen by a request that shares the array and carries none.
+     */
+    ngx_http_variable_value_t       *clean_variables;
+
     ngx_http_oauth2_client_wait_t   *wait;      /* NULL: never waited */
 
     ngx_int_t                        failed;    /* the status answered */
@@ -383,10 +413,6 @@ typedef struct {
 
 /* handler.c: the precontent phase handler, the ctx, the header */
 ngx_int_t ngx_http_oauth2_client_handler_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t retry);
-void ngx_http_oauth2_client_failed(ngx_http_oauth2_client_ctx_t *ctx,
-    ngx_int_t status);
 ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_get_ctx(
     ngx_http_request_t *r);
 void ngx_http_oauth2_client_ctx_cleanup(void *data);
@@ -404,6 +430,10 @@ ngx_int_t ngx_http_oauth2_client_wait(ngx_http_request_t *r,
 void ngx_http_oauth2_client_wait_cancel(ngx_http_oauth2_client_ctx_t *ctx);
 void ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
     ngx_http_oauth2_client_fetch_t *f);
+ngx_int_t ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t retry);
+void ngx_http_oauth2_client_failed(ngx_http_oauth2_client_ctx_t *ctx,
+    ngx_int_t status);
 
 /* fetch.c: the life of a token request */
 ngx_http_oauth2_client_fetch_t *ngx_http_oauth2_client_fetch_start(
@@ -450,6 +480,9 @@ ngx_shm_zone_t *ngx_http_oauth2_client_cache_add_zone(ngx_conf_t *cf,
 ngx_uint_t ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_lookup_t *lk);
 void ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_outcome_t *out, ngx_log_t *log);
+void ngx_http_oauth2_client_cache_retired_end(
     ngx_http_oauth2_client_conf_t *client,
     ngx_http_oauth2_client_outcome_t *out, ngx_log_t *log);
 ngx_int_t ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
