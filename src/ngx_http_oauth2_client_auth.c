@@ -615,6 +615,10 @@ ngx_http_oauth2_client_auth_scope_notice(ngx_conf_t *cf,
     u_char     *p, *last, *word;
     ngx_str_t  *s;
 
+    if (client->scope.len == 0) {
+        return;
+    }
+
     p = client->scope.data;
     last = p + client->scope.len;
 
