@@ -13,6 +13,8 @@
 #include <openssl/evp.h>
 
 #include "ngx_http_oauth2_client_module.h"
+#include "ngx_http_oauth2_client_file.h"
+#include "ngx_http_oauth2_client_keyfile.h"
 
 
 static ngx_int_t ngx_http_oauth2_client_init(ngx_conf_t *cf);
@@ -47,6 +49,16 @@ static ngx_int_t ngx_http_oauth2_client_finish_values(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client);
 static ngx_int_t ngx_http_oauth2_client_finish_key(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client);
+static ngx_int_t ngx_http_oauth2_client_read_key(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, const char *directive,
+    ngx_str_t *file, ngx_str_t *passfile,
+    ngx_http_oauth2_client_keyfile_t *kf);
+static ngx_int_t ngx_http_oauth2_client_read_secret(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, const char *directive,
+    ngx_str_t *file, ngx_http_oauth2_client_file_t *f);
+static void ngx_http_oauth2_client_file_mode(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, const char *directive,
+    ngx_str_t *file, unsigned mode);
 static ngx_int_t ngx_http_oauth2_client_finish_alg(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client);
 static ngx_int_t ngx_http_oauth2_client_finish_strings(ngx_conf_t *cf,
@@ -88,6 +100,13 @@ static ngx_command_t  ngx_http_oauth2_client_block_commands[] = {
       ngx_conf_set_str_slot,
       0,
       offsetof(ngx_http_oauth2_client_conf_t, private_key),
+      NULL },
+
+    { ngx_string("private_key_passphrase_file"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_oauth2_client_conf_t, private_key_passphrase_file),
       NULL },
 
     { ngx_string("key_id"),
@@ -943,57 +962,216 @@ static ngx_int_t
 ngx_http_oauth2_client_finish_key(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client)
 {
-    char                 err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
-    u_char              *path;
-    unsigned             mode;
-    ngx_pool_cleanup_t  *cln;
-
-    if (ngx_conf_full_name(cf->cycle, &client->private_key, 1) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    path = (u_char *) ngx_http_oauth2_client_cstr(cf, &client->private_key);
-    if (path == NULL) {
-        return NGX_ERROR;
-    }
+    size_t                             len;
+    ngx_pool_cleanup_t                *cln;
+    ngx_http_oauth2_client_keyfile_t   kf;
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
         return NGX_ERROR;
     }
 
-    mode = 0;
-
-    client->pkey = ngx_http_oauth2_client_key_read((char *) path, &mode, err,
-                                                   sizeof(err));
-    if (client->pkey == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"private_key\" of oauth2_client \"%V\": %s",
-                           &client->name, err);
+    if (ngx_http_oauth2_client_read_key(cf, client, "private_key",
+                                        &client->private_key,
+                                        &client->private_key_passphrase_file,
+                                        &kf)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
+    client->pkey = kf.pkey;
     cln->handler = ngx_http_oauth2_client_free_key;
     cln->data = client->pkey;
 
-    /*
-     * The key was read by the master: a key file others may read gives
-     * the service's identity to every local user.  Said, not refused, so
-     * that an existing setup keeps working.
-     */
+    /* a JWK names its key and may fix its algorithm: the directives win */
 
+    if (client->key_id.data == NULL && kf.kid != NULL) {
+        len = ngx_strlen(kf.kid);
+
+        client->key_id.data = ngx_pnalloc(cf->pool, len);
+        if (client->key_id.data == NULL) {
+            free(kf.kid);
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(client->key_id.data, kf.kid, len);
+        client->key_id.len = len;
+    }
+
+    free(kf.kid);
+
+    if (client->signing_alg == NGX_CONF_UNSET_UINT
+        && kf.alg != NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET)
+    {
+        client->signing_alg = kf.alg;
+    }
+
+    return ngx_http_oauth2_client_finish_alg(cf, client);
+}
+
+
+/*
+ * A key file of any form (PEM, encrypted PEM, JWK, JWKS: told by the
+ * content), its passphrase from passfile if given; every buffer that held
+ * the file or the passphrase is cleansed.  kf->pkey and kf->kid are the
+ * caller's.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_read_key(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, const char *directive,
+    ngx_str_t *file, ngx_str_t *passfile, ngx_http_oauth2_client_keyfile_t *kf)
+{
+    int                             rc;
+    char                           *path;
+    char                            err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+    size_t                          passlen;
+    unsigned                        mode;
+    ngx_http_oauth2_client_file_t   f, pass;
+
+    ngx_memzero(&pass, sizeof(ngx_http_oauth2_client_file_t));
+    passlen = 0;
+
+    if (passfile != NULL && passfile->data != NULL) {
+        if (ngx_http_oauth2_client_read_secret(cf, client,
+                                               "private_key_passphrase_file",
+                                               passfile, &pass)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        passlen = ngx_http_oauth2_client_passphrase_trim(pass.data, pass.len);
+    }
+
+    rc = NGX_ERROR;
+
+    if (ngx_conf_full_name(cf->cycle, file, 1) != NGX_OK) {
+        goto done;
+    }
+
+    path = ngx_http_oauth2_client_cstr(cf, file);
+    if (path == NULL) {
+        goto done;
+    }
+
+    if (ngx_http_oauth2_client_file_read(path, NGX_HTTP_OAUTH2_CLIENT_FILE_MAX,
+                                         &f, err, sizeof(err))
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" of oauth2_client \"%V\": %s",
+                           directive, &client->name, err);
+        goto done;
+    }
+
+    if (f.len == 0) {
+        ngx_http_oauth2_client_file_free(&f);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" file \"%V\" of oauth2_client \"%V\" "
+                           "is empty", directive, file, &client->name);
+        goto done;
+    }
+
+    if (ngx_http_oauth2_client_keyfile_parse(f.data, f.len, pass.data,
+                                             passlen, kf, err, sizeof(err))
+        != 0)
+    {
+        ngx_http_oauth2_client_file_free(&f);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" file \"%V\" of oauth2_client \"%V\": "
+                           "%s", directive, file, &client->name, err);
+        goto done;
+    }
+
+    mode = f.mode;
+    ngx_http_oauth2_client_file_free(&f);
+
+    ngx_http_oauth2_client_file_mode(cf, client, directive, file, mode);
+
+    if (pass.data != NULL && !kf->encrypted) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"private_key_passphrase_file\" of "
+                           "oauth2_client \"%V\" is not used: the \"%s\" "
+                           "file \"%V\" is not encrypted",
+                           &client->name, directive, file);
+    }
+
+    rc = NGX_OK;
+
+done:
+
+    ngx_http_oauth2_client_file_free(&pass);
+
+    return rc;
+}
+
+
+/* a small secret file, read by the master; f is the caller's to free */
+
+static ngx_int_t
+ngx_http_oauth2_client_read_secret(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, const char *directive,
+    ngx_str_t *file, ngx_http_oauth2_client_file_t *f)
+{
+    char   *path;
+    char    err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+
+    if (ngx_conf_full_name(cf->cycle, file, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    path = ngx_http_oauth2_client_cstr(cf, file);
+    if (path == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_oauth2_client_file_read(path, NGX_HTTP_OAUTH2_CLIENT_FILE_MAX,
+                                         f, err, sizeof(err))
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" of oauth2_client \"%V\": %s",
+                           directive, &client->name, err);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_oauth2_client_passphrase_trim(f->data, f->len) == 0) {
+        ngx_http_oauth2_client_file_free(f);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" file \"%V\" of oauth2_client \"%V\" "
+                           "is empty", directive, file, &client->name);
+        return NGX_ERROR;
+    }
+
+    ngx_http_oauth2_client_file_mode(cf, client, directive, file, f->mode);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The file was read by the master: a key file others may read gives the
+ * service's identity to every local user.  Said, not refused, so that an
+ * existing setup keeps working.
+ */
+
+static void
+ngx_http_oauth2_client_file_mode(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, const char *directive,
+    ngx_str_t *file, unsigned mode)
+{
     if (mode & (S_IRWXG|S_IRWXO)) {
         ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
-                           "\"private_key\" file \"%V\" of oauth2_client "
+                           "\"%s\" file \"%V\" of oauth2_client "
                            "\"%V\" is accessible to other users (mode "
                            "0%ui%ui%ui): 0600, owned by root, is enough",
-                           &client->private_key, &client->name,
+                           directive, file, &client->name,
                            (ngx_uint_t) (mode >> 6 & 7),
                            (ngx_uint_t) (mode >> 3 & 7),
                            (ngx_uint_t) (mode & 7));
     }
-
-    return ngx_http_oauth2_client_finish_alg(cf, client);
 }
 
 

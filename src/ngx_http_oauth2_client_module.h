@@ -111,6 +111,7 @@ typedef struct {
     ngx_str_t                        token_location;
     ngx_str_t                        client_id;
     ngx_str_t                        private_key;
+    ngx_str_t                        private_key_passphrase_file;
     ngx_str_t                        key_id;
     ngx_str_t                        scope;
     ngx_uint_t                       signing_alg;
