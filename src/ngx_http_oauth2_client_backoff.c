@@ -87,13 +87,25 @@ ngx_http_oauth2_client_backoff_hint(ngx_http_oauth2_client_result_t *res)
         return ": the client must be allowed the client credentials grant";
     }
 
+    if (res->nonce_twice) {
+        return ": the server refused the DPoP nonce it asked for, twice in "
+               "a row";
+    }
+
     /* Okta: invalid_dpop_proof, or a description that names DPoP */
 
     if (ngx_strstr(res->error, "dpop") != NULL
-        || ngx_strstr(res->description, "dpop") != NULL)
+        || ngx_strstr(res->description, "dpop") != NULL
+        || ngx_strstr(res->description, "DPoP") != NULL)
     {
-        return ": the client requires DPoP, which is not supported; turn "
-               "it off for the client";
+        if (!res->dpop) {
+            return ": the client requires DPoP: set \"dpop on\" in its "
+                   "oauth2_client block";
+        }
+
+        return ": the server refused the DPoP proof: check the clock of "
+               "this host (iat) and that token_endpoint is the URL the "
+               "server is reached at (htu)";
     }
 
     return ": likely a configuration error of the client or of its "

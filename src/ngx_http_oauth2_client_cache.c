@@ -24,11 +24,12 @@
 
 
 /* bumped whenever the layout below changes */
-#define NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION  4
+#define NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION  5
 
 /* node flags */
 #define NGX_HTTP_OAUTH2_CLIENT_NODE_RATE    0x01   /* the server's backoff */
 #define NGX_HTTP_OAUTH2_CLIENT_NODE_PURGED  0x02   /* the token was purged */
+#define NGX_HTTP_OAUTH2_CLIENT_NODE_DPOP    0x04   /* a DPoP-bound token */
 
 /* a token fetched to replace a purged one is kept at least this long */
 #define NGX_HTTP_OAUTH2_CLIENT_PURGE_HOLD   10000
@@ -61,6 +62,14 @@ typedef struct {
     ngx_msec_t                       backoff;    /* no attempt before */
     ngx_msec_t                       no_purge;   /* kept till then */
     u_char                          *token;      /* token_cap bytes */
+
+    /*
+     * The token endpoint's DPoP-Nonce: the server's, not the settings',
+     * so a reset for other settings keeps it
+     */
+    uint32_t                         nonce_len;
+    u_char                           nonce[NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE];
+
     u_char                           conf_id[32];
     u_char                           name[1];
 } ngx_http_oauth2_client_node_t;
@@ -460,12 +469,19 @@ ngx_http_oauth2_client_cache_live(ngx_http_oauth2_client_cache_t *cache,
         p = lk->buf->data;
 
         lk->value.data = p;
-        lk->value.len = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN + n->token_len;
         lk->generation = n->generation;
 
-        p = ngx_cpymem(p, NGX_HTTP_OAUTH2_CLIENT_BEARER,
-                       NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN);
-        ngx_memcpy(p, n->token, n->token_len);
+        if (n->flags & NGX_HTTP_OAUTH2_CLIENT_NODE_DPOP) {
+            p = ngx_cpymem(p, NGX_HTTP_OAUTH2_CLIENT_DPOP,
+                           NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN);
+
+        } else {
+            p = ngx_cpymem(p, NGX_HTTP_OAUTH2_CLIENT_BEARER,
+                           NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN);
+        }
+
+        p = ngx_cpymem(p, n->token, n->token_len);
+        lk->value.len = p - lk->value.data;
 
         lk->client->token_len = n->token_len;
     }
@@ -671,6 +687,13 @@ ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
             }
         }
 
+        if (out->nonce.len != 0
+            && out->nonce.len <= NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE)
+        {
+            ngx_memcpy(n->nonce, out->nonce.data, out->nonce.len);
+            n->nonce_len = (uint32_t) out->nonce.len;
+        }
+
         if (out->token.data != NULL) {
             rc = ngx_http_oauth2_client_cache_store(cache, n, client, out);
 
@@ -720,7 +743,7 @@ ngx_http_oauth2_client_cache_store(ngx_http_oauth2_client_cache_t *cache,
     n->no_purge = (n->flags & NGX_HTTP_OAUTH2_CLIENT_NODE_PURGED)
                   ? ngx_current_msec + NGX_HTTP_OAUTH2_CLIENT_PURGE_HOLD
                   : ngx_current_msec;
-    n->flags = 0;
+    n->flags = out->dpop ? NGX_HTTP_OAUTH2_CLIENT_NODE_DPOP : 0;
 
     if (n->token_cap < len) {
         buf = ngx_http_oauth2_client_cache_alloc(cache, len, n, client);
@@ -797,6 +820,66 @@ ngx_http_oauth2_client_cache_fail(ngx_http_oauth2_client_node_t *n,
 
     n->backoff = ngx_current_msec + delay;
     out->delay = delay;
+}
+
+
+/*
+ * The token endpoint's DPoP nonce, shared by every worker: set when a
+ * server sends one (every DPoP-Nonce replaces it), read into buf (at
+ * least NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE bytes) for the next proof; 0:
+ * none.  A nonce longer than the zone keeps is used by its token request
+ * only.
+ */
+
+void
+ngx_http_oauth2_client_cache_nonce_set(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, ngx_str_t *nonce)
+{
+    ngx_http_oauth2_client_node_t   *n;
+    ngx_http_oauth2_client_cache_t  *cache;
+
+    if (nonce->len == 0 || nonce->len > NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE) {
+        return;
+    }
+
+    cache = shm_zone->data;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_http_oauth2_client_cache_find(cache, client);
+
+    if (n != NULL) {
+        ngx_memcpy(n->nonce, nonce->data, nonce->len);
+        n->nonce_len = (uint32_t) nonce->len;
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+size_t
+ngx_http_oauth2_client_cache_nonce_get(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, u_char *buf)
+{
+    size_t                           len;
+    ngx_http_oauth2_client_node_t   *n;
+    ngx_http_oauth2_client_cache_t  *cache;
+
+    cache = shm_zone->data;
+    len = 0;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_http_oauth2_client_cache_find(cache, client);
+
+    if (n != NULL) {
+        len = n->nonce_len;
+        ngx_memcpy(buf, n->nonce, len);
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return len;
 }
 
 

@@ -37,6 +37,14 @@ static ngx_int_t ngx_http_oauth2_client_fetch_build(
 static ngx_int_t ngx_http_oauth2_client_fetch_credentials(
     ngx_http_oauth2_client_conf_t *client,
     ngx_http_oauth2_client_token_request_t *tr, char *err, size_t errlen);
+static ngx_int_t ngx_http_oauth2_client_fetch_dpop(
+    ngx_http_oauth2_client_fetch_t *f,
+    ngx_http_oauth2_client_token_request_t *tr, char *err, size_t errlen);
+static ngx_int_t ngx_http_oauth2_client_fetch_send(
+    ngx_http_oauth2_client_fetch_t *f);
+static ngx_int_t ngx_http_oauth2_client_fetch_nonce(
+    ngx_http_oauth2_client_fetch_t *f);
+static void ngx_http_oauth2_client_fetch_retry(ngx_event_t *ev);
 static void ngx_http_oauth2_client_fetch_run(ngx_event_t *ev);
 static void ngx_http_oauth2_client_fetch_answered(void *data);
 static void ngx_http_oauth2_client_fetch_expire(ngx_event_t *ev);
@@ -107,10 +115,8 @@ ngx_http_oauth2_client_fetch_t *
 ngx_http_oauth2_client_fetch_start(ngx_http_oauth2_client_conf_t *client,
     ngx_uint_t claim, ngx_uint_t reason, ngx_log_t *log)
 {
-    ngx_int_t                                rc;
-    ngx_pool_t                              *pool;
-    ngx_http_oauth2_client_fetch_t          *f;
-    ngx_http_oauth2_client_token_request_t   tr;
+    ngx_pool_t                      *pool;
+    ngx_http_oauth2_client_fetch_t  *f;
 
     pool = ngx_http_oauth2_client_fetch_pool(log);
 
@@ -146,39 +152,7 @@ ngx_http_oauth2_client_fetch_start(ngx_http_oauth2_client_conf_t *client,
 
     client->fetch = f;
 
-    if (ngx_http_oauth2_client_request_create(&f->request, pool,
-                                              client->server)
-        != NGX_OK)
-    {
-        ngx_cpystrn(f->result.msg, (u_char *) "could not create the token "
-                    "subrequest", sizeof(f->result.msg));
-        goto failed;
-    }
-
-    /*
-     * The token request logs to a log of its own from now on; its action
-     * says what the module does, until nginx's upstream says what it does.
-     */
-
-    f->log = f->request.connection->log;
-    f->log->action = "building the token request";
-
-    ngx_http_oauth2_client_token_request_init(&tr);
-
-    rc = ngx_http_oauth2_client_fetch_build(f, &tr);
-
-    if (rc == NGX_OK) {
-        rc = ngx_http_oauth2_client_request_send(&f->request, &tr);
-
-        if (rc != NGX_OK) {
-            ngx_cpystrn(f->result.msg, (u_char *) "could not create the "
-                        "token subrequest", sizeof(f->result.msg));
-        }
-    }
-
-    ngx_http_oauth2_client_token_request_free(&tr);
-
-    if (rc != NGX_OK) {
+    if (ngx_http_oauth2_client_fetch_send(f) != NGX_OK) {
         goto failed;
     }
 
@@ -218,6 +192,53 @@ failed:
     ngx_http_oauth2_client_fetch_end(f);
 
     return NULL;
+}
+
+
+/*
+ * The request on the wire, made anew for each attempt: the fake request,
+ * the token request built (a new assertion and proof), the subrequest.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_fetch_send(ngx_http_oauth2_client_fetch_t *f)
+{
+    ngx_int_t                                rc;
+    ngx_http_oauth2_client_token_request_t   tr;
+
+    if (ngx_http_oauth2_client_request_create(&f->request, f->pool,
+                                              f->client->server)
+        != NGX_OK)
+    {
+        ngx_cpystrn(f->result.msg, (u_char *) "could not create the token "
+                    "subrequest", sizeof(f->result.msg));
+        return NGX_ERROR;
+    }
+
+    /*
+     * The token request logs to a log of its own from now on; its action
+     * says what the module does, until nginx's upstream says what it does.
+     */
+
+    f->log = f->request.connection->log;
+    f->log->action = "building the token request";
+
+    ngx_http_oauth2_client_token_request_init(&tr);
+
+    rc = ngx_http_oauth2_client_fetch_build(f, &tr);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_oauth2_client_request_send(&f->request, &tr);
+
+        if (rc != NGX_OK) {
+            ngx_cpystrn(f->result.msg, (u_char *) "could not create the "
+                        "token subrequest", sizeof(f->result.msg));
+        }
+    }
+
+    ngx_http_oauth2_client_token_request_free(&tr);
+
+    return rc;
 }
 
 
@@ -272,6 +293,89 @@ ngx_http_oauth2_client_fetch_build(ngx_http_oauth2_client_fetch_t *f,
                      "could not sign the client assertion: %s%Z", err);
         return NGX_ERROR;
     }
+
+    if (client->dpop
+        && ngx_http_oauth2_client_fetch_dpop(f, tr, err, sizeof(err))
+           != NGX_OK)
+    {
+        ngx_snprintf(f->result.msg, sizeof(f->result.msg),
+                     "could not sign the DPoP proof: %s%Z", err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The DPoP proof of the token request (RFC 9449 4): htm POST, htu the
+ * token endpoint, the nonce the server asked for, if any: the one of this
+ * retry, or the one in the zone, which every worker shares.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_fetch_dpop(ngx_http_oauth2_client_fetch_t *f,
+    ngx_http_oauth2_client_token_request_t *tr, char *err, size_t errlen)
+{
+    u_char                                *proof;
+    size_t                                 size, len;
+    ngx_http_oauth2_client_conf_t         *client;
+    ngx_http_oauth2_client_dpop_claims_t   claims;
+    u_char                                 nonce[
+                                           NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE];
+
+    client = f->client;
+
+    ngx_memzero(&claims, sizeof(ngx_http_oauth2_client_dpop_claims_t));
+
+    claims.htm = (u_char *) "POST";
+    claims.htm_len = sizeof("POST") - 1;
+    claims.htu = client->token_endpoint.data;
+    claims.htu_len = client->htu_len;
+    claims.iat = ngx_time();
+
+    if (f->nonce.len) {
+        claims.nonce = f->nonce.data;
+        claims.nonce_len = f->nonce.len;
+
+    } else {
+        len = ngx_http_oauth2_client_cache_nonce_get(f->shm_zone, client,
+                                                     nonce);
+        if (len) {
+            claims.nonce = nonce;
+            claims.nonce_len = len;
+        }
+    }
+
+    size = ngx_http_oauth2_client_dpop_proof_size(&client->dpop_ctx, &claims);
+    if (size == 0) {
+        ngx_cpystrn((u_char *) err, (u_char *) "the claims make no proof",
+                    errlen);
+        return NGX_ERROR;
+    }
+
+    if (tr->nheaders >= NGX_HTTP_OAUTH2_CLIENT_HEADERS_MAX) {
+        ngx_cpystrn((u_char *) err, (u_char *) "too many headers", errlen);
+        return NGX_ERROR;
+    }
+
+    proof = malloc(size);
+    if (proof == NULL) {
+        ngx_cpystrn((u_char *) err, (u_char *) "no memory", errlen);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_oauth2_client_dpop_proof(&client->dpop_ctx, &claims, proof,
+                                          size, &len, err, errlen)
+        != 0)
+    {
+        free(proof);
+        return NGX_ERROR;
+    }
+
+    tr->headers[tr->nheaders].name = "DPoP";
+    tr->headers[tr->nheaders].value = (char *) proof;
+    tr->nheaders++;
 
     return NGX_OK;
 }
@@ -333,9 +437,108 @@ ngx_http_oauth2_client_fetch_answered(void *data)
 
     f->log->action = "processing the token response";
 
+    f->result.dpop = f->client->dpop ? 1 : 0;
+
     ngx_http_oauth2_client_response_read(&f->request, f->pool, &f->result);
 
+    if (ngx_http_oauth2_client_fetch_nonce(f) == NGX_OK) {
+        return;
+    }
+
     ngx_http_oauth2_client_fetch_end(f);
+}
+
+
+/*
+ * 400 use_dpop_nonce with a DPoP-Nonce (RFC 9449 8): the same token
+ * request again at once, with that nonce, a new proof and a new
+ * assertion (Okta spends the jti of the refused one), once.  NGX_OK: the
+ * retry is on its way.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_fetch_nonce(ngx_http_oauth2_client_fetch_t *f)
+{
+    ngx_http_oauth2_client_result_t  *res;
+
+    res = &f->result;
+
+    if (res->class != NGX_HTTP_OAUTH2_CLIENT_HTTP_4XX
+        || res->status != NGX_HTTP_BAD_REQUEST
+        || ngx_strcmp(res->error, "use_dpop_nonce") != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (f->retried || res->nonce.len == 0) {
+        res->nonce_twice = f->retried;
+
+        *ngx_slprintf(res->msg + ngx_strlen(res->msg),
+                      res->msg + sizeof(res->msg) - 1,
+                      f->retried ? " (the DPoP nonce was refused twice in "
+                                   "a row)"
+                                 : " (without a DPoP-Nonce header)")
+            = '\0';
+
+        return NGX_DECLINED;
+    }
+
+    f->retried = 1;
+    f->nonce = res->nonce;
+
+    ngx_log_error(NGX_LOG_INFO, f->log, 0,
+                  "oauth2 client \"%V\": the token endpoint asks for a "
+                  "DPoP nonce, retrying with it", &f->client->name);
+
+    /* the nonce is shared at once: other workers' proofs carry it too */
+
+    if (f->claim != 0) {
+        ngx_http_oauth2_client_cache_nonce_set(f->shm_zone, f->client,
+                                               &f->nonce);
+    }
+
+    /*
+     * Not from here, inside the posted requests of the fake connection:
+     * its end and a new one (maybe in the same slot) come from an event.
+     */
+
+    f->run.handler = ngx_http_oauth2_client_fetch_retry;
+    ngx_post_event(&f->run, &ngx_posted_events);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_oauth2_client_fetch_retry(ngx_event_t *ev)
+{
+    ngx_http_oauth2_client_fetch_t  *f = ev->data;
+
+    ngx_http_oauth2_client_request_t  rq;
+
+    ngx_http_oauth2_client_request_close(&f->request, f->pool);
+
+    rq = f->request;
+    ngx_memzero(&f->request, sizeof(ngx_http_oauth2_client_request_t));
+    f->request.client = rq.client;
+    f->request.location = rq.location;
+    f->request.handler = rq.handler;
+    f->request.data = rq.data;
+
+    ngx_memzero(&f->result, sizeof(ngx_http_oauth2_client_result_t));
+
+    if (ngx_http_oauth2_client_fetch_send(f) != NGX_OK) {
+        f->result.class = NGX_HTTP_OAUTH2_CLIENT_INTERNAL;
+        ngx_http_oauth2_client_fetch_end(f);
+        return;
+    }
+
+    f->run.handler = ngx_http_oauth2_client_fetch_run;
+    f->run.log = f->log;
+    f->deadline.log = f->log;
+    f->unwanted.log = f->log;
+
+    ngx_http_oauth2_client_fetch_run(&f->run);
 }
 
 
@@ -468,12 +671,23 @@ ngx_http_oauth2_client_fetch_settle(ngx_http_oauth2_client_fetch_t *f)
 
     ngx_memzero(&out, sizeof(ngx_http_oauth2_client_outcome_t));
     out.claim = f->claim;
+    out.nonce = res->nonce;
 
     if (res->class == NGX_HTTP_OAUTH2_CLIENT_OK
         && ngx_http_oauth2_client_fetch_times(f, &out) == NGX_OK)
     {
-        out.token.data = res->value.data + NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN;
-        out.token.len = res->value.len - NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN;
+        out.token = res->token;
+        out.dpop = res->dpop_token;
+
+        if (f->client->dpop && !res->dpop_token
+            && !f->client->dpop_bearer_logged)
+        {
+            f->client->dpop_bearer_logged = 1;
+            ngx_log_error(NGX_LOG_WARN, f->log, 0,
+                          "oauth2 client \"%V\": the token endpoint "
+                          "answered a DPoP token request with a Bearer "
+                          "token; it is used as Bearer", &f->client->name);
+        }
 
         ngx_http_oauth2_client_token_fingerprint(out.token.data,
                                                  out.token.len,

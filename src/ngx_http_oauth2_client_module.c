@@ -49,6 +49,9 @@ static ngx_int_t ngx_http_oauth2_client_finish_values(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client);
 static ngx_int_t ngx_http_oauth2_client_finish_key(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client);
+static ngx_int_t ngx_http_oauth2_client_finish_dpop(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client);
+static void ngx_http_oauth2_client_free_dpop(void *data);
 static ngx_int_t ngx_http_oauth2_client_read_key(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client, const char *directive,
     ngx_str_t *file, ngx_str_t *passfile,
@@ -149,6 +152,20 @@ static ngx_command_t  ngx_http_oauth2_client_block_commands[] = {
       ngx_conf_set_flag_slot,
       0,
       offsetof(ngx_http_oauth2_client_conf_t, prefetch),
+      NULL },
+
+    { ngx_string("dpop"),
+      NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      0,
+      offsetof(ngx_http_oauth2_client_conf_t, dpop),
+      NULL },
+
+    { ngx_string("dpop_key"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_oauth2_client_conf_t, dpop_key),
       NULL },
 
       ngx_null_command
@@ -559,6 +576,7 @@ ngx_http_oauth2_client_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     client->assertion_lifetime = NGX_CONF_UNSET;
     client->refresh_time = NGX_CONF_UNSET_MSEC;
     client->prefetch = NGX_CONF_UNSET;
+    client->dpop = NGX_CONF_UNSET;
     ngx_queue_init(&client->waiters);
 
     if (ngx_array_init(&client->servers, cf->pool, 1,
@@ -838,6 +856,7 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
         || ngx_http_oauth2_client_finish_location(cf, client) != NGX_OK
         || ngx_http_oauth2_client_finish_values(cf, client) != NGX_OK
         || ngx_http_oauth2_client_finish_key(cf, client) != NGX_OK
+        || ngx_http_oauth2_client_finish_dpop(cf, client) != NGX_OK
         || ngx_http_oauth2_client_finish_strings(cf, client) != NGX_OK)
     {
         return NGX_CONF_ERROR;
@@ -936,6 +955,7 @@ ngx_http_oauth2_client_finish_values(ngx_conf_t *cf,
     }
 
     ngx_conf_init_value(client->prefetch, 1);
+    ngx_conf_init_value(client->dpop, 0);
     ngx_conf_init_value(client->assertion_lifetime,
                         NGX_HTTP_OAUTH2_CLIENT_LIFETIME);
 
@@ -1008,6 +1028,103 @@ ngx_http_oauth2_client_finish_key(ngx_conf_t *cf,
     }
 
     return ngx_http_oauth2_client_finish_alg(cf, client);
+}
+
+
+/*
+ * The DPoP key: from dpop_key, or made here, in the master, once per
+ * configuration load, so that every worker signs with the same key and
+ * binds its requests to the same tokens.  A generated key lives as long
+ * as the configuration: a reload makes a new one (and so fetches a new
+ * token, bound to it); one from a file keeps the token across reloads.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_finish_dpop(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client)
+{
+    int                                rc;
+    char                               err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+    ngx_pool_cleanup_t                *cln;
+    ngx_http_oauth2_client_keyfile_t   kf;
+
+    if (!client->dpop) {
+        if (client->dpop_key.data != NULL) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "\"dpop_key\" of oauth2_client \"%V\" is "
+                               "not used: \"dpop\" is off", &client->name);
+        }
+
+        return NGX_OK;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (client->dpop_key.data != NULL) {
+        if (ngx_http_oauth2_client_read_key(cf, client, "dpop_key",
+                                            &client->dpop_key, NULL, &kf)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        free(kf.kid);
+
+    } else {
+        ngx_memzero(&kf, sizeof(ngx_http_oauth2_client_keyfile_t));
+        kf.alg = NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET;
+
+        kf.pkey = ngx_http_oauth2_client_dpop_key_generate(err, sizeof(err));
+        if (kf.pkey == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "oauth2_client \"%V\": could not generate "
+                               "a DPoP key: %s", &client->name, err);
+            return NGX_ERROR;
+        }
+    }
+
+    /* the proof key must differ from the client's own (RFC 9449 11.5) */
+
+    if (EVP_PKEY_eq(kf.pkey, client->pkey) == 1) {
+        EVP_PKEY_free(kf.pkey);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"dpop_key\" of oauth2_client \"%V\" is its "
+                           "\"private_key\": DPoP needs a key of its own",
+                           &client->name);
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_oauth2_client_dpop_init(&client->dpop_ctx, kf.pkey, kf.alg,
+                                          err, sizeof(err));
+
+    /* dpop_init() took a reference of its own */
+    EVP_PKEY_free(kf.pkey);
+
+    if (rc != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"dpop_key\" of oauth2_client \"%V\": %s",
+                           &client->name, err);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_oauth2_client_free_dpop;
+    cln->data = &client->dpop_ctx;
+
+    client->htu_len = ngx_http_oauth2_client_dpop_htu_len(
+                                                client->token_endpoint.data,
+                                                client->token_endpoint.len);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_oauth2_client_free_dpop(void *data)
+{
+    ngx_http_oauth2_client_dpop_cleanup(data);
 }
 
 
@@ -1311,9 +1428,22 @@ ngx_http_oauth2_client_conf_id(ngx_http_oauth2_client_conf_t *client)
     }
 
     if (EVP_DigestUpdate(md, &client->signing_alg, sizeof(ngx_uint_t)) != 1
-        || EVP_DigestUpdate(md, fp, sizeof(fp)) != 1
-        || EVP_DigestFinal_ex(md, client->conf_id, NULL) != 1)
+        || EVP_DigestUpdate(md, fp, sizeof(fp)) != 1)
     {
+        goto done;
+    }
+
+    /* a DPoP token is bound to the proof key: its thumbprint counts */
+
+    if (client->dpop
+        && EVP_DigestUpdate(md, client->dpop_ctx.jkt,
+                            NGX_HTTP_OAUTH2_CLIENT_JKT_LEN + 1)
+           != 1)
+    {
+        goto done;
+    }
+
+    if (EVP_DigestFinal_ex(md, client->conf_id, NULL) != 1) {
         goto done;
     }
 

@@ -19,6 +19,7 @@
 #include "ngx_http_oauth2_client_jose.h"
 #include "ngx_http_oauth2_client_json.h"
 #include "ngx_http_oauth2_client_body.h"
+#include "ngx_http_oauth2_client_dpop.h"
 
 
 #define NGX_HTTP_OAUTH2_CLIENT_ZONE_NAME     "oauth2_client"
@@ -30,6 +31,13 @@
 
 #define NGX_HTTP_OAUTH2_CLIENT_BEARER        "Bearer "
 #define NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN    (sizeof("Bearer ") - 1)
+
+/* "DPoP " is shorter: room for "Bearer " is room for either scheme */
+#define NGX_HTTP_OAUTH2_CLIENT_DPOP          "DPoP "
+#define NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN      (sizeof("DPoP ") - 1)
+
+/* the longest DPoP-Nonce the zone keeps, per client */
+#define NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE    256
 
 #define NGX_HTTP_OAUTH2_CLIENT_REFRESH_PCT   10
 #define NGX_HTTP_OAUTH2_CLIENT_WAIT_TIMEOUT  10000
@@ -117,6 +125,13 @@ typedef struct {
     ngx_uint_t                       signing_alg;
     time_t                           assertion_lifetime;
     ngx_flag_t                       prefetch;
+
+    /* DPoP (RFC 9449): the proof key, from dpop_key or generated */
+    ngx_flag_t                       dpop;
+    ngx_str_t                        dpop_key;
+    ngx_http_oauth2_client_dpop_t    dpop_ctx;
+    size_t                           htu_len;    /* of token_endpoint */
+    ngx_uint_t                       dpop_bearer_logged;  /* worker */
 
     /* refresh_before: a share of the lifetime, or a time */
     ngx_uint_t                       refresh_pct;
@@ -212,6 +227,8 @@ typedef struct {
     ngx_msec_t                       min;       /* backoff; 0: none */
     ngx_msec_t                       max;
     ngx_msec_t                       wait;      /* the server's own */
+    ngx_str_t                        nonce;     /* DPoP-Nonce; NULL: none */
+    unsigned                         dpop:1;    /* a DPoP-bound token */
 
     uint32_t                         generation;
     ngx_msec_t                       delay;     /* the backoff set */
@@ -225,7 +242,12 @@ typedef struct {
     ngx_uint_t       class;        /* class_e */
     ngx_uint_t       status;       /* HTTP; 0: none */
     ngx_msec_t       retry;        /* the server's wait */
-    ngx_str_t        value;        /* OK: "Bearer <token>" */
+    ngx_str_t        value;        /* OK: "Bearer <token>" or "DPoP ..." */
+    ngx_str_t        token;        /* OK: the token in value */
+    ngx_str_t        nonce;        /* the server's DPoP-Nonce, or empty */
+    unsigned         dpop:1;       /* in: the request had a DPoP proof */
+    unsigned         dpop_token:1; /* token_type DPoP */
+    unsigned         nonce_twice:1;
     long long        expires_in;
     ngx_uint_t       capped;
     char             error[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
@@ -274,7 +296,10 @@ struct ngx_http_oauth2_client_fetch_s {
     ngx_event_t                      deadline;
     ngx_event_t                      unwanted;  /* posted: nobody waits */
 
+    ngx_str_t                        nonce;     /* DPoP: for the retry */
+
     unsigned                         ended:1;
+    unsigned                         retried:1; /* use_dpop_nonce, once */
 };
 
 
@@ -383,6 +408,10 @@ void ngx_http_oauth2_client_backoff(ngx_http_oauth2_client_result_t *res,
     ngx_http_oauth2_client_outcome_t *out, const char **hint);
 
 /* cache.c: the zone */
+void ngx_http_oauth2_client_cache_nonce_set(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, ngx_str_t *nonce);
+size_t ngx_http_oauth2_client_cache_nonce_get(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, u_char *buf);
 ngx_shm_zone_t *ngx_http_oauth2_client_cache_add_zone(ngx_conf_t *cf,
     ngx_str_t *name, ssize_t size);
 ngx_uint_t ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,

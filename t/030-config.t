@@ -825,3 +825,128 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
     location = /t { return 204; }
 --- error
 "private_key_passphrase_file" directive is duplicate
+
+
+
+=== TEST 51: dpop on, a generated proof key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        dpop            on;
+    }
+--- config
+    location = /t { return 204; }
+--- valid
+
+
+
+
+=== TEST 52: dpop on, the proof key from a JWK
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        dpop            on;
+        dpop_key        $TEST_NGINX_KEYS/ec1.jwk;
+    }
+--- config
+    location = /t { return 204; }
+--- valid
+
+
+
+
+=== TEST 53: dpop_key without dpop on: a warning
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        dpop_key        $TEST_NGINX_KEYS/ec1.pem;
+    }
+--- config
+    location = /t { return 204; }
+--- warn
+"dpop_key" of oauth2_client "okta" is not used: "dpop" is off
+
+
+
+=== TEST 54: dpop_key is a public key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        dpop            on;
+        dpop_key        $TEST_NGINX_KEYS/ec1.pub.jwk;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"dpop_key" file "$TEST_NGINX_KEYS/ec1.pub.jwk" of oauth2_client "okta": the JWK is a public key (it has no "d"): the private key is needed
+
+
+
+=== TEST 55: dpop_key is too short an RSA key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        dpop            on;
+        dpop_key        $TEST_NGINX_KEYS/rsa1024.pem;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"dpop_key" file "$TEST_NGINX_KEYS/rsa1024.pem" of oauth2_client "okta": RSA key of 1024 bits is too short, at least 2048 are required
+
+
+
+=== TEST 56: dpop_key is the client's private_key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        dpop            on;
+        dpop_key        $TEST_NGINX_KEYS/ec1.jwk;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"dpop_key" of oauth2_client "okta" is its "private_key": DPoP needs a key of its own
+
+
+
+=== TEST 57: dpop_key missing
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        dpop            on;
+        dpop_key        /nonexistent/dpop.pem;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"dpop_key" of oauth2_client "okta": open() "/nonexistent/dpop.pem" failed
+
+
+
+=== TEST 58: dpop takes on or off
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        dpop            yes;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+invalid value "yes" in "dpop" directive, it must be "on" or "off"

@@ -1,0 +1,227 @@
+# DPoP (RFC 9449): the token request carries a proof the mock verifies
+# with Crypt::JWT (typ, alg, the embedded public jwk, htm, htu, iat, jti
+# unused, the nonce); the token comes back bound to the proof key
+# (cnf.jkt, token_type DPoP).  /_stats?detail=1 tells what the mock saw:
+# the proof key's thumbprint (dpop=), the nonce the proof carried.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use OAuth2Mock;
+
+OAuth2Mock::start();
+
+sub slurp { my $f = shift; open my $fh, '<', $f or die "$f: $!"; local $/; my $s = <$fh>; $s =~ s/\s+\z//; $s }
+
+# thumbprints computed by CryptX (t/keys/jwk.pl), not by the module
+$ENV{TEST_NGINX_EC1_JKT} = slurp("$ENV{TEST_NGINX_KEYS}/ec1.jkt");
+$ENV{TEST_NGINX_EC384_JKT} = slurp("$ENV{TEST_NGINX_KEYS}/ec384.jkt");
+
+log_level('info');
+check_accum_error_log();
+repeat_each(1);
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a client that requires DPoP, RS256 assertion, a generated proof key
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d01/oauth2/v1/token;
+        client_id       0oa-rsa-dpop;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d01/oauth2/v1/token;
+    }
+
+    location = /t {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=1;
+    }
+
+    location = /stats {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/d01/oauth2/v1/token?detail=1;
+    }
+--- request eval
+["GET /t", "GET /t", "GET /stats"]
+--- response_body_like eval
+["slept", "slept",
+ "(?s)^calls=1\n.*headers=accept,connection,content-length,content-type,dpop,host\n.*alg=RS256\n.*dpop=[A-Za-z0-9_-]{43}\ndpop_nonce=none\ntoken_type=DPoP\nstatus=200\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: ES256 assertion, the proof key from a JWK file: its thumbprint binds the token
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d02/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+        dpop_key        $TEST_NGINX_KEYS/ec384.jwk;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d02/oauth2/v1/token;
+    }
+
+    location = /t {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=1;
+    }
+
+    location = /stats {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/d02/oauth2/v1/token?detail=1;
+    }
+--- request eval
+["GET /t", "GET /stats"]
+--- response_body_like eval
+["slept",
+ "(?s)^calls=1\n.*alg=ES256\n.*dpop=$ENV{TEST_NGINX_EC384_JKT}\ndpop_nonce=none\ntoken_type=DPoP\nstatus=200\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: the server wants a nonce: one retry at once, with the nonce, a new jti and assertion
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-nonce/d03/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+        dpop_key        $TEST_NGINX_KEYS/ec384.pem;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-nonce/d03/oauth2/v1/token;
+    }
+
+    location = /t {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=1;
+    }
+
+    location = /stats {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/dpop-nonce/d03/oauth2/v1/token?detail=1;
+    }
+--- request eval
+["GET /t", "GET /stats"]
+--- response_body_like eval
+["slept",
+ "(?s)^calls=2\n.*dpop=$ENV{TEST_NGINX_EC384_JKT}\ndpop_nonce=[A-Za-z0-9_-]{32}\ntoken_type=DPoP\nstatus=200\nerrors=use_dpop_nonce:1\n"]
+--- error_log
+the token endpoint asks for a DPoP nonce, retrying with it
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: a nonce refused twice in a row: a failure of its own, not a loop
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-nonce-always/d04/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-nonce-always/d04/oauth2/v1/token;
+    }
+
+    location = /t {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=1;
+    }
+
+    location = /stats {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/dpop-nonce-always/d04/oauth2/v1/token?detail=1;
+    }
+--- request eval
+["GET /t", "GET /stats"]
+--- error_code eval
+[502, 200]
+--- response_body_like eval
+["", "(?s)^calls=2\n.*errors=use_dpop_nonce:2\n"]
+--- error_log eval
+qr/oauth2 client "okta": token request failed: HTTP 400, error "use_dpop_nonce": "Authorization server requires nonce in DPoP proof\." \(the DPoP nonce was refused twice in a row\); next attempt in [\d.]+ s: the server refused the DPoP nonce it asked for, twice in a row/
+
+
+
+=== TEST 5: a server that answers a DPoP request with a Bearer token: said once, used as Bearer
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-as-bearer/d05/oauth2/v1/token;
+        client_id       0oa-ec;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-as-bearer/d05/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request
+GET /api/1
+--- response_body_like chomp
+^api: token ok client=0oa-ec 
+--- error_log
+the token endpoint answered a DPoP token request with a Bearer token; it is used as Bearer
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: dpop off for a client that requires it: the hint says to turn it on
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d06/oauth2/v1/token;
+        client_id       0oa-rsa-dpop;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d06/oauth2/v1/token;
+    }
+
+    location = /t {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=1;
+    }
+--- request
+GET /t
+--- error_code: 502
+--- error_log eval
+qr/token request failed: HTTP 400, error "invalid_dpop_proof": "The DPoP proof JWT header is missing\."; next attempt in [\d.]+ s: the client requires DPoP: set "dpop on" in its oauth2_client block/
