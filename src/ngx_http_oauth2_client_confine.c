@@ -31,7 +31,7 @@ static void ngx_http_oauth2_client_restore(ngx_http_request_t *r,
 static ngx_inline ngx_uint_t ngx_http_oauth2_client_marked(
     ngx_table_elt_t *h);
 static ngx_int_t ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r,
-    ngx_list_t *dst, ngx_list_t *src, ngx_uint_t room);
+    ngx_list_t *dst, ngx_list_t *src, ngx_uint_t room, ngx_uint_t dpop);
 static void ngx_http_oauth2_client_flush(ngx_http_request_t *r);
 
 
@@ -46,6 +46,12 @@ static u_char  ngx_http_oauth2_client_authorization_key[] = "authorization";
 
 static ngx_uint_t  ngx_http_oauth2_client_authorization_hash;
 
+/* and of the DPoP element that goes with a DPoP-bound token */
+
+static u_char  ngx_http_oauth2_client_dpop_key[] = "dpop";
+
+static ngx_uint_t  ngx_http_oauth2_client_dpop_hash;
+
 
 ngx_int_t
 ngx_http_oauth2_client_confine_init(ngx_conf_t *cf)
@@ -56,6 +62,9 @@ ngx_http_oauth2_client_confine_init(ngx_conf_t *cf)
     ngx_http_core_main_conf_t           *cmcf;
     ngx_http_oauth2_client_main_conf_t  *omcf;
 
+    ngx_http_oauth2_client_dpop_hash =
+                      ngx_hash_key(ngx_http_oauth2_client_dpop_key,
+                                   sizeof("dpop") - 1);
     ngx_http_oauth2_client_authorization_hash =
                       ngx_hash_key(ngx_http_oauth2_client_authorization_key,
                                    sizeof("authorization") - 1);
@@ -253,7 +262,8 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
             ctx->clean_authorization = rec->clean_authorization;
 
         } else {
-            if (ngx_http_oauth2_client_copy_headers(r, &ctx->clean, &list, 0)
+            if (ngx_http_oauth2_client_copy_headers(r, &ctx->clean, &list, 0,
+                                                    1)
                 != NGX_OK)
             {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -264,13 +274,27 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
     }
 
     if (ngx_http_oauth2_client_copy_headers(r, &r->headers_in.headers, &list,
-                                            1)
+                                            1 + (ctx->proof.len != 0),
+                                            ctx->proof.len != 0)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* the room for it is there, in the one part */
+
+    if (ctx->proof.len) {
+        h = (ngx_table_elt_t *) r->headers_in.headers.part.elts
+            + r->headers_in.headers.part.nelts++;
+
+        h->hash = ngx_http_oauth2_client_dpop_hash;
+        ngx_str_set(&h->key, "DPoP");
+        h->value = ctx->proof;
+        h->lowcase_key = ngx_http_oauth2_client_dpop_key;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+    }
 
     h = (ngx_table_elt_t *) r->headers_in.headers.part.elts
         + r->headers_in.headers.part.nelts++;
@@ -364,10 +388,12 @@ ngx_http_oauth2_client_restore(ngx_http_request_t *r,
             rec->header = NULL;
             rec->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE;
             ngx_str_null(&rec->value);
+            ngx_str_null(&rec->proof);
         }
 
     } else if (ngx_http_oauth2_client_copy_headers(r, &headers,
-                                                   &r->headers_in.headers, 0)
+                                                   &r->headers_in.headers, 0,
+                                                   1)
                == NGX_OK)
     {
         r->headers_in.headers = headers;
@@ -403,13 +429,13 @@ ngx_http_oauth2_client_restore(ngx_http_request_t *r,
 
 /*
  * dst: a list of one part with the elements of src but the credentials
- * (every Authorization: the client's, or a token), and room for that
- * many more.
+ * (every Authorization: the client's, or a token; with dpop, every DPoP
+ * proof too), and room for that many more.
  */
 
 static ngx_int_t
 ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
-    ngx_list_t *src, ngx_uint_t room)
+    ngx_list_t *src, ngx_uint_t room, ngx_uint_t dpop)
 {
     ngx_uint_t        i, n;
     ngx_list_part_t  *part;
@@ -439,6 +465,15 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
             if (h[i].key.len == sizeof("Authorization") - 1
                 && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
                                    sizeof("Authorization") - 1)
+                   == 0)
+            {
+                continue;
+            }
+
+            if (dpop
+                && h[i].key.len == sizeof("DPoP") - 1
+                && ngx_strncasecmp(h[i].key.data, (u_char *) "DPoP",
+                                   sizeof("DPoP") - 1)
                    == 0)
             {
                 continue;

@@ -21,6 +21,8 @@ static ngx_int_t ngx_http_oauth2_client_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_oauth2_client_get_token(ngx_http_request_t *r);
 static ngx_int_t ngx_http_oauth2_client_woken(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx);
+static ngx_int_t ngx_http_oauth2_client_give(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx);
 static ngx_int_t ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx,
     ngx_http_oauth2_client_loc_conf_t *olcf);
@@ -190,7 +192,7 @@ ngx_http_oauth2_client_woken(ngx_http_request_t *r,
 
     if (w->outcome == NGX_OK) {
         /* the waiter got a copy of the token: the cache may be full */
-        return ngx_http_oauth2_client_inject(r, ctx);
+        return ngx_http_oauth2_client_give(r, ctx);
     }
 
     if (w->outcome == NGX_DECLINED) {
@@ -240,7 +242,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
                               : NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE;
         ctx->value = lk.value;
         ctx->generation = lk.generation;
-        return ngx_http_oauth2_client_inject(r, ctx);
+        return ngx_http_oauth2_client_give(r, ctx);
 
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_REFRESH:
 
@@ -257,7 +259,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
         ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_REFRESH;
         ctx->value = lk.value;
         ctx->generation = lk.generation;
-        return ngx_http_oauth2_client_inject(r, ctx);
+        return ngx_http_oauth2_client_give(r, ctx);
 
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_MISS:
         return ngx_http_oauth2_client_fetch(r, ctx, olcf, lk.claim);
@@ -293,6 +295,25 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
         ctx->failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+}
+
+
+/* the token goes on r; a DPoP-bound one with a proof of r's own */
+
+static ngx_int_t
+ngx_http_oauth2_client_give(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx)
+{
+    if (ctx->client->dpop
+        && ctx->value.data[0] == 'D'
+        && ngx_http_oauth2_client_proof(r, ctx) != NGX_OK)
+    {
+        ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
+        ctx->failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_oauth2_client_inject(r, ctx);
 }
 
 

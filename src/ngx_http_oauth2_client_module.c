@@ -202,6 +202,13 @@ static ngx_command_t  ngx_http_oauth2_client_commands[] = {
       offsetof(ngx_http_oauth2_client_loc_conf_t, wait_timeout),
       NULL },
 
+    { ngx_string("oauth2_dpop_htu"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_oauth2_client_loc_conf_t, dpop_htu),
+      NULL },
+
     { ngx_string("oauth2_token_purge"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -254,7 +261,8 @@ ngx_http_oauth2_client_init(ngx_conf_t *cf)
     if (ngx_http_oauth2_client_handler_init(cf) != NGX_OK
         || ngx_http_oauth2_client_confine_init(cf) != NGX_OK
         || ngx_http_oauth2_client_request_init(cf) != NGX_OK
-        || ngx_http_oauth2_client_purge_init(cf) != NGX_OK)
+        || ngx_http_oauth2_client_purge_init(cf) != NGX_OK
+        || ngx_http_oauth2_client_proof_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -341,6 +349,7 @@ ngx_http_oauth2_client_create_loc_conf(ngx_conf_t *cf)
      *
      *     olcf->client = NULL;
      *     olcf->name = { 0, NULL };
+     *     olcf->dpop_htu = NULL;
      */
 
     olcf->wait_timeout = NGX_CONF_UNSET_MSEC;
@@ -365,6 +374,10 @@ ngx_http_oauth2_client_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_msec_value(conf->wait_timeout, prev->wait_timeout,
                               NGX_HTTP_OAUTH2_CLIENT_WAIT_TIMEOUT);
     ngx_conf_merge_value(conf->purge, prev->purge, 0);
+
+    if (conf->dpop_htu == NULL) {
+        conf->dpop_htu = prev->dpop_htu;
+    }
 
     if (conf->wait_timeout == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -1045,6 +1058,7 @@ ngx_http_oauth2_client_finish_dpop(ngx_conf_t *cf,
 {
     int                                rc;
     char                               err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+    u_char                            *p;
     ngx_pool_cleanup_t                *cln;
     ngx_http_oauth2_client_keyfile_t   kf;
 
@@ -1116,6 +1130,18 @@ ngx_http_oauth2_client_finish_dpop(ngx_conf_t *cf,
     client->htu_len = ngx_http_oauth2_client_dpop_htu_len(
                                                 client->token_endpoint.data,
                                                 client->token_endpoint.len);
+
+    /* the scheme and authority: "https://host[:port]", before the path */
+
+    p = ngx_strlchr(client->token_endpoint.data,
+                    client->token_endpoint.data + client->htu_len, ':');
+    p = (p != NULL) ? ngx_strlchr(p + 3, client->token_endpoint.data
+                                         + client->htu_len, '/')
+                    : NULL;
+
+    client->origin_len = (p != NULL)
+                         ? (size_t) (p - client->token_endpoint.data)
+                         : client->htu_len;
 
     return NGX_OK;
 }

@@ -131,7 +131,17 @@ typedef struct {
     ngx_str_t                        dpop_key;
     ngx_http_oauth2_client_dpop_t    dpop_ctx;
     size_t                           htu_len;    /* of token_endpoint */
-    ngx_uint_t                       dpop_bearer_logged;  /* worker */
+    size_t                           origin_len; /* its scheme://host:port */
+
+    /*
+     * worker-local: a Bearer answer to DPoP said once; the ath of the
+     * last token; the resource servers' DPoP nonce
+     */
+    ngx_uint_t                       dpop_bearer_logged;
+    uint32_t                         ath_generation;
+    char                             ath[NGX_HTTP_OAUTH2_CLIENT_ATH_LEN + 1];
+    size_t                           rs_nonce_len;
+    u_char                    rs_nonce[NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE];
 
     /* refresh_before: a share of the lifetime, or a time */
     ngx_uint_t                       refresh_pct;
@@ -197,6 +207,7 @@ typedef struct {
     ngx_uint_t                       line;
     ngx_msec_t                       wait_timeout;
     ngx_flag_t                       purge;
+    ngx_http_complex_value_t        *dpop_htu;  /* NULL: derived */
 } ngx_http_oauth2_client_loc_conf_t;
 
 
@@ -340,6 +351,7 @@ typedef struct {
      * client's Authorization, or NULL.  A clean state never holds a token.
      */
     ngx_table_elt_t                 *header;
+    ngx_str_t                        proof;     /* DPoP: this request's */
     ngx_list_t                       clean;
     ngx_table_elt_t                 *clean_authorization;
 
@@ -349,6 +361,7 @@ typedef struct {
 
     unsigned                         token_status:3;
     unsigned                         injected:1;
+    unsigned                         nonce_challenge:1;
 } ngx_http_oauth2_client_ctx_t;
 
 
@@ -421,6 +434,11 @@ void ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_outcome_t *out, ngx_log_t *log);
 ngx_int_t ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client, uint32_t generation);
+
+/* proof.c: DPoP proofs of requests, the resource servers' nonce */
+ngx_int_t ngx_http_oauth2_client_proof_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_oauth2_client_proof(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx);
 
 /* purge.c: oauth2_token_purge */
 ngx_int_t ngx_http_oauth2_client_purge_init(ngx_conf_t *cf);

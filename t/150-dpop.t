@@ -225,3 +225,175 @@ GET /t
 --- error_code: 502
 --- error_log eval
 qr/token request failed: HTTP 400, error "invalid_dpop_proof": "The DPoP proof JWT header is missing\."; next attempt in [\d.]+ s: the client requires DPoP: set "dpop on" in its oauth2_client block/
+
+
+
+=== TEST 7: a proxied request: "DPoP <token>" and a proof of its own (htm, htu, ath) the API verifies
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d07/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+        dpop_key        $TEST_NGINX_KEYS/ec384.pem;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d07/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request eval
+["GET /api/d07/a?x=1", "POST /api/d07/b\nhello", "GET /api/d07/%7Ec"]
+--- more_headers
+DPoP: a-proof-of-the-client
+--- response_body_like eval
+["(?s)^api: token ok client=0oa-ec-dpop .*authorization_headers=1\n.*dpop=ok alg=ES384 jkt=$ENV{TEST_NGINX_EC384_JKT} htm=GET htu=http://127.0.0.1:$ENV{TEST_NGINX_MOCK_PORT}/api/d07/a ath=ok nonce=none\n",
+ "(?s)^api: token ok .*dpop=ok alg=ES384 jkt=\\S+ htm=POST htu=http://127.0.0.1:$ENV{TEST_NGINX_MOCK_PORT}/api/d07/b ath=ok nonce=none\n",
+ "(?s)^api: token ok .*dpop=ok alg=ES384 jkt=\\S+ htm=GET htu=http://127.0.0.1:$ENV{TEST_NGINX_MOCK_PORT}/api/d07/%7Ec ath=ok nonce=none\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: proxy_pass with a URI part: htu is the operator's (oauth2_dpop_htu, with variables); without it the API refuses
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d08/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d08/oauth2/v1/token;
+    }
+
+    location ~ ^/orders/(.*)$ {
+        oauth2_token okta;
+        oauth2_dpop_htu http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/v1/orders/$1;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/v1/orders/$1;
+    }
+
+    location /plain/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/v1/;
+    }
+--- request eval
+["GET /orders/42", "GET /plain/42"]
+--- error_code eval
+[200, 401]
+--- response_body_like eval
+["(?s)^api: token ok .*htm=GET htu=http://127.0.0.1:$ENV{TEST_NGINX_MOCK_PORT}/api/v1/orders/42 ath=ok",
+ "^api: token refused: dpop: htu "]
+
+
+
+=== TEST 9: the resource server wants a nonce: its 401 goes to the client, the token is kept, the next proof carries the nonce
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d09/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d09/oauth2/v1/token;
+    }
+
+    location /api-nonce/ {
+        oauth2_token okta;
+        oauth2_token_purge on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /nonce {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_nonce?api=1;
+    }
+
+    location = /stats {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/d09/oauth2/v1/token;
+    }
+--- request eval
+["GET /api-nonce/1", "GET /api-nonce/2", "GET /api-nonce/3", "GET /stats"]
+--- error_code eval
+[401, 200, 200, 200]
+--- response_body_like eval
+["^api: use_dpop_nonce", "(?s)dpop=ok .*ath=ok nonce=[A-Za-z0-9_-]{32}\n",
+ "(?s)dpop=ok .*ath=ok nonce=[A-Za-z0-9_-]{32}\n", "^calls=1\n"]
+--- error_log
+the upstream asks for a DPoP nonce: the next requests carry it
+--- no_error_log
+the upstream answered 401
+
+
+
+=== TEST 10: the proof goes where the token goes: not to a mirror or an SSI include of another location, with 25 headers
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d10/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d10/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        mirror /mirror;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /mirror {
+        internal;
+        proxy_set_header Host backend;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/d10/mirror;
+    }
+
+    location /pages/ {
+        oauth2_token okta;
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /other/ {
+        proxy_set_header Host backend;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/d10/;
+    }
+
+    location /seen/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_headers/;
+    }
+--- user_files
+>>> pages/d10.html
+[<!--# include virtual="/other/x" -->]
+--- request eval
+["GET /api/d10/warm", "GET /api/d10/main", "GET /pages/d10.html",
+ "GET /seen/capture/d10/mirror", "GET /seen/capture/d10/x"]
+--- more_headers eval
+CORE::join '', map { "X-Pad-$_: $_\n" } 1 .. 25
+--- response_body_like eval
+["^api: token ok", "^api: token ok", "captured /capture/d10/x",
+ "\\A(?!(?s:.*)(?:authorization|dpop):)(?s:.*)host: backend\n",
+ "\\A(?!(?s:.*)(?:authorization|dpop):)(?s:.*)host: backend\n"]
+--- no_error_log
+[error]

@@ -1,0 +1,292 @@
+
+/*
+ * Copyright (C) ngx_http_oauth2_client_module authors
+ *
+ * DPoP on the request path (RFC 9449 7): the proof of a request that
+ * carries a DPoP-bound token, made afresh for it (htm its method, htu
+ * the URL the upstream receives, ath the token's hash, the resource
+ * server's nonce when it sent one), and the header filter that keeps
+ * the nonce a resource server asks for.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_oauth2_client_module.h"
+#include "ngx_http_oauth2_client_challenge.h"
+
+
+static ngx_int_t ngx_http_oauth2_client_proof_htu(ngx_http_request_t *r,
+    ngx_http_oauth2_client_conf_t *client, ngx_str_t *htu);
+static ngx_int_t ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_oauth2_client_proof_challenge(
+    ngx_http_upstream_t *u, ngx_str_t *nonce);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+
+
+ngx_int_t
+ngx_http_oauth2_client_proof_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_oauth2_client_proof_filter;
+
+    return NGX_OK;
+}
+
+
+/* ctx->proof for r, whose ctx->value is "DPoP <token>" */
+
+ngx_int_t
+ngx_http_oauth2_client_proof(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx)
+{
+    size_t                                 size, len;
+    u_char                                *buf;
+    ngx_str_t                              token, htu;
+    ngx_http_oauth2_client_conf_t         *client;
+    ngx_http_oauth2_client_dpop_claims_t   claims;
+    char                                   err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+
+    client = ctx->client;
+
+    token.data = ctx->value.data + NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN;
+    token.len = ctx->value.len - NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN;
+
+    /* one hash a token and worker, not one a request */
+
+    if (client->ath_generation != ctx->generation || ctx->generation == 0) {
+        if (ngx_http_oauth2_client_dpop_ath(token.data, token.len,
+                                            client->ath)
+            != 0)
+        {
+            goto failed;
+        }
+
+        client->ath_generation = ctx->generation;
+    }
+
+    if (ngx_http_oauth2_client_proof_htu(r, client, &htu) != NGX_OK) {
+        goto failed;
+    }
+
+    ngx_memzero(&claims, sizeof(ngx_http_oauth2_client_dpop_claims_t));
+
+    claims.htm = r->method_name.data;
+    claims.htm_len = r->method_name.len;
+    claims.htu = htu.data;
+    claims.htu_len = ngx_http_oauth2_client_dpop_htu_len(htu.data, htu.len);
+    claims.ath = (u_char *) client->ath;
+    claims.ath_len = NGX_HTTP_OAUTH2_CLIENT_ATH_LEN;
+    claims.iat = ngx_time();
+
+    if (client->rs_nonce_len) {
+        claims.nonce = client->rs_nonce;
+        claims.nonce_len = client->rs_nonce_len;
+    }
+
+    size = ngx_http_oauth2_client_dpop_proof_size(&client->dpop_ctx, &claims);
+    if (size == 0) {
+        ngx_cpystrn((u_char *) err, (u_char *) "no proof for this method or "
+                    "htu", sizeof(err));
+        goto refused;
+    }
+
+    buf = ngx_pnalloc(r->pool, size);
+    if (buf == NULL) {
+        goto failed;
+    }
+
+    if (ngx_http_oauth2_client_dpop_proof(&client->dpop_ctx, &claims, buf,
+                                          size, &len, err, sizeof(err))
+        != 0)
+    {
+        goto refused;
+    }
+
+    ctx->proof.data = buf;
+    ctx->proof.len = len;
+
+    return NGX_OK;
+
+refused:
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "oauth2 client \"%V\": could not make the DPoP proof of "
+                  "the request: %s", &client->name, err);
+
+    return NGX_ERROR;
+
+failed:
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "oauth2 client \"%V\": could not make the DPoP proof of "
+                  "the request", &client->name);
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * htu: oauth2_dpop_htu of the location, or the scheme and authority of
+ * the token endpoint (Okta's APIs are on its host) with the path the
+ * upstream receives from a proxy_pass without a URI: the request's, as
+ * it came, or escaped after a rewrite.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_proof_htu(ngx_http_request_t *r,
+    ngx_http_oauth2_client_conf_t *client, ngx_str_t *htu)
+{
+    u_char                             *p, *q, *last;
+    size_t                              len;
+    uintptr_t                           n;
+    ngx_http_oauth2_client_loc_conf_t  *olcf;
+
+    olcf = ngx_http_get_module_loc_conf(r, ngx_http_oauth2_client_module);
+
+    if (olcf->dpop_htu != NULL) {
+        return ngx_http_complex_value(r, olcf->dpop_htu, htu);
+    }
+
+    if (r->valid_unparsed_uri) {
+        p = r->unparsed_uri.data;
+        last = p + r->unparsed_uri.len;
+        q = ngx_strlchr(p, last, '?');
+        len = (q != NULL ? q : last) - p;
+        n = 0;
+
+    } else {
+        p = r->uri.data;
+        len = r->uri.len;
+        n = ngx_escape_uri(NULL, p, len, NGX_ESCAPE_URI);
+    }
+
+    htu->len = client->origin_len + len + 2 * n;
+
+    htu->data = ngx_pnalloc(r->pool, htu->len);
+    if (htu->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = ngx_cpymem(htu->data, client->token_endpoint.data,
+                   client->origin_len);
+
+    if (n) {
+        (void) ngx_escape_uri(q, p, len, NGX_ESCAPE_URI);
+
+    } else {
+        ngx_memcpy(q, p, len);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A resource server that wants a nonce answers 401 with
+ * `WWW-Authenticate: DPoP error="use_dpop_nonce"` and `DPoP-Nonce`
+ * (RFC 9449 9): the nonce is kept for the client's next proofs in this
+ * worker, and the token is not purged for it.  The refused request gets
+ * the 401 as it is: only a client may send it again.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r)
+{
+    ngx_str_t                      nonce;
+    ngx_http_oauth2_client_ctx_t  *ctx;
+
+    if (r->headers_out.status != NGX_HTTP_UNAUTHORIZED
+        || r->upstream == NULL)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_oauth2_client_module);
+
+    if (ctx == NULL || !ctx->injected || ctx->proof.len == 0
+        || !ngx_http_oauth2_client_proof_challenge(r->upstream, &nonce))
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx->nonce_challenge = 1;
+
+    if (nonce.len != 0 && nonce.len <= NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE) {
+        ngx_memcpy(ctx->client->rs_nonce, nonce.data, nonce.len);
+        ctx->client->rs_nonce_len = nonce.len;
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "oauth2 client \"%V\": the upstream asks for a DPoP "
+                      "nonce: the next requests carry it",
+                      &ctx->client->name);
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "oauth2 client \"%V\": the upstream asks for a DPoP "
+                      "nonce but sent no valid DPoP-Nonce",
+                      &ctx->client->name);
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+/* 1 if u answered a DPoP use_dpop_nonce challenge; nonce its DPoP-Nonce */
+
+static ngx_uint_t
+ngx_http_oauth2_client_proof_challenge(ngx_http_upstream_t *u,
+    ngx_str_t *nonce)
+{
+    ngx_uint_t                          i, found;
+    ngx_list_part_t                    *part;
+    ngx_table_elt_t                    *h;
+    ngx_http_oauth2_client_challenge_t  ch;
+
+    found = 0;
+    ngx_str_null(nonce);
+
+    part = &u->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("WWW-Authenticate") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "WWW-Authenticate",
+                               h[i].key.len) == 0)
+        {
+            ngx_memzero(&ch, sizeof(ngx_http_oauth2_client_challenge_t));
+
+            (void) ngx_http_oauth2_client_challenge_parse(h[i].value.data,
+                                                          h[i].value.len,
+                                                          "DPoP", &ch);
+            if (ch.use_dpop_nonce) {
+                found = 1;
+            }
+
+        } else if (h[i].key.len == sizeof("DPoP-Nonce") - 1
+                   && ngx_strncasecmp(h[i].key.data, (u_char *) "DPoP-Nonce",
+                                      h[i].key.len) == 0
+                   && ngx_http_oauth2_client_dpop_nonce_valid(h[i].value.data,
+                                                              h[i].value.len))
+        {
+            *nonce = h[i].value;
+        }
+    }
+
+    return found;
+}
