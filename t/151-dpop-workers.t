@@ -1,0 +1,147 @@
+# DPoP with several workers and across reloads: the proof key is the
+# master's, the token endpoint's nonce is in the zone (one nonce round
+# trip for all workers and across reloads), a reload that keeps the
+# dpop_key file keeps the token, a generated key is new at each reload
+# (so is the token); every request's proof is new (the mock refuses a
+# jti it saw before; it verifies each proof in a process of its own,
+# about 0.1 s here: 250 requests, not 1000, and t/unit/test_dpop.c makes
+# 1000 proofs with distinct jti).
+
+use lib 't/lib';
+use Cwd qw(cwd);
+use Test::Nginx::Socket 'no_plan';
+use OAuth2Mock;
+
+OAuth2Mock::start();
+
+$ENV{TEST_NGINX_PIDFILE} = ($ENV{TEST_NGINX_SERVROOT} || cwd() . '/t/servroot')
+                           . '/logs/nginx.pid';
+
+master_on();
+workers(4);
+repeat_each(1);
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: 4 workers prefetch, one nonce round trip; after a reload (a new generated key, a new token) the nonce of the zone serves at once
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-nonce/m01/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-nonce/m01/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /reload {
+        proxy_read_timeout 15s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_hup?pidfile=$TEST_NGINX_PIDFILE;
+    }
+
+    location = /stats {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/dpop-nonce/m01/oauth2/v1/token?detail=1;
+    }
+--- request eval
+[(map { "GET /api/a$_" } 1 .. 8), "GET /stats", "GET /reload",
+ (map { "GET /api/b$_" } 1 .. 8), "GET /stats"]
+--- response_body_like eval
+[("^api: token ok client=0oa-ec-dpop ") x 8,
+ "(?s)^calls=2\n.*token_type=DPoP\nstatus=200\nerrors=use_dpop_nonce:1\n",
+ "reloaded",
+ ("^api: token ok client=0oa-ec-dpop ") x 8,
+ "(?s)^calls=3\n.*dpop_nonce=[A-Za-z0-9_-]{32}\ntoken_type=DPoP\nstatus=200\nerrors=use_dpop_nonce:1\n"]
+--- no_error_log
+[error]
+[emerg]
+
+
+
+=== TEST 2: a reload that keeps the dpop_key file keeps the token
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/m02/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+        dpop_key        $TEST_NGINX_KEYS/ec384.jwk;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/m02/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /reload {
+        proxy_read_timeout 15s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_hup?pidfile=$TEST_NGINX_PIDFILE;
+    }
+
+    location = /stats {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/m02/oauth2/v1/token;
+    }
+--- request eval
+["GET /api/1", "GET /reload", "GET /api/2", "GET /api/3", "GET /stats"]
+--- response_body_like eval
+["^api: token ok ", "reloaded", "^api: token ok ", "^api: token ok ",
+ "^calls=1\n"]
+--- no_error_log
+[error]
+[emerg]
+
+
+
+=== TEST 3: 250 requests on 4 workers, 5 at a time: 250 proofs, none refused (a jti seen twice would be)
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/m03/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/m03/oauth2/v1/token;
+    }
+
+    location /api/ {
+        access_log off;
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /burst {
+        access_log off;
+        proxy_read_timeout 120s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_burst?port=$TEST_NGINX_SERVER_PORT&path=/api/x&n=250&c=5;
+    }
+
+    location = /stats {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/m03/oauth2/v1/token;
+    }
+--- request eval
+["GET /burst", "GET /stats"]
+--- timeout: 120
+--- response_body_like eval
+["^n=250\nok=250\nerrors=0\nstatus_200=250\n", "^calls=1\n"]
+--- no_error_log
+[error]
