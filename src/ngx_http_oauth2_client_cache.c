@@ -472,16 +472,17 @@ ngx_http_oauth2_client_cache_live(ngx_http_oauth2_client_cache_t *cache,
         lk->generation = n->generation;
 
         if (n->flags & NGX_HTTP_OAUTH2_CLIENT_NODE_DPOP) {
+            lk->value.len = NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN + n->token_len;
             p = ngx_cpymem(p, NGX_HTTP_OAUTH2_CLIENT_DPOP,
                            NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN);
 
         } else {
+            lk->value.len = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN + n->token_len;
             p = ngx_cpymem(p, NGX_HTTP_OAUTH2_CLIENT_BEARER,
                            NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN);
         }
 
-        p = ngx_cpymem(p, n->token, n->token_len);
-        lk->value.len = p - lk->value.data;
+        ngx_memcpy(p, n->token, n->token_len);
 
         lk->client->token_len = n->token_len;
     }

@@ -31,7 +31,8 @@ static void ngx_http_oauth2_client_restore(ngx_http_request_t *r,
 static ngx_inline ngx_uint_t ngx_http_oauth2_client_marked(
     ngx_table_elt_t *h);
 static ngx_int_t ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r,
-    ngx_list_t *dst, ngx_list_t *src, ngx_uint_t room, ngx_uint_t dpop);
+    ngx_list_t *dst, ngx_list_t *src, ngx_uint_t room);
+static void ngx_http_oauth2_client_drop_dpop(ngx_list_t *list);
 static void ngx_http_oauth2_client_flush(ngx_http_request_t *r);
 
 
@@ -262,28 +263,30 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
             ctx->clean_authorization = rec->clean_authorization;
 
         } else {
-            if (ngx_http_oauth2_client_copy_headers(r, &ctx->clean, &list, 0,
-                                                    1)
+            if (ngx_http_oauth2_client_copy_headers(r, &ctx->clean, &list, 0)
                 != NGX_OK)
             {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
+
+            ngx_http_oauth2_client_drop_dpop(&ctx->clean);
 
             ctx->clean_authorization = NULL;
         }
     }
 
     if (ngx_http_oauth2_client_copy_headers(r, &r->headers_in.headers, &list,
-                                            1 + (ctx->proof.len != 0),
-                                            ctx->proof.len != 0)
+                                            ctx->proof.len ? 2 : 1)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the room for it is there, in the one part */
+    /* the room for it (and a proof) is there, in the one part */
 
     if (ctx->proof.len) {
+        ngx_http_oauth2_client_drop_dpop(&r->headers_in.headers);
+
         h = (ngx_table_elt_t *) r->headers_in.headers.part.elts
             + r->headers_in.headers.part.nelts++;
 
@@ -392,10 +395,10 @@ ngx_http_oauth2_client_restore(ngx_http_request_t *r,
         }
 
     } else if (ngx_http_oauth2_client_copy_headers(r, &headers,
-                                                   &r->headers_in.headers, 0,
-                                                   1)
+                                                   &r->headers_in.headers, 0)
                == NGX_OK)
     {
+        ngx_http_oauth2_client_drop_dpop(&headers);
         r->headers_in.headers = headers;
         r->headers_in.authorization = NULL;
 
@@ -429,13 +432,13 @@ ngx_http_oauth2_client_restore(ngx_http_request_t *r,
 
 /*
  * dst: a list of one part with the elements of src but the credentials
- * (every Authorization: the client's, or a token; with dpop, every DPoP
- * proof too), and room for that many more.
+ * (every Authorization: the client's, or a token), and room for that
+ * many more.
  */
 
 static ngx_int_t
 ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
-    ngx_list_t *src, ngx_uint_t room, ngx_uint_t dpop)
+    ngx_list_t *src, ngx_uint_t room)
 {
     ngx_uint_t        i, n;
     ngx_list_part_t  *part;
@@ -470,15 +473,6 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
                 continue;
             }
 
-            if (dpop
-                && h[i].key.len == sizeof("DPoP") - 1
-                && ngx_strncasecmp(h[i].key.data, (u_char *) "DPoP",
-                                   sizeof("DPoP") - 1)
-                   == 0)
-            {
-                continue;
-            }
-
             *d++ = h[i];
         }
     }
@@ -486,6 +480,38 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
     dst->part.nelts = d - (ngx_table_elt_t *) dst->part.elts;
 
     return NGX_OK;
+}
+
+
+/*
+ * Every DPoP element out of a list of one part made by copy_headers():
+ * a client's proof goes as its Authorization goes, and ours with our
+ * token.  A pass of its own, so that a Bearer token's copy costs no more.
+ */
+
+static void
+ngx_http_oauth2_client_drop_dpop(ngx_list_t *list)
+{
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h, *d;
+
+    h = list->part.elts;
+    d = h;
+
+    for (i = 0; i < list->part.nelts; i++) {
+
+        if (h[i].key.len == sizeof("DPoP") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "DPoP",
+                               sizeof("DPoP") - 1)
+               == 0)
+        {
+            continue;
+        }
+
+        *d++ = h[i];
+    }
+
+    list->part.nelts = d - (ngx_table_elt_t *) list->part.elts;
 }
 
 

@@ -463,7 +463,8 @@ ngx_http_oauth2_client_fetch_nonce(ngx_http_oauth2_client_fetch_t *f)
 
     res = &f->result;
 
-    if (res->class != NGX_HTTP_OAUTH2_CLIENT_HTTP_4XX
+    if (!f->client->dpop
+        || res->class != NGX_HTTP_OAUTH2_CLIENT_HTTP_4XX
         || res->status != NGX_HTTP_BAD_REQUEST
         || ngx_strcmp(res->error, "use_dpop_nonce") != 0)
     {

@@ -28,11 +28,26 @@ static ngx_uint_t ngx_http_oauth2_client_proof_challenge(
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 
 
+/* the filter only where a client has DPoP on: nothing for the others */
+
 ngx_int_t
 ngx_http_oauth2_client_proof_init(ngx_conf_t *cf)
 {
-    ngx_http_next_header_filter = ngx_http_top_header_filter;
-    ngx_http_top_header_filter = ngx_http_oauth2_client_proof_filter;
+    ngx_uint_t                           i;
+    ngx_http_oauth2_client_conf_t      **clients;
+    ngx_http_oauth2_client_main_conf_t  *omcf;
+
+    omcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_oauth2_client_module);
+    clients = omcf->clients.elts;
+
+    for (i = 0; i < omcf->clients.nelts; i++) {
+        if (clients[i]->dpop) {
+            ngx_http_next_header_filter = ngx_http_top_header_filter;
+            ngx_http_top_header_filter = ngx_http_oauth2_client_proof_filter;
+            break;
+        }
+    }
 
     return NGX_OK;
 }
