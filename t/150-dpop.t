@@ -298,7 +298,7 @@ DPoP: a-proof-of-the-client
 
 
 
-=== TEST 9: the resource server wants a nonce: its 401 goes to the client, the token is kept, the next proof carries the nonce
+=== TEST 9: the resource server wants a nonce (and rotates it): its 401 goes to the client, the token is kept, the next proof carries the nonce
 --- http_config
     oauth2_client okta {
         prefetch        off;
@@ -320,20 +320,23 @@ DPoP: a-proof-of-the-client
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
     }
 
-    location = /nonce {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_nonce?api=1;
+    location = /rotate {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_nonce?api=1&rotate=1;
     }
 
     location = /stats {
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/d09/oauth2/v1/token;
     }
 --- request eval
-["GET /api-nonce/1", "GET /api-nonce/2", "GET /api-nonce/3", "GET /stats"]
+["GET /api-nonce/1", "GET /api-nonce/2", "GET /api-nonce/3", "GET /rotate",
+ "GET /api-nonce/4", "GET /api-nonce/5", "GET /stats"]
 --- error_code eval
-[401, 200, 200, 200]
+[401, 200, 200, 200, 401, 200, 200]
 --- response_body_like eval
 ["^api: use_dpop_nonce", "(?s)dpop=ok .*ath=ok nonce=[A-Za-z0-9_-]{32}\n",
- "(?s)dpop=ok .*ath=ok nonce=[A-Za-z0-9_-]{32}\n", "^calls=1\n"]
+ "(?s)dpop=ok .*ath=ok nonce=[A-Za-z0-9_-]{32}\n", "^nonce=",
+ "^api: use_dpop_nonce", "(?s)dpop=ok .*ath=ok nonce=[A-Za-z0-9_-]{32}\n",
+ "^calls=1\n"]
 --- error_log
 the upstream asks for a DPoP nonce: the next requests carry it
 --- no_error_log

@@ -145,3 +145,48 @@ __DATA__
 ["^n=250\nok=250\nerrors=0\nstatus_200=250\n", "^calls=1\n"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 4: the token endpoint rotates its nonce: the next token request (after a reload, a new key) makes the round trip again, once
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-nonce/m04/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-nonce/m04/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /rotate {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_nonce?path=/s/dpop-nonce/m04/oauth2/v1/token&rotate=1;
+    }
+
+    location = /reload {
+        proxy_read_timeout 15s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_hup?pidfile=$TEST_NGINX_PIDFILE;
+    }
+
+    location = /stats {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/s/dpop-nonce/m04/oauth2/v1/token?detail=1;
+    }
+--- request eval
+["GET /api/a", "GET /stats", "GET /rotate", "GET /reload", "GET /api/b",
+ "GET /api/c", "GET /stats"]
+--- response_body_like eval
+["^api: token ok ", "(?s)^calls=2\n.*errors=use_dpop_nonce:1\n", "^nonce=",
+ "reloaded", "^api: token ok ", "^api: token ok ",
+ "(?s)^calls=4\n.*errors=use_dpop_nonce:2\n"]
+--- no_error_log
+[error]
+[emerg]
