@@ -400,3 +400,41 @@ CORE::join '', map { "X-Pad-$_: $_\n" } 1 .. 25
  "\\A(?!(?s:.*)(?:authorization|dpop):)(?s:.*)host: backend\n"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 11: a subrequest in a location of the client gets a proof of its own (SSI include, htm GET, htu its URI)
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d11/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d11/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location /pages/ {
+        oauth2_token okta;
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+--- user_files
+>>> pages/d11.html
+[<!--# include virtual="/api/d11/one" -->][<!--# include virtual="/api/d11/two" -->]
+--- request
+GET /pages/d11.html
+--- response_body_like eval
+"(?s)^\\[api: token ok .*htm=GET htu=http://127.0.0.1:$ENV{TEST_NGINX_MOCK_PORT}/api/d11/one ath=ok nonce=none\n.*\\]\\[api: token ok .*htm=GET htu=http://127.0.0.1:$ENV{TEST_NGINX_MOCK_PORT}/api/d11/two ath=ok nonce=none\n"
+--- no_error_log
+[error]
