@@ -60,6 +60,7 @@ oauth2_server_conf() {
             subrequest_output_buffer_size 16k;
             proxy_pass http://127.0.0.1:$MOCK_PORT$2;
             proxy_connect_timeout 3s;
+            proxy_send_timeout 2s;
             proxy_read_timeout 5s;
         }
 

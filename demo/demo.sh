@@ -178,6 +178,9 @@ http {
             internal;
             subrequest_output_buffer_size 16k;
             proxy_pass http://127.0.0.1:$mport/oauth2/v1/token;
+            proxy_connect_timeout 3s;
+            proxy_send_timeout 2s;
+            proxy_read_timeout 5s;
         }
 
         # the protected API, with a token; the mock echoes X-* headers

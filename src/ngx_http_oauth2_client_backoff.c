@@ -94,9 +94,9 @@ ngx_http_oauth2_client_backoff_hint(ngx_http_oauth2_client_result_t *res)
 
     /* Okta: invalid_dpop_proof, or a description that names DPoP */
 
-    if (ngx_strstr(res->error, "dpop") != NULL
-        || ngx_strstr(res->description, "dpop") != NULL
-        || ngx_strstr(res->description, "DPoP") != NULL)
+    if (ngx_strcasestrn((u_char *) res->error, "dpop", 4 - 1) != NULL
+        || ngx_strcasestrn((u_char *) res->description, "dpop", 4 - 1)
+           != NULL)
     {
         if (!res->dpop) {
             return ": the client requires DPoP: set \"dpop on\" in its "

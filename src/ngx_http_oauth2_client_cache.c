@@ -338,6 +338,7 @@ ngx_http_oauth2_client_cache_find(ngx_http_oauth2_client_cache_t *cache,
     return NULL;
 }
 
+
 /*
  * The answer for the client, claiming the next token request when one is
  * due.  A claim whose owner is gone (a worker killed, say) is taken over

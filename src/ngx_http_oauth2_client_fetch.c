@@ -25,10 +25,12 @@
  */
 #define NGX_HTTP_OAUTH2_CLIENT_POOL_SIZE     16384
 
-/* how often a worker that starts looks for another's prefetched token */
-#define NGX_HTTP_OAUTH2_CLIENT_PREFETCH_POLL 250
 
-
+static ngx_http_oauth2_client_fetch_t *ngx_http_oauth2_client_fetch_create(
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim,
+    ngx_uint_t reason, ngx_log_t *log);
+static ngx_int_t ngx_http_oauth2_client_fetch_prepare(
+    ngx_http_oauth2_client_fetch_t *f);
 static void ngx_http_oauth2_client_fetch_events(
     ngx_http_oauth2_client_fetch_t *f);
 static ngx_int_t ngx_http_oauth2_client_fetch_build(
@@ -40,17 +42,14 @@ static ngx_int_t ngx_http_oauth2_client_fetch_credentials(
 static ngx_int_t ngx_http_oauth2_client_fetch_dpop(
     ngx_http_oauth2_client_fetch_t *f,
     ngx_http_oauth2_client_token_request_t *tr, char *err, size_t errlen);
-static ngx_int_t ngx_http_oauth2_client_fetch_send(
-    ngx_http_oauth2_client_fetch_t *f);
 static ngx_int_t ngx_http_oauth2_client_fetch_nonce(
     ngx_http_oauth2_client_fetch_t *f);
 static void ngx_http_oauth2_client_fetch_retry(ngx_event_t *ev);
+static void ngx_http_oauth2_client_fetch_keep(ngx_pool_t *pool);
 static void ngx_http_oauth2_client_fetch_run(ngx_event_t *ev);
 static void ngx_http_oauth2_client_fetch_answered(void *data);
 static void ngx_http_oauth2_client_fetch_expire(ngx_event_t *ev);
 static void ngx_http_oauth2_client_fetch_unwanted(ngx_event_t *ev);
-static void ngx_http_oauth2_client_fetch_cancel(
-    ngx_http_oauth2_client_fetch_t *f);
 static void ngx_http_oauth2_client_fetch_end(
     ngx_http_oauth2_client_fetch_t *f);
 static void ngx_http_oauth2_client_fetch_settle(
@@ -64,18 +63,12 @@ static ngx_pool_t *ngx_http_oauth2_client_fetch_pool(ngx_log_t *log);
 static void ngx_http_oauth2_client_fetch_pool_free(ngx_pool_t *pool);
 static void ngx_http_oauth2_client_give_back(
     ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim, ngx_log_t *log);
-static void ngx_http_oauth2_client_prefetch(ngx_event_t *ev);
-static void ngx_http_oauth2_client_shutdown(ngx_event_t *ev);
-static void ngx_http_oauth2_client_exit_watch(void);
 
 
-static ngx_uint_t         ngx_http_oauth2_client_fetch_ids;
+static ngx_uint_t   ngx_http_oauth2_client_fetch_ids;
 
 /* the pool the last token request of this worker left, emptied */
-static ngx_pool_t        *ngx_http_oauth2_client_spare_pool;
-
-/* told by nginx that the worker shuts down: see init_process below */
-static ngx_connection_t  *ngx_http_oauth2_client_watcher;
+static ngx_pool_t  *ngx_http_oauth2_client_spare_pool;
 
 
 #if (NGX_DEBUG)
@@ -115,34 +108,13 @@ ngx_http_oauth2_client_fetch_t *
 ngx_http_oauth2_client_fetch_start(ngx_http_oauth2_client_conf_t *client,
     ngx_uint_t claim, ngx_uint_t reason, ngx_log_t *log)
 {
-    ngx_pool_t                      *pool;
     ngx_http_oauth2_client_fetch_t  *f;
 
-    pool = ngx_http_oauth2_client_fetch_pool(log);
-
-    f = (pool != NULL) ? ngx_pcalloc(pool, sizeof(*f)) : NULL;
-
+    f = ngx_http_oauth2_client_fetch_create(client, claim, reason, log);
     if (f == NULL) {
-        if (pool != NULL) {
-            ngx_http_oauth2_client_fetch_pool_free(pool);
-        }
-
         ngx_http_oauth2_client_give_back(client, claim, log);
         return NULL;
     }
-
-    f->id = ++ngx_http_oauth2_client_fetch_ids;
-    f->reason = reason;
-    f->claim = claim;
-    f->pool = pool;
-    f->log = log;
-    f->client = client;
-    f->shm_zone = client->shm_zone;
-
-    f->request.client = &client->name;
-    f->request.location = &client->token_location;
-    f->request.handler = ngx_http_oauth2_client_fetch_answered;
-    f->request.data = f;
 
     /* a late token request of this worker: its claim is taken over */
 
@@ -152,8 +124,10 @@ ngx_http_oauth2_client_fetch_start(ngx_http_oauth2_client_conf_t *client,
 
     client->fetch = f;
 
-    if (ngx_http_oauth2_client_fetch_send(f) != NGX_OK) {
-        goto failed;
+    if (ngx_http_oauth2_client_fetch_prepare(f) != NGX_OK) {
+        f->result.class = NGX_HTTP_OAUTH2_CLIENT_INTERNAL;
+        ngx_http_oauth2_client_fetch_end(f);
+        return NULL;
     }
 
     ngx_http_oauth2_client_fetch_events(f);
@@ -184,24 +158,49 @@ ngx_http_oauth2_client_fetch_start(ngx_http_oauth2_client_conf_t *client,
     ngx_post_event(&f->run, &ngx_posted_events);
 
     return f;
-
-failed:
-
-    f->result.class = NGX_HTTP_OAUTH2_CLIENT_INTERNAL;
-
-    ngx_http_oauth2_client_fetch_end(f);
-
-    return NULL;
 }
 
 
-/*
- * The request on the wire, made anew for each attempt: the fake request,
- * the token request built (a new assertion and proof), the subrequest.
- */
+static ngx_http_oauth2_client_fetch_t *
+ngx_http_oauth2_client_fetch_create(ngx_http_oauth2_client_conf_t *client,
+    ngx_uint_t claim, ngx_uint_t reason, ngx_log_t *log)
+{
+    ngx_pool_t                      *pool;
+    ngx_http_oauth2_client_fetch_t  *f;
+
+    pool = ngx_http_oauth2_client_fetch_pool(log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    f = ngx_pcalloc(pool, sizeof(ngx_http_oauth2_client_fetch_t));
+    if (f == NULL) {
+        ngx_http_oauth2_client_fetch_pool_free(pool);
+        return NULL;
+    }
+
+    f->id = ++ngx_http_oauth2_client_fetch_ids;
+    f->reason = reason;
+    f->claim = claim;
+    f->pool = pool;
+    f->log = log;
+    f->client = client;
+    f->shm_zone = client->shm_zone;
+
+    f->request.client = &client->name;
+    f->request.location = &client->token_location;
+    f->request.handler = ngx_http_oauth2_client_fetch_answered;
+    f->request.data = f;
+    f->request.release = ngx_http_oauth2_client_fetch_pool_free;
+
+    return f;
+}
+
+
+/* the fake request, the two layers of the request, the subrequest */
 
 static ngx_int_t
-ngx_http_oauth2_client_fetch_send(ngx_http_oauth2_client_fetch_t *f)
+ngx_http_oauth2_client_fetch_prepare(ngx_http_oauth2_client_fetch_t *f)
 {
     ngx_int_t                                rc;
     ngx_http_oauth2_client_token_request_t   tr;
@@ -272,16 +271,18 @@ ngx_http_oauth2_client_fetch_build(ngx_http_oauth2_client_fetch_t *f,
     ngx_http_oauth2_client_token_request_t *tr)
 {
     char                            err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+    u_char                         *last;
     ngx_http_oauth2_client_conf_t  *client;
 
     client = f->client;
+    last = f->result.msg + sizeof(f->result.msg) - 1;
 
     if (ngx_http_oauth2_client_token_request_grant(tr, client->c_scope, err,
                                                    sizeof(err))
         != 0)
     {
-        ngx_snprintf(f->result.msg, sizeof(f->result.msg),
-                     "could not build the token request: %s%Z", err);
+        *ngx_slprintf(f->result.msg, last, "could not build the token "
+                      "request: %s", err) = '\0';
         return NGX_ERROR;
     }
 
@@ -289,8 +290,8 @@ ngx_http_oauth2_client_fetch_build(ngx_http_oauth2_client_fetch_t *f,
                                                  sizeof(err))
         != 0)
     {
-        ngx_snprintf(f->result.msg, sizeof(f->result.msg),
-                     "could not sign the client assertion: %s%Z", err);
+        *ngx_slprintf(f->result.msg, last, "could not sign the client "
+                      "assertion: %s", err) = '\0';
         return NGX_ERROR;
     }
 
@@ -471,6 +472,15 @@ ngx_http_oauth2_client_fetch_nonce(ngx_http_oauth2_client_fetch_t *f)
         return NGX_DECLINED;
     }
 
+    /*
+     * A fake request that an aio thread still works for is freed later,
+     * by request.c: no new one can take its place now.
+     */
+
+    if (f->request.request != NULL && f->request.request->blocked) {
+        return NGX_DECLINED;
+    }
+
     if (f->retried || res->nonce.len == 0) {
         res->nonce_twice = f->retried;
 
@@ -510,12 +520,20 @@ ngx_http_oauth2_client_fetch_nonce(ngx_http_oauth2_client_fetch_t *f)
 }
 
 
+/*
+ * The fake request of the refused attempt is closed, its pool kept (not
+ * released: f is in it), and a new one made in it, sent at once; the
+ * claim, the deadline and the waiters stay the token request's.
+ */
+
 static void
 ngx_http_oauth2_client_fetch_retry(ngx_event_t *ev)
 {
     ngx_http_oauth2_client_fetch_t  *f = ev->data;
 
     ngx_http_oauth2_client_request_t  rq;
+
+    f->request.release = ngx_http_oauth2_client_fetch_keep;
 
     ngx_http_oauth2_client_request_close(&f->request, f->pool);
 
@@ -525,10 +543,11 @@ ngx_http_oauth2_client_fetch_retry(ngx_event_t *ev)
     f->request.location = rq.location;
     f->request.handler = rq.handler;
     f->request.data = rq.data;
+    f->request.release = ngx_http_oauth2_client_fetch_pool_free;
 
     ngx_memzero(&f->result, sizeof(ngx_http_oauth2_client_result_t));
 
-    if (ngx_http_oauth2_client_fetch_send(f) != NGX_OK) {
+    if (ngx_http_oauth2_client_fetch_prepare(f) != NGX_OK) {
         f->result.class = NGX_HTTP_OAUTH2_CLIENT_INTERNAL;
         ngx_http_oauth2_client_fetch_end(f);
         return;
@@ -543,6 +562,14 @@ ngx_http_oauth2_client_fetch_retry(ngx_event_t *ev)
 }
 
 
+/* the release of a refused attempt's fake request: the pool goes on */
+
+static void
+ngx_http_oauth2_client_fetch_keep(ngx_pool_t *pool)
+{
+}
+
+
 /*
  * The module's own deadline: an upstream read timeout restarts with
  * every read, so an endpoint that trickles its answer is never timed out
@@ -553,12 +580,14 @@ ngx_http_oauth2_client_fetch_retry(ngx_event_t *ev)
 static void
 ngx_http_oauth2_client_fetch_expire(ngx_event_t *ev)
 {
+    u_char                          *last;
     ngx_uint_t                       status;
     ngx_http_request_t              *sr;
     ngx_http_oauth2_client_fetch_t  *f;
 
     f = ev->data;
     sr = f->request.subrequest;
+    last = f->result.msg + sizeof(f->result.msg) - 1;
 
     f->log->action = "ending the token request at its deadline";
 
@@ -569,16 +598,17 @@ ngx_http_oauth2_client_fetch_expire(ngx_event_t *ev)
     f->result.status = status;
 
     if (status != 0) {
-        ngx_snprintf(f->result.msg, sizeof(f->result.msg),
-                     "token endpoint response (HTTP %ui) is incomplete "
-                     "after %M ms, the deadline of the token request%Z",
-                     status, f->client->deadline);
+        *ngx_slprintf(f->result.msg, last, "token endpoint response "
+                      "(HTTP %ui) is incomplete after %M ms, the deadline "
+                      "of the token request", status, f->client->deadline)
+            = '\0';
 
     } else {
-        ngx_snprintf(f->result.msg, sizeof(f->result.msg),
-                     "no response from the token endpoint through \"%V\" "
-                     "within %M ms, the deadline of the token request%Z",
-                     &f->client->token_location, f->client->deadline);
+        *ngx_slprintf(f->result.msg, last, "no response from the token "
+                      "endpoint through \"%V\" within %M ms, the deadline "
+                      "of the token request", &f->client->token_location,
+                      f->client->deadline)
+            = '\0';
     }
 
     ngx_http_oauth2_client_fetch_end(f);
@@ -596,7 +626,9 @@ ngx_http_oauth2_client_fetch_unwanted(ngx_event_t *ev)
 }
 
 
-static void
+/* the end of a token request the worker does not want any more */
+
+void
 ngx_http_oauth2_client_fetch_cancel(ngx_http_oauth2_client_fetch_t *f)
 {
     f->log->action = "canceling the token request";
@@ -618,8 +650,6 @@ ngx_http_oauth2_client_fetch_cancel(ngx_http_oauth2_client_fetch_t *f)
 static void
 ngx_http_oauth2_client_fetch_end(ngx_http_oauth2_client_fetch_t *f)
 {
-    ngx_pool_t  *pool;
-
     if (f->ended) {
         return;
     }
@@ -652,10 +682,9 @@ ngx_http_oauth2_client_fetch_end(ngx_http_oauth2_client_fetch_t *f)
         ngx_explicit_memzero(f->result.value.data, f->result.value.len);
     }
 
-    pool = f->pool;
+    /* the pool, f in it, goes back to fetch_pool_free(), now or later */
 
-    ngx_http_oauth2_client_request_close(&f->request, pool);
-    ngx_http_oauth2_client_fetch_pool_free(pool);
+    ngx_http_oauth2_client_request_close(&f->request, f->pool);
 }
 
 
@@ -750,10 +779,11 @@ ngx_http_oauth2_client_fetch_times(ngx_http_oauth2_client_fetch_t *f,
         res->class = NGX_HTTP_OAUTH2_CLIENT_INVALID;
         ngx_str_null(&res->value);
 
-        ngx_snprintf(res->msg, sizeof(res->msg), "token request failed: "
-                     "the token (expires_in %L s) ends before its answer "
-                     "came, %M ms after the request%Z", res->expires_in,
-                     ngx_current_msec - f->sent);
+        *ngx_slprintf(res->msg, res->msg + sizeof(res->msg) - 1,
+                      "token request failed: the token (expires_in %L s) "
+                      "ends before its answer came, %M ms after the "
+                      "request", res->expires_in, ngx_current_msec - f->sent)
+            = '\0';
         return NGX_DECLINED;
     }
 
@@ -880,9 +910,40 @@ ngx_http_oauth2_client_fetch_pool(ngx_log_t *log)
 }
 
 
+/*
+ * What the token request left in its pool goes: the assertion, the
+ * headers (a client secret, a DPoP proof), the upstream's buffers with
+ * the raw response, the token.  The blocks are wiped as far as they were
+ * used; allocations larger than a block (the captured response, when
+ * subrequest_output_buffer_size is larger) were wiped by their owner.
+ */
+
 static void
 ngx_http_oauth2_client_fetch_pool_free(ngx_pool_t *pool)
 {
+    u_char            *start;
+    ngx_pool_t        *p;
+    ngx_pool_large_t  *l;
+
+    /* the list of large allocations is in the blocks: it goes first */
+
+    for (l = pool->large; l != NULL; l = l->next) {
+        if (l->alloc) {
+            ngx_free(l->alloc);
+        }
+    }
+
+    pool->large = NULL;
+
+    for (p = pool; p != NULL; p = p->d.next) {
+        start = (u_char *) p + ((p == pool) ? sizeof(ngx_pool_t)
+                                            : sizeof(ngx_pool_data_t));
+
+        if (p->d.last > start) {
+            ngx_explicit_memzero(start, p->d.last - start);
+        }
+    }
+
     if (ngx_http_oauth2_client_spare_pool == NULL && !ngx_exiting) {
         ngx_reset_pool(pool);
         ngx_http_oauth2_client_spare_pool = pool;
@@ -925,193 +986,13 @@ ngx_http_oauth2_client_give_back(ngx_http_oauth2_client_conf_t *client,
 }
 
 
-/*
- * A worker starts: a 0 ms timer per client fetches its token, so that the
- * first request finds one, at start and after a reload that changed the
- * client.  A watcher connection learns that the worker shuts down: nginx
- * calls the read handler of every idle connection then, and skips those
- * of fd -1 only (as lua-nginx-module's timers do).
- */
-
-ngx_int_t
-ngx_http_oauth2_client_fetch_init_process(ngx_cycle_t *cycle)
-{
-    ngx_uint_t                           i;
-    ngx_connection_t                    *c;
-    ngx_http_oauth2_client_conf_t      **clients, *client;
-    ngx_http_oauth2_client_main_conf_t  *omcf;
-
-    if (ngx_process != NGX_PROCESS_WORKER
-        && ngx_process != NGX_PROCESS_SINGLE)
-    {
-        return NGX_OK;
-    }
-
-    omcf = ngx_http_cycle_get_module_main_conf(cycle,
-                                               ngx_http_oauth2_client_module);
-
-    if (omcf == NULL || omcf->clients.nelts == 0) {
-        return NGX_OK;
-    }
-
-    clients = omcf->clients.elts;
-
-    for (i = 0; i < omcf->clients.nelts; i++) {
-        client = clients[i];
-
-        if (client->server == NULL || !client->prefetch) {
-            continue;
-        }
-
-        client->prefetch_event.handler = ngx_http_oauth2_client_prefetch;
-        client->prefetch_event.data = client;
-        client->prefetch_event.log = cycle->log;
-        client->prefetch_event.cancelable = 1;
-
-        ngx_add_timer(&client->prefetch_event, 0);
-    }
-
-    c = ngx_http_oauth2_client_connection_get(cycle->log);
-    if (c == NULL) {
-        return NGX_ERROR;
-    }
-
-    c->fd = (ngx_socket_t) -2;
-    c->idle = 1;
-    c->read->handler = ngx_http_oauth2_client_shutdown;
-    c->data = cycle;
-
-    ngx_http_oauth2_client_watcher = c;
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_oauth2_client_prefetch(ngx_event_t *ev)
-{
-    ngx_uint_t                        rc;
-    ngx_http_oauth2_client_conf_t    *client;
-    ngx_http_oauth2_client_lookup_t   lk;
-
-    client = ev->data;
-
-    if (ngx_exiting || client->fetch != NULL) {
-        return;
-    }
-
-    ngx_memzero(&lk, sizeof(ngx_http_oauth2_client_lookup_t));
-
-    lk.client = client;
-    lk.claim_for = client->deadline + NGX_HTTP_OAUTH2_CLIENT_CLAIM_MARGIN;
-    lk.refresh = 1;
-    lk.log = ev->log;
-
-    rc = ngx_http_oauth2_client_cache_lookup(client->shm_zone, &lk);
-
-    /*
-     * Another process fetches it: looked at again until the token is
-     * there, as that process may give up its claim (it was left by a
-     * reload, and shuts down).
-     */
-
-    if (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_BUSY) {
-        ngx_add_timer(ev, NGX_HTTP_OAUTH2_CLIENT_PREFETCH_POLL);
-        return;
-    }
-
-    if (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_MISS) {
-        (void) ngx_http_oauth2_client_fetch_start(client, lk.claim,
-                                         NGX_HTTP_OAUTH2_CLIENT_FETCH_PREFETCH,
-                                         ev->log);
-
-    } else if (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_REFRESH) {
-        (void) ngx_http_oauth2_client_fetch_start(client, lk.claim,
-                                          NGX_HTTP_OAUTH2_CLIENT_FETCH_REFRESH,
-                                          ev->log);
-    }
-}
-
-
-/*
- * The worker shuts down gracefully: it starts no refresh or prefetch any
- * more, and ends at once the token requests none of its requests waits
- * for, so that the shutdown does not wait on them.  The others end as
- * usual, at their deadline at the latest.
- */
-
-static void
-ngx_http_oauth2_client_shutdown(ngx_event_t *ev)
-{
-    ngx_uint_t                           i;
-    ngx_connection_t                    *c;
-    ngx_http_oauth2_client_conf_t      **clients, *client;
-    ngx_http_oauth2_client_main_conf_t  *omcf;
-
-    c = ev->data;
-
-    if (!c->close) {
-        return;
-    }
-
-    ngx_http_oauth2_client_exit_watch();
-
-    omcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_http_oauth2_client_module);
-    clients = omcf->clients.elts;
-
-    for (i = 0; i < omcf->clients.nelts; i++) {
-        client = clients[i];
-
-        if (client->prefetch_event.timer_set) {
-            ngx_del_timer(&client->prefetch_event);
-        }
-
-        if (client->fetch != NULL && ngx_queue_empty(&client->waiters)) {
-            ngx_http_oauth2_client_fetch_cancel(client->fetch);
-        }
-    }
-}
-
-
-/* the worker exits: every claim it holds is given back */
+/* the worker exits: the pool it keeps goes */
 
 void
-ngx_http_oauth2_client_fetch_exit_process(ngx_cycle_t *cycle)
+ngx_http_oauth2_client_fetch_exit(void)
 {
-    ngx_uint_t                           i;
-    ngx_http_oauth2_client_conf_t      **clients;
-    ngx_http_oauth2_client_main_conf_t  *omcf;
-
-    ngx_http_oauth2_client_exit_watch();
-
-    omcf = ngx_http_cycle_get_module_main_conf(cycle,
-                                               ngx_http_oauth2_client_module);
-
-    if (omcf == NULL) {
-        return;
-    }
-
-    clients = omcf->clients.elts;
-
-    for (i = 0; i < omcf->clients.nelts; i++) {
-        if (clients[i]->fetch != NULL) {
-            ngx_http_oauth2_client_fetch_cancel(clients[i]->fetch);
-        }
-    }
-
     if (ngx_http_oauth2_client_spare_pool != NULL) {
         ngx_destroy_pool(ngx_http_oauth2_client_spare_pool);
         ngx_http_oauth2_client_spare_pool = NULL;
-    }
-}
-
-
-static void
-ngx_http_oauth2_client_exit_watch(void)
-{
-    if (ngx_http_oauth2_client_watcher != NULL) {
-        ngx_http_oauth2_client_connection_free(ngx_http_oauth2_client_watcher);
-        ngx_http_oauth2_client_watcher = NULL;
     }
 }

@@ -26,7 +26,7 @@ static ngx_int_t ngx_http_oauth2_client_give(ngx_http_request_t *r,
 static ngx_int_t ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx,
     ngx_http_oauth2_client_loc_conf_t *olcf);
-static ngx_int_t ngx_http_oauth2_client_fetch(ngx_http_request_t *r,
+static ngx_int_t ngx_http_oauth2_client_start_fetch(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx,
     ngx_http_oauth2_client_loc_conf_t *olcf, ngx_uint_t claim);
 static ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_create_ctx(
@@ -262,7 +262,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
         return ngx_http_oauth2_client_give(r, ctx);
 
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_MISS:
-        return ngx_http_oauth2_client_fetch(r, ctx, olcf, lk.claim);
+        return ngx_http_oauth2_client_start_fetch(r, ctx, olcf, lk.claim);
 
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_BUSY:
         return ngx_http_oauth2_client_wait(r, ctx, olcf->wait_timeout, 0);
@@ -285,7 +285,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
                                                0);
         }
 
-        return ngx_http_oauth2_client_fetch(r, ctx, olcf, 0);
+        return ngx_http_oauth2_client_start_fetch(r, ctx, olcf, 0);
 
     default: /* NGX_HTTP_OAUTH2_CLIENT_CACHE_ERROR */
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -324,7 +324,7 @@ ngx_http_oauth2_client_give(ngx_http_request_t *r,
  */
 
 static ngx_int_t
-ngx_http_oauth2_client_fetch(ngx_http_request_t *r,
+ngx_http_oauth2_client_start_fetch(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx, ngx_http_oauth2_client_loc_conf_t *olcf,
     ngx_uint_t claim)
 {

@@ -242,10 +242,10 @@ ngx_module_t  ngx_http_oauth2_client_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    ngx_http_oauth2_client_fetch_init_process, /* init process */
+    ngx_http_oauth2_client_worker_init,    /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    ngx_http_oauth2_client_fetch_exit_process, /* exit process */
+    ngx_http_oauth2_client_worker_exit,    /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -274,7 +274,7 @@ ngx_http_oauth2_client_init(ngx_conf_t *cf)
     clients = omcf->clients.elts;
 
     for (i = 0; i < omcf->clients.nelts; i++) {
-        if (ngx_http_oauth2_client_request_check(cf, clients[i]) != NGX_OK) {
+        if (ngx_http_oauth2_client_check(cf, clients[i]) != NGX_OK) {
             return NGX_ERROR;
         }
     }

@@ -282,9 +282,14 @@ typedef struct {
     void                           (*handler)(void *data);  /* it ended */
     void                            *data;
 
+    ngx_pool_t                      *pool;         /* to release() */
+    void                           (*release)(ngx_pool_t *pool);
+    ngx_event_t                      terminated;   /* nginx ended it */
+
     unsigned                         done:1;
     unsigned                         complete:1;
     unsigned                         too_big:1;
+    unsigned                         closing:1;
 } ngx_http_oauth2_client_request_t;
 
 
@@ -391,13 +396,19 @@ void ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
 ngx_http_oauth2_client_fetch_t *ngx_http_oauth2_client_fetch_start(
     ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim,
     ngx_uint_t reason, ngx_log_t *log);
-ngx_int_t ngx_http_oauth2_client_fetch_init_process(ngx_cycle_t *cycle);
-void ngx_http_oauth2_client_fetch_exit_process(ngx_cycle_t *cycle);
+void ngx_http_oauth2_client_fetch_cancel(ngx_http_oauth2_client_fetch_t *f);
+void ngx_http_oauth2_client_fetch_exit(void);
+
+/* check.c: the server of a client's token requests, nginx -t's warnings */
+ngx_int_t ngx_http_oauth2_client_check(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client);
+
+/* worker.c: a worker's start (prefetch), graceful shutdown and exit */
+ngx_int_t ngx_http_oauth2_client_worker_init(ngx_cycle_t *cycle);
+void ngx_http_oauth2_client_worker_exit(ngx_cycle_t *cycle);
 
 /* request.c: the request tied to no client, the response it captures */
 ngx_int_t ngx_http_oauth2_client_request_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_oauth2_client_request_check(ngx_conf_t *cf,
-    ngx_http_oauth2_client_conf_t *client);
 ngx_int_t ngx_http_oauth2_client_request_create(
     ngx_http_oauth2_client_request_t *rq, ngx_pool_t *pool,
     ngx_http_core_srv_conf_t *server);

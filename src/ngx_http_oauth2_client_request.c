@@ -32,6 +32,7 @@ typedef struct {
 
 static ngx_int_t ngx_http_oauth2_client_request_main(
     ngx_http_oauth2_client_request_t *rq, ngx_http_core_srv_conf_t *cscf);
+static void ngx_http_oauth2_client_request_event(ngx_event_t *ev);
 static u_char *ngx_http_oauth2_client_request_log_error(ngx_log_t *log,
     u_char *buf, size_t len);
 static ngx_int_t ngx_http_oauth2_client_request_headers(
@@ -42,13 +43,13 @@ static ngx_http_request_body_t *ngx_http_oauth2_client_request_body(
 static ngx_int_t ngx_http_oauth2_client_request_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static void ngx_http_oauth2_client_request_finished(ngx_http_request_t *r);
+static void ngx_http_oauth2_client_request_terminate(void *data);
+static void ngx_http_oauth2_client_request_terminated(ngx_event_t *ev);
+static void ngx_http_oauth2_client_request_unblocked(ngx_http_request_t *r);
+static void ngx_http_oauth2_client_request_free(
+    ngx_http_oauth2_client_request_t *rq);
 static ngx_int_t ngx_http_oauth2_client_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
-static ngx_http_core_loc_conf_t *ngx_http_oauth2_client_request_find(
-    ngx_http_core_loc_conf_t *pclcf, ngx_str_t *uri, ngx_uint_t *final);
-static ngx_int_t ngx_http_oauth2_client_request_find_static(
-    ngx_http_location_tree_node_t *node, ngx_str_t *uri,
-    ngx_http_core_loc_conf_t **found);
 
 
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
@@ -99,6 +100,7 @@ ngx_http_oauth2_client_request_create(ngx_http_oauth2_client_request_t *rq,
 
     c->pool = pool;
     c->number = ngx_atomic_fetch_add(ngx_connection_counter, 1);
+    c->start_time = ngx_current_msec;
 
     /*
      * The token request logs to the error_log of the server, with a
@@ -139,6 +141,23 @@ ngx_http_oauth2_client_request_create(ngx_http_oauth2_client_request_t *rq,
     c->read->active = 1;
     c->write->active = 1;
 
+    /*
+     * nginx arms timers on the events of a request's connection and runs
+     * their handler: limit_req's delay, an aio thread's completion.  They
+     * get what an HTTP connection has, the handler of the request that
+     * is active on it.  A write never blocks here (the response stays in
+     * memory): ready, so that no send_timeout timer is armed for an
+     * unbuffered response, and no socket option to set (setsockopt() on
+     * fd -1 fails: an alert and a 502).
+     */
+
+    c->read->handler = ngx_http_oauth2_client_request_event;
+    c->write->handler = ngx_http_oauth2_client_request_event;
+    c->write->ready = 1;
+
+    c->tcp_nodelay = NGX_TCP_NODELAY_DISABLED;
+    c->tcp_nopush = NGX_TCP_NOPUSH_DISABLED;
+
     return ngx_http_oauth2_client_request_main(rq, cscf);
 }
 
@@ -149,6 +168,7 @@ ngx_http_oauth2_client_request_main(ngx_http_oauth2_client_request_t *rq,
 {
     ngx_time_t                        *tp;
     ngx_connection_t                  *c;
+    ngx_http_cleanup_t                *cln;
     ngx_http_request_t                *r;
     ngx_http_core_main_conf_t         *cmcf;
     ngx_http_oauth2_client_log_ctx_t  *lctx;
@@ -215,7 +235,62 @@ ngx_http_oauth2_client_request_main(ngx_http_oauth2_client_request_t *rq,
 
     rq->request = r;
 
+    /*
+     * nginx terminates a request where it cannot go on (no memory to post
+     * the main request when the subrequest ends): the cleanups of the
+     * main request run first, then its termination is posted, which
+     * would close the connection down to close() of fd -1 and destroy
+     * the pool.  Our cleanup stops the posted requests of the connection
+     * and ends the token request from an event of its own.
+     */
+
+    cln = ngx_http_cleanup_add(r, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_oauth2_client_request_terminate;
+    cln->data = rq;
+
+    rq->terminated.handler = ngx_http_oauth2_client_request_terminated;
+    rq->terminated.data = rq;
+    rq->terminated.log = c->log;
+
     return NGX_OK;
+}
+
+
+/*
+ * As ngx_http_request_handler() runs the request of an HTTP connection,
+ * without its c->close case: nobody closes this connection but us.  The
+ * posted requests run after, as they do there; they may end the token
+ * request, and the connection with it (c->destroyed).
+ */
+
+static void
+ngx_http_oauth2_client_request_event(ngx_event_t *ev)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    c = ev->data;
+    r = c->data;
+
+    ngx_http_set_log_request(c->log, r);
+
+    if (ev->delayed && ev->timedout) {
+        ev->delayed = 0;
+        ev->timedout = 0;
+    }
+
+    if (ev->write) {
+        r->write_event_handler(r);
+
+    } else {
+        r->read_event_handler(r);
+    }
+
+    ngx_http_run_posted_requests(c);
 }
 
 
@@ -319,23 +394,35 @@ ngx_http_oauth2_client_request_run(ngx_http_oauth2_client_request_t *rq)
 /*
  * The end: what the subrequest left behind goes (the upstream's cleanup
  * closes a connection to the token endpoint still open), the secrets
- * are wiped, the cleanups of the pool run, and the connection is given
- * back.  The pool, and rq in it, is the caller's to empty or destroy.
+ * are wiped, the cleanups of the pool run, the connection is given back
+ * and the pool, rq in it, to rq->release().
+ *
+ * A thread of an aio pool may still work for the request (aio_write of
+ * a temp file): its task is in the pool, and is handed back to this
+ * worker when done.  The rest of the end waits for it then, as nginx
+ * waits for r->main->blocked: the thread's completion runs the
+ * request's write handler, which is ours now.
  */
 
 void
 ngx_http_oauth2_client_request_close(ngx_http_oauth2_client_request_t *rq,
     ngx_pool_t *pool)
 {
-    ngx_connection_t    *c;
-    ngx_pool_cleanup_t  *pc;
     ngx_http_cleanup_t  *cln;
+    ngx_http_request_t  *r;
 
-    c = rq->connection;
+    r = rq->request;
 
-    if (rq->request != NULL) {
-        cln = rq->request->cleanup;
-        rq->request->cleanup = NULL;
+    rq->closing = 1;
+    rq->pool = pool;
+
+    if (rq->terminated.posted) {
+        ngx_delete_posted_event(&rq->terminated);
+    }
+
+    if (r != NULL) {
+        cln = r->cleanup;
+        r->cleanup = NULL;
 
         while (cln) {
             if (cln->handler) {
@@ -354,6 +441,53 @@ ngx_http_oauth2_client_request_close(ngx_http_oauth2_client_request_t *rq,
         ngx_explicit_memzero(rq->response->start,
                              rq->response->end - rq->response->start);
     }
+
+    if (r != NULL && r->blocked) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rq->connection->log, 0,
+                       "oauth2 client \"%V\": token request freed once "
+                       "its aio is done", rq->client);
+
+        r->write_event_handler = ngx_http_oauth2_client_request_unblocked;
+
+        if (rq->subrequest != NULL) {
+            rq->subrequest->write_event_handler =
+                                     ngx_http_oauth2_client_request_unblocked;
+            rq->subrequest->read_event_handler = ngx_http_block_reading;
+        }
+
+        return;
+    }
+
+    ngx_http_oauth2_client_request_free(rq);
+}
+
+
+static void
+ngx_http_oauth2_client_request_unblocked(ngx_http_request_t *r)
+{
+    ngx_http_oauth2_client_log_ctx_t  *lctx;
+
+    if (r->main->blocked) {
+        return;
+    }
+
+    lctx = r->connection->log->data;
+
+    ngx_http_oauth2_client_request_free(lctx->rq);
+}
+
+
+static void
+ngx_http_oauth2_client_request_free(ngx_http_oauth2_client_request_t *rq)
+{
+    ngx_pool_t          *pool;
+    ngx_connection_t    *c;
+    ngx_pool_cleanup_t  *pc;
+    void               (*release)(ngx_pool_t *pool);
+
+    c = rq->connection;
+    pool = rq->pool;
+    release = rq->release;
 
     if (c != NULL) {
         c->destroyed = 1;
@@ -375,6 +509,8 @@ ngx_http_oauth2_client_request_close(ngx_http_oauth2_client_request_t *rq,
     if (c != NULL) {
         ngx_http_oauth2_client_connection_free(c);
     }
+
+    release(pool);
 }
 
 
@@ -579,6 +715,36 @@ ngx_http_oauth2_client_request_finished(ngx_http_request_t *r)
 }
 
 
+/* a cleanup of our main request: only nginx's termination runs it */
+
+static void
+ngx_http_oauth2_client_request_terminate(void *data)
+{
+    ngx_http_oauth2_client_request_t  *rq = data;
+
+    if (rq->closing) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ALERT, rq->connection->log, 0,
+                  "oauth2 client \"%V\": nginx terminated the token "
+                  "request", rq->client);
+
+    rq->connection->destroyed = 1;
+
+    ngx_post_event(&rq->terminated, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_oauth2_client_request_terminated(ngx_event_t *ev)
+{
+    ngx_http_oauth2_client_request_t  *rq = ev->data;
+
+    rq->handler(rq->data);
+}
+
+
 static ngx_int_t
 ngx_http_oauth2_client_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
@@ -724,199 +890,4 @@ ngx_http_oauth2_client_connection_free(ngx_connection_t *c)
     if (ngx_cycle->files != NULL) {
         ngx_cycle->files[0] = saved;
     }
-}
-
-
-/*
- * Once the locations are in their trees: the server the token requests
- * run in is the first of those that use the client that has a token
- * location with a content handler, or else the first of them.
- *
- * nginx -t is told when the timeouts of the token location exceed the
- * deadline: a token request ends at its deadline whatever they say.
- * Their values are read through the proxy module, found by name: its
- * location configuration starts with the upstream one.
- */
-
-ngx_int_t
-ngx_http_oauth2_client_request_check(ngx_conf_t *cf,
-    ngx_http_oauth2_client_conf_t *client)
-{
-    ngx_uint_t                  i, final;
-    ngx_msec_t                  t;
-    ngx_module_t               *m;
-    ngx_http_upstream_conf_t   *ucf;
-    ngx_http_core_srv_conf_t  **cscfp;
-    ngx_http_core_loc_conf_t   *clcf;
-
-    cscfp = client->servers.elts;
-    clcf = NULL;
-
-    for (i = 0; i < client->servers.nelts; i++) {
-        clcf = cscfp[i]->ctx->loc_conf[ngx_http_core_module.ctx_index];
-        clcf = ngx_http_oauth2_client_request_find(clcf,
-                                                   &client->token_location,
-                                                   &final);
-        if (clcf != NULL && clcf->handler != NULL) {
-            client->server = cscfp[i];
-            break;
-        }
-    }
-
-    if (client->server == NULL) {
-        client->server = (client->servers.nelts != 0) ? cscfp[0] : NULL;
-        return NGX_OK;
-    }
-
-    for (i = 0; cf->cycle->modules[i]; i++) {
-        m = cf->cycle->modules[i];
-
-        if (m->type != NGX_HTTP_MODULE
-            || ngx_strcmp(m->name, "ngx_http_proxy_module") != 0)
-        {
-            continue;
-        }
-
-        ucf = clcf->loc_conf[m->ctx_index];
-        t = ucf->connect_timeout + ucf->read_timeout;
-
-        if (t > client->deadline) {
-            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
-                          "oauth2 client \"%V\": proxy_connect_timeout "
-                          "%M ms and proxy_read_timeout %M ms of token "
-                          "location \"%V\" exceed %M ms, the longest "
-                          "oauth2_token_wait_timeout of the client, at "
-                          "which its token requests end",
-                          &client->name, ucf->connect_timeout,
-                          ucf->read_timeout, &client->token_location,
-                          client->deadline);
-        }
-
-        break;
-    }
-
-    return NGX_OK;
-}
-
-
-/*
- * The location of uri among those of pclcf, as ngx_http_core_find_location()
- * finds it; final is set when it is exact or a regular expression's.
- */
-
-static ngx_http_core_loc_conf_t *
-ngx_http_oauth2_client_request_find(ngx_http_core_loc_conf_t *pclcf,
-    ngx_str_t *uri, ngx_uint_t *final)
-{
-    ngx_int_t                  rc;
-    ngx_uint_t                 noregex;
-    ngx_http_core_loc_conf_t  *clcf, *nested;
-#if (NGX_PCRE)
-    ngx_http_core_loc_conf_t **clcfp;
-#endif
-
-    *final = 0;
-    noregex = 0;
-    clcf = NULL;
-
-    rc = ngx_http_oauth2_client_request_find_static(pclcf->static_locations,
-                                                    uri, &clcf);
-    if (rc == NGX_OK) {
-        *final = 1;
-        return clcf;
-    }
-
-    if (rc == NGX_AGAIN) {
-        noregex = clcf->noregex;
-
-        nested = ngx_http_oauth2_client_request_find(clcf, uri, final);
-
-        if (*final) {
-            return nested;
-        }
-
-        if (nested != NULL) {
-            clcf = nested;
-        }
-    }
-
-#if (NGX_PCRE)
-
-    if (noregex == 0 && pclcf->regex_locations) {
-
-        for (clcfp = pclcf->regex_locations; *clcfp; clcfp++) {
-
-            if (ngx_regex_exec((*clcfp)->regex->regex, uri, NULL, 0) < 0) {
-                continue;
-            }
-
-            nested = ngx_http_oauth2_client_request_find(*clcfp, uri, final);
-            *final = 1;
-
-            return (nested != NULL) ? nested : *clcfp;
-        }
-    }
-
-#endif
-
-    return clcf;
-}
-
-
-/* NGX_OK: an exact match; NGX_AGAIN: a prefix; NGX_DECLINED: none */
-
-static ngx_int_t
-ngx_http_oauth2_client_request_find_static(
-    ngx_http_location_tree_node_t *node, ngx_str_t *uri,
-    ngx_http_core_loc_conf_t **found)
-{
-    u_char     *p;
-    size_t      len, n;
-    ngx_int_t   rc, rv;
-
-    p = uri->data;
-    len = uri->len;
-    rv = NGX_DECLINED;
-
-    while (node != NULL) {
-        n = (len <= (size_t) node->len) ? len : node->len;
-
-        rc = ngx_filename_cmp(p, node->name, n);
-
-        if (rc != 0) {
-            node = (rc < 0) ? node->left : node->right;
-            continue;
-        }
-
-        if (len > (size_t) node->len) {
-
-            if (node->inclusive) {
-                *found = node->inclusive;
-                rv = NGX_AGAIN;
-
-                node = node->tree;
-                p += n;
-                len -= n;
-                continue;
-            }
-
-            node = node->right;
-            continue;
-        }
-
-        if (len == (size_t) node->len) {
-
-            if (node->exact) {
-                *found = node->exact;
-                return NGX_OK;
-            }
-
-            *found = node->inclusive;
-            return NGX_AGAIN;
-        }
-
-        node = node->left;
-    }
-
-    return rv;
 }

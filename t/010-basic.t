@@ -565,6 +565,7 @@ qr/oauth2 client "okta": token request failed: HTTP 401, error "invalid_client"/
     }
 --- request eval
 ["GET /api/1", "GET /slow-refresh", "GET /api/2", "GET /revoked/3", "GET /api/4", "GET /errors"]
+--- timeout: 10
 --- error_code eval
 [200, 200, 200, 401, 200, 200]
 --- response_body_like eval

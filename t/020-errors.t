@@ -1391,3 +1391,33 @@ GET /api/x
 status 0
 new token
 [crit]
+
+
+
+=== TEST 40: a refusal whose description names DPoP, in whatever case: the hint says so
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-described/e40/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-described/e40/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request
+GET /api/x
+--- error_code: 502
+--- error_log eval
+qr/oauth2 client "okta": token request failed: HTTP 400, error "invalid_request": "A DPoP proof is required for this client\."; next attempt in \d+\.\d{3} s: the client requires DPoP/
+--- no_error_log
+[alert]
+[crit]

@@ -423,6 +423,14 @@ oauth2_client name "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn
         return 204;
     }
 
+    location = /_oauth2/late {
+        internal;
+        proxy_connect_timeout 3s;
+        proxy_send_timeout 2s;
+        proxy_read_timeout 5s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/oauth2/v1/token;
+    }
+
     location /api/ {
         oauth2_token late;
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
@@ -512,7 +520,7 @@ invalid value "maybe" in "prefetch" directive, it must be "on" or "off"
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
     }
 --- warn
-oauth2 client "okta": proxy_connect_timeout 60000 ms and proxy_read_timeout 60000 ms of token location "/_oauth2/okta" exceed 10000 ms, the longest oauth2_token_wait_timeout of the client, at which its token requests end
+oauth2 client "okta": proxy_connect_timeout 60000 ms, proxy_send_timeout 60000 ms and proxy_read_timeout 60000 ms of token location "/_oauth2/okta" exceed 10000 ms, the longest oauth2_token_wait_timeout of the client, at which its token requests end
 
 
 
@@ -540,7 +548,7 @@ oauth2 client "okta": proxy_connect_timeout 60000 ms and proxy_read_timeout 6000
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
     }
 --- warn
-oauth2 client "okta": proxy_connect_timeout 2000 ms and proxy_read_timeout 9000 ms of token location "/internal/oauth2/okta" exceed 10000 ms
+oauth2 client "okta": proxy_connect_timeout 2000 ms, proxy_send_timeout 60000 ms and proxy_read_timeout 9000 ms of token location "/internal/oauth2/okta" exceed 10000 ms
 
 
 
@@ -558,7 +566,8 @@ oauth2 client "okta": proxy_connect_timeout 2000 ms and proxy_read_timeout 9000 
 
     location ~ ^/_oauth2/(okta)$ {
         internal;
-        proxy_connect_timeout 5s;
+        proxy_connect_timeout 3s;
+        proxy_send_timeout 2s;
         proxy_read_timeout 10s;
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
     }
@@ -604,11 +613,80 @@ oauth2 client "okta": proxy_connect_timeout 2000 ms and proxy_read_timeout 9000 
         proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
     }
 --- warn
-proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location "/_oauth2/okta"
+proxy_connect_timeout 11000 ms, proxy_send_timeout 60000 ms and proxy_read_timeout 60000 ms of token location "/_oauth2/okta"
 
 
 
-=== TEST 36: a private RSA JWK as Okta's console exports it
+=== TEST 36: proxy_send_timeout counts with the others
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_connect_timeout 2s;
+        proxy_send_timeout 4s;
+        proxy_read_timeout 5s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- warn
+oauth2 client "okta": proxy_connect_timeout 2000 ms, proxy_send_timeout 4000 ms and proxy_read_timeout 5000 ms of token location "/_oauth2/okta" exceed 10000 ms
+
+
+
+=== TEST 37: a token location without proxy_pass: its timeouts are another module's, not checked
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        fastcgi_pass 127.0.0.1:9;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- valid
+
+
+
+=== TEST 38: a token location in none of the servers that use the client: a warning
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        token_location  /_oauth2/elsewhere;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- warn
+oauth2 client "okta": token location "/_oauth2/elsewhere" with a content handler (such as proxy_pass) is in none of the servers that use the client: its token requests will fail
+
+
+
+=== TEST 39: a private RSA JWK as Okta's console exports it
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -621,8 +699,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-
-=== TEST 37: a private EC JWK
+=== TEST 40: a private EC JWK
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -635,8 +712,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-
-=== TEST 38: a JWKS holding one private key
+=== TEST 41: a JWKS holding one private key
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -649,8 +725,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-
-=== TEST 39: a JWK whose alg is not signing_alg's
+=== TEST 42: a JWK whose alg is not signing_alg's
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -665,7 +740,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-=== TEST 40: a public JWK
+=== TEST 43: a public JWK
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -679,7 +754,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-=== TEST 41: a JWKS with two keys
+=== TEST 44: a JWKS with two keys
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -693,7 +768,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-=== TEST 42: an RSA JWK of 1024 bits
+=== TEST 45: an RSA JWK of 1024 bits
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -707,7 +782,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-=== TEST 43: an encrypted PKCS#8 key and its passphrase
+=== TEST 46: an encrypted PKCS#8 key and its passphrase
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -721,8 +796,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-
-=== TEST 44: a legacy encrypted PEM key
+=== TEST 47: a legacy encrypted PEM key
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -736,8 +810,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-
-=== TEST 45: an encrypted EC key, the passphrase ending in CRLF
+=== TEST 48: an encrypted EC key, the passphrase ending in CRLF
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -751,8 +824,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-
-=== TEST 46: an encrypted EC key under a UTF-8 passphrase
+=== TEST 49: an encrypted EC key under a UTF-8 passphrase
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -766,8 +838,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-
-=== TEST 47: a wrong passphrase
+=== TEST 50: a wrong passphrase
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -782,7 +853,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-=== TEST 48: a passphrase file that does not exist
+=== TEST 51: a passphrase file that does not exist
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -797,7 +868,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-=== TEST 49: a passphrase for a key that is not encrypted: a warning
+=== TEST 52: a passphrase for a key that is not encrypted: a warning
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -812,7 +883,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-=== TEST 50: private_key_passphrase_file twice
+=== TEST 53: private_key_passphrase_file twice
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -828,7 +899,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-=== TEST 51: dpop on, a generated proof key
+=== TEST 54: dpop on, a generated proof key
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -842,8 +913,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-
-=== TEST 52: dpop on, the proof key from a JWK
+=== TEST 55: dpop on, the proof key from a JWK
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -858,8 +928,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-
-=== TEST 53: dpop_key without dpop on: a warning
+=== TEST 56: dpop_key without dpop on: a warning
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -874,7 +943,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-=== TEST 54: dpop_key is a public key
+=== TEST 57: dpop_key is a public key
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -890,7 +959,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-=== TEST 55: dpop_key is too short an RSA key
+=== TEST 58: dpop_key is too short an RSA key
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -906,7 +975,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-=== TEST 56: dpop_key is the client's private_key
+=== TEST 59: dpop_key is the client's private_key
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -922,7 +991,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-=== TEST 57: dpop_key missing
+=== TEST 60: dpop_key missing
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;
@@ -938,7 +1007,7 @@ proxy_connect_timeout 11000 ms and proxy_read_timeout 60000 ms of token location
 
 
 
-=== TEST 58: dpop takes on or off
+=== TEST 61: dpop takes on or off
 --- http_config
     oauth2_client okta {
         token_endpoint  https://example.okta.com/oauth2/v1/token;

@@ -2,7 +2,9 @@
 # or resets its HTTP/2 stream never cancels it; it ends at its own
 # deadline whatever the token endpoint trickles; one is in flight at a
 # time; a refresh holds no client's connection; workers fetch the token
-# when they start.
+# when they start; nginx features that act on the connection of a
+# request (limit_req's delay, an unbuffered response, send_timeout)
+# work in the token location.
 #
 # Blocks end with GET /status: the access log of the block, one line a
 # request, "$uri $status $oauth2_token_status $sent_http_retry_after".
@@ -155,7 +157,7 @@ oauth2_token_wait_timeout 2s;
 ["^fired", "slept", "503 Service", "slept",
  "^calls=1\n(?:.*\n)*inflight=0\nmax_inflight=1\naborted=1\n",
  "(?=.*/api/1 502 ERROR -\n)(?=.*/api/2 503 BACKOFF 1\n)",
- "(?=.*oauth2 client \"okta\": proxy_connect_timeout 60000 ms and proxy_read_timeout 60000 ms of token location \"/_oauth2/okta\" exceed 2000 ms)(?=.*oauth2 client \"okta\": token endpoint response \\(HTTP 200\\) is incomplete after 2000 ms, the deadline of the token request; next attempt in (?:0\\.[5-9]\\d\\d|1\\.000) s)"]
+ "(?=.*oauth2 client \"okta\": proxy_connect_timeout 60000 ms, proxy_send_timeout 60000 ms and proxy_read_timeout 60000 ms of token location \"/_oauth2/okta\" exceed 2000 ms)(?=.*oauth2 client \"okta\": token endpoint response \\(HTTP 200\\) is incomplete after 2000 ms, the deadline of the token request; next attempt in (?:0\\.[5-9]\\d\\d|1\\.000) s)"]
 
 
 
@@ -174,7 +176,7 @@ oauth2_token_wait_timeout 2s;
 --- response_body_like eval
 ["^requests=\\d+\nerrors=0\n(?:status_50[23]=\\d+\n)+max_ms=\\d+\nslow=0\n",
  "^calls=[1-3]\n(?:.*\n)*inflight=[01]\nmax_inflight=1\naborted=[1-3]\n",
- "(?=.*oauth2 client \"okta\": proxy_connect_timeout 60000 ms and proxy_read_timeout 60000 ms of token location \"/_oauth2/okta\" exceed 10000 ms)(?=.*oauth2 client \"okta\": no response from the token endpoint through \"/_oauth2/okta\" within 10000 ms, the deadline of the token request; next attempt in)"]
+ "(?=.*oauth2 client \"okta\": proxy_connect_timeout 60000 ms, proxy_send_timeout 60000 ms and proxy_read_timeout 60000 ms of token location \"/_oauth2/okta\" exceed 10000 ms)(?=.*oauth2 client \"okta\": no response from the token endpoint through \"/_oauth2/okta\" within 10000 ms, the deadline of the token request; next attempt in)"]
 
 
 
@@ -213,7 +215,7 @@ access_log $TEST_NGINX_LOGDIR/status.log oauth2 if=$oauth2_not_hit;
     location = /keepalive {
         access_log off;
         proxy_read_timeout 60s;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_keepalive?port=$TEST_NGINX_SERVER_PORT&path=/api/ka&seconds=4&slow_ms=800&interval_ms=20;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_keepalive?port=$TEST_NGINX_SERVER_PORT&path=/api/ka&seconds=4&interval_ms=20&watch=/s/expires-4/g08/oauth2/v1/token;
     }
 --- request eval
 ["GET /api/warm", "GET /fail/expires-60-delay-1500/1", "GET /keepalive",
@@ -221,8 +223,66 @@ access_log $TEST_NGINX_LOGDIR/status.log oauth2 if=$oauth2_not_hit;
 --- timeout: 30
 --- response_body_like eval
 ["^backend bearer MISS", "^ok",
- "^requests=\\d+\nerrors=0\nstatus_200=\\d+\nmax_ms=\\d+\nslow=0\n",
+ "^requests=\\d+\nerrors=0\nstatus_200=\\d+\nmax_ms=\\d+\nslow=\\d+\nin_flight=(?:[5-9]|[1-9]\\d+)\n",
  "slept", "^calls=2\n",
  "^/api/warm 200 MISS -\n/fail/expires-60-delay-1500/1 200 - -\n/api/ka 200 REFRESH -\n/sleep/500 200 - -\n\$"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 9: limit_req with a burst in the token location delays the token request: it goes on after the delay
+--- token_path
+/g09/oauth2/v1/token
+--- http_extra
+    limit_req_zone $binary_remote_addr zone=g09:1m rate=1r/s;
+--- token_extra
+limit_req zone=g09 burst=5;
+--- extra_config
+    location = /limited {
+        limit_req zone=g09 burst=5;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+    }
+--- request eval
+["GET /limited", "GET /api/1", "GET /api/2", "GET /stats", "GET /status",
+ "GET /errors"]
+--- response_body_like eval
+["^backend none", "^backend bearer MISS", "^backend bearer HIT", "^calls=1\n",
+ "^/limited 200 - -\n/api/1 200 MISS -\n/api/2 200 HIT -\n\$",
+ "delaying request, excess: \\d+\\.\\d{3}, by zone \"g09\", oauth2 client: \"okta\", token request"]
+--- no_error_log
+[alert]
+[error]
+
+
+
+=== TEST 10: a token endpoint that answers X-Accel-Buffering: no
+--- token_path
+/s/unbuffered/g10/oauth2/v1/token
+--- request eval
+["GET /api/1", "GET /api/2", "GET /stats"]
+--- response_body_like eval
+["^backend bearer MISS", "^backend bearer HIT", "^calls=1\n"]
+--- no_error_log
+[alert]
+[error]
+
+
+
+=== TEST 11: proxy_buffering off and a send_timeout shorter than the pauses of a trickle: the token request ends at its deadline
+--- token_path
+/s/unbuffered-trickle-1500/g11/oauth2/v1/token
+--- token_extra
+proxy_buffering off;
+send_timeout 500ms;
+--- api_extra
+oauth2_token_wait_timeout 2s;
+--- request eval
+["GET /api/1", "GET /stats", "GET /errors"]
+--- error_code eval
+[502, 200, 200]
+--- response_body_like eval
+["502 Bad Gateway", "^calls=1\n",
+ "oauth2 client \"okta\": token endpoint response \\(HTTP 200\\) is incomplete after 2000 ms, the deadline of the token request"]
+--- no_error_log
+[alert]

@@ -2,13 +2,13 @@ package NginxProcess;
 
 # One nginx, master and workers, run by a test file itself rather than by
 # Test::Nginx: for what a data-driven block cannot do, such as changing
-# the configuration between two requests, or timing a shutdown.
+# the configuration between two requests, or shutting it down.
 #
 #   my $ngx = NginxProcess->new(name => 'lifecycle');
 #   $ngx->start($conf);              # the http { } block's contents
 #   my ($status, $headers, $body) = $ngx->get('/path');
 #   $ngx->reload($new_conf);         # HUP, returns once new workers run
-#   my $secs = $ngx->quit;           # QUIT, returns how long it took
+#   my $ok = $ngx->quit;             # QUIT; 1 if nginx exited by itself
 #   my $log = $ngx->error_log;
 #
 # The module comes from TEST_NGINX_LOAD_MODULES and the binary from
@@ -145,20 +145,23 @@ sub reload {
     die "NginxProcess: no new workers after a reload\n";
 }
 
-# QUIT, and the seconds until the master is gone
+# QUIT; 1 if the master exited by itself (within 30 s, after which it is
+# killed), else 0
 sub quit {
     my ($self) = @_;
-    my $t0 = time;
+    my $exited = 0;
     kill 'QUIT', $self->{pid};
     my $deadline = time + 30;
     while (time < $deadline) {
-        last if waitpid($self->{pid}, WNOHANG) == $self->{pid};
+        if (waitpid($self->{pid}, WNOHANG) == $self->{pid}) {
+            $exited = 1;
+            last;
+        }
         sleep 0.02;
     }
-    my $took = time - $t0;
-    HelperProcess::stop($self->{pid});
+    HelperProcess::stop($self->{pid}) if !$exited;
     delete $self->{pid};
-    return $took;
+    return $exited;
 }
 
 # GET path, with optional headers; ($status, \%headers, $body), or

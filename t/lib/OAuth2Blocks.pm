@@ -8,8 +8,9 @@ package OAuth2Blocks;
 # A block names its token endpoint path in --- token_path and may add
 # --- client_extra (inside oauth2_client; "prefetch off" unless it says
 # otherwise), --- token_extra (inside the
-# token location), --- api_extra (inside /api/) and --- extra_config
-# (more locations).  A block with its own http_config or config keeps it.
+# token location), --- api_extra (inside /api/), --- extra_config
+# (more locations) and --- http_extra (more of http{}: limit_req_zone,
+# ...).  A block with its own http_config or config keeps it.
 #
 # What the configuration gives:
 #   /api/...            oauth2_token okta, proxied to a backend server of
@@ -61,6 +62,7 @@ sub fill {
     my $token_extra  = indent(section($block, 'token_extra'), '        ');
     my $api_extra    = indent(section($block, 'api_extra'), '        ');
     my $extra        = section($block, 'extra_config');
+    my $http_extra   = section($block, 'http_extra');
 
     $block->set_value('http_config', <<"HTTP") unless defined $block->http_config;
     map \$http_authorization \$has_bearer {
@@ -91,6 +93,7 @@ sub fill {
         private_key     \$TEST_NGINX_KEYS/rsa1.pem;
         key_id          rsa1;
 $client_extra    }
+$http_extra
 HTTP
 
     $block->set_value('config', <<"CONFIG") unless defined $block->config;

@@ -125,10 +125,14 @@
 #                                    is given up, its connection closed,
 #                                    and counted in errors
 #   GET /_keepalive?port=P&path=U&seconds=S[&slow_ms=T][&interval_ms=I]
-#                   [&host=H]        GETs one after another on one
+#                   [&host=H][&watch=W]
+#                                    GETs one after another on one
 #                                    keep-alive connection for S s, I ms
 #                                    (0) apart; answers counts, max_ms and
-#                                    slow (over T ms)
+#                                    slow (over T ms); with W (a token
+#                                    path), in_flight: the GETs answered
+#                                    while a token request to W was in
+#                                    flight
 #   GET /_h2reset?port=P&path=U&n=N[&after_ms=M][&host=H]
 #                                    one HTTP/2 (h2c) connection, N streams
 #                                    GET U one after another, each reset
@@ -251,6 +255,11 @@ my @SCENARIOS = (
     # one byte every <ms> (default 1000): nginx's read timeout restarts
     # with every byte
     [ qr/^trickle(?:-(\d+))?$/ => { verify => 1, trickle_ms => sub { $_[0] // 1000 } } ],
+    # a good answer that tells nginx not to buffer it (X-Accel-Buffering:
+    # no); with trickle-<ms>, its body trickled as above
+    [ qr/^unbuffered$/ => { verify => 1, unbuffered => 1 } ],
+    [ qr/^unbuffered-trickle-(\d+)$/ => { verify => 1, unbuffered => 1,
+        trickle_ms => sub { $_[0] } } ],
     # short-lived tokens from a slow server: a request that waited for a
     # fetch would take that long
     [ qr/^expires-(\d+)-delay-(\d+)$/ => { verify => 1,
@@ -276,6 +285,10 @@ my @SCENARIOS = (
     [ qr/^invalid-scope$/ => { reply => sub {
         json_error(400, 'invalid_scope',
                    'The following scopes are not allowed: okta.bogus') } } ],
+    # a refusal that names DPoP in its description only
+    [ qr/^dpop-described$/ => { reply => sub {
+        json_error(400, 'invalid_request',
+                   'A DPoP proof is required for this client.') } } ],
     [ qr/^rate-limit$/ => { reply => sub ($ctx) {
         (429, [ 'Content-Type' => 'application/json',
                 'X-Rate-Limit-Limit' => 600,
@@ -1237,7 +1250,9 @@ sub control_keepalive ($req) {
         or return text(502, "keepalive: cannot connect: $@\n", 'keepalive: connect failed');
     binmode $s;
     my $request = "GET $t->{path} HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    my %r = (requests => 0, status => {}, max_ms => 0, slow => 0, errors => 0);
+    my %r = (requests => 0, status => {}, max_ms => 0, slow => 0, errors => 0,
+             in_flight => 0);
+    my $watch = $q{watch};
     my $until = time + $secs;
     local $SIG{ALRM} = sub { die "timeout\n" };
     while (time < $until) {
@@ -1268,12 +1283,16 @@ sub control_keepalive ($req) {
         my $ms = (time - $t0) * 1000;
         $r{max_ms} = $ms if $ms > $r{max_ms};
         $r{slow}++ if $ms > $slow;
+        $r{in_flight}++ if defined $watch && with_state(sub ($st) {
+            my $p = $st->{paths}{$watch};
+            $p && ($p->{inflight} // 0) > 0 });
         pause_ms($gap) if $gap;
     }
     close $s;
     $r{max_ms} = int($r{max_ms} + 0.5);
     return text(200, "requests=$r{requests}\nerrors=$r{errors}\n" . status_lines(\%r)
-                     . "max_ms=$r{max_ms}\nslow=$r{slow}\n",
+                     . "max_ms=$r{max_ms}\nslow=$r{slow}\n"
+                     . (defined $watch ? "in_flight=$r{in_flight}\n" : ''),
                 "keepalive $secs s x GET $t->{path}: $r{requests} requests, errors"
                 . " $r{errors}, max $r{max_ms} ms");
 }
@@ -1505,7 +1524,8 @@ sub token_endpoint ($req) {
     $seen->{token_type} = $bound ? 'DPoP' : 'Bearer';
     record_outcome($req->{path}, $seen, '200');
     my @headers = ('Content-Type' => 'application/json',
-                   $dpop && $dpop->{announce} ? ('DPoP-Nonce' => $dpop->{announce}) : ());
+                   $dpop && $dpop->{announce} ? ('DPoP-Nonce' => $dpop->{announce}) : (),
+                   $spec->{unbuffered} ? ('X-Accel-Buffering' => 'no') : ());
     return send_trickle($req, 200, \@headers, $body, $spec->{trickle_ms}->(@cap))
         if $spec->{trickle_ms};
     return (200, \@headers, $body,

@@ -497,6 +497,14 @@ check($r->{status} == 401 && $r->{json}{error} eq 'invalid_client'
 $r = canned('invalid-scope');
 check($r->{status} == 400 && $r->{json}{error} eq 'invalid_scope'
       && $r->{json}{error_description} eq 'The following scopes are not allowed: okta.bogus', 'invalid-scope', $r->{body});
+$r = canned('dpop-described');
+check($r->{status} == 400 && $r->{json}{error} eq 'invalid_request'
+      && $r->{json}{error_description} eq 'A DPoP proof is required for this client.',
+      'dpop-described', $r->{body});
+$r = token_request(path => scen('unbuffered'), assertion => assertion(path => scen('unbuffered')));
+granted('unbuffered', $r);
+check(($r->{headers}{'x-accel-buffering'}[0] // '') eq 'no',
+      'unbuffered: X-Accel-Buffering: no', $r->{body});
 $r = canned('rate-limit');
 {
     my $h = $r->{headers};
@@ -988,6 +996,10 @@ sub start_request {
           $r->{body});
     check(http(path => "/_keepalive?port=$port&path=/x&seconds=0")->{status} == 400,
           '/_keepalive refuses seconds=0');
+    $r = http(path => "/_keepalive?port=$port&path=/_sleep?ms=1&seconds=1&watch=/nothing/v1/token");
+    check($r->{body} =~ /\nslow=0\nin_flight=0\n\z/,
+          '/_keepalive watch=: no token request to it in flight, none counted',
+          $r->{body});
 
     # /_h2reset: the mock speaks no HTTP/2
     $r = http(path => "/_h2reset?port=$port&path=/x&n=2&after_ms=10");
