@@ -227,14 +227,15 @@ ngx_http_oauth2_client_rewrite_handler(ngx_http_request_t *r)
 /*
  * Sets ctx->value as the request's Authorization, in a header list of
  * the request's own: a copy of its list without any Authorization, plus
- * ours.  The list it had is left as it was, for whoever shares it (a
- * mirror made before, say), and kept as the clean state to go back to.
- * One allocation, one pass over the elements.
+ * ours (and with a DPoP proof, without any DPoP, plus the proof).  The
+ * list it had is left as it was, for whoever shares it (a mirror made
+ * before, say), and kept as the clean state to go back to.  One
+ * allocation, one pass over the elements.
  */
 
 ngx_int_t
 ngx_http_oauth2_client_inject(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx)
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_str_t *proof)
 {
     ngx_list_t                     list;
     ngx_table_elt_t               *h;
@@ -276,7 +277,7 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
     }
 
     if (ngx_http_oauth2_client_copy_headers(r, &r->headers_in.headers, &list,
-                                            ctx->proof.len ? 2 : 1)
+                                            proof != NULL ? 2 : 1)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -284,7 +285,7 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
 
     /* the room for it (and a proof) is there, in the one part */
 
-    if (ctx->proof.len) {
+    if (proof != NULL) {
         ngx_http_oauth2_client_drop_dpop(&r->headers_in.headers);
 
         h = (ngx_table_elt_t *) r->headers_in.headers.part.elts
@@ -292,7 +293,7 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
 
         h->hash = ngx_http_oauth2_client_dpop_hash;
         ngx_str_set(&h->key, "DPoP");
-        h->value = ctx->proof;
+        h->value = *proof;
         h->lowcase_key = ngx_http_oauth2_client_dpop_key;
 #if (nginx_version >= 1023000)
         h->next = NULL;
@@ -391,7 +392,6 @@ ngx_http_oauth2_client_restore(ngx_http_request_t *r,
             rec->header = NULL;
             rec->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE;
             ngx_str_null(&rec->value);
-            ngx_str_null(&rec->proof);
         }
 
     } else if (ngx_http_oauth2_client_copy_headers(r, &headers,

@@ -304,16 +304,21 @@ static ngx_int_t
 ngx_http_oauth2_client_give(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx)
 {
-    if (ctx->client->dpop
-        && ctx->value.data[0] == 'D'
-        && ngx_http_oauth2_client_proof(r, ctx) != NGX_OK)
-    {
+    ngx_str_t  proof;
+
+    /* "DPoP <token>": only a dpop client's token endpoint answer is one */
+
+    if (ctx->value.data[0] != 'D') {
+        return ngx_http_oauth2_client_inject(r, ctx, NULL);
+    }
+
+    if (ngx_http_oauth2_client_proof(r, ctx, &proof) != NGX_OK) {
         ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
         ctx->failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_oauth2_client_inject(r, ctx);
+    return ngx_http_oauth2_client_inject(r, ctx, &proof);
 }
 
 

@@ -356,7 +356,6 @@ typedef struct {
      * client's Authorization, or NULL.  A clean state never holds a token.
      */
     ngx_table_elt_t                 *header;
-    ngx_str_t                        proof;     /* DPoP: this request's */
     ngx_list_t                       clean;
     ngx_table_elt_t                 *clean_authorization;
 
@@ -382,7 +381,7 @@ void ngx_http_oauth2_client_ctx_cleanup(void *data);
 ngx_int_t ngx_http_oauth2_client_confine_init(ngx_conf_t *cf);
 ngx_table_elt_t *ngx_http_oauth2_client_credential(ngx_http_request_t *r);
 ngx_int_t ngx_http_oauth2_client_inject(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx);
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_str_t *proof);
 void ngx_http_oauth2_client_strip(ngx_http_request_t *r);
 
 /* wait.c: requests that wait for a token request */
@@ -449,7 +448,7 @@ ngx_int_t ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
 /* proof.c: DPoP proofs of requests, the resource servers' nonce */
 ngx_int_t ngx_http_oauth2_client_proof_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_oauth2_client_proof(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx);
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_str_t *proof);
 
 /* purge.c: oauth2_token_purge */
 ngx_int_t ngx_http_oauth2_client_purge_init(ngx_conf_t *cf);

@@ -53,11 +53,11 @@ ngx_http_oauth2_client_proof_init(ngx_conf_t *cf)
 }
 
 
-/* ctx->proof for r, whose ctx->value is "DPoP <token>" */
+/* *proof, in r's pool, for r, whose ctx->value is "DPoP <token>" */
 
 ngx_int_t
 ngx_http_oauth2_client_proof(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx)
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_str_t *proof)
 {
     size_t                                 size, len;
     u_char                                *buf;
@@ -122,8 +122,8 @@ ngx_http_oauth2_client_proof(ngx_http_request_t *r,
         goto refused;
     }
 
-    ctx->proof.data = buf;
-    ctx->proof.len = len;
+    proof->data = buf;
+    proof->len = len;
 
     return NGX_OK;
 
@@ -223,7 +223,7 @@ ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_oauth2_client_module);
 
-    if (ctx == NULL || !ctx->injected || ctx->proof.len == 0
+    if (ctx == NULL || !ctx->injected || ctx->value.data[0] != 'D'
         || !ngx_http_oauth2_client_proof_challenge(r->upstream, &nonce))
     {
         return ngx_http_next_header_filter(r);
