@@ -164,3 +164,26 @@ the token endpoint asks for a DPoP nonce, retrying with it
 [qr{use_dpop_nonce}, qr{dpop: verified alg=ES256 htm=GET htu=http://127\.0\.0\.1:$ENV{TEST_NGINX_OP_PORT}/resource-nonce/dpop3/n/2 ath=ok nonce=\S+\n}, qr{^requests=2\nactive=1\ndpop=1\nuse_dpop_nonce=1\n}]
 --- error_log
 the upstream asks for a DPoP nonce: the next requests carry it
+
+
+
+=== TEST 4: PS256 assertion, an RSA proof key (RS256 proofs)
+--- http_config
+    oauth2_client dpop4 {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_OP_PORT/token;
+        client_id       nginx-dpop-ps256;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+        signing_alg     PS256;
+        scope           api:read;
+        dpop            on;
+        dpop_key        $TEST_NGINX_KEYS/rsa2.pem;
+    }
+--- request eval
+["GET /dpop4/x", "GET /_test/stats?client=nginx-dpop-ps256&detail=1"]
+--- response_body_like eval
+[qr{^resource: active client_id=nginx-dpop-ps256 .*\ndpop: verified alg=RS256 htm=GET htu=http://127\.0\.0\.1:$ENV{TEST_NGINX_OP_PORT}/resource/dpop4/x ath=ok }s,
+ qr{token_type=DPoP\n}]
+--- no_error_log
+[error]
