@@ -64,11 +64,12 @@ typedef struct {
     u_char                          *token;      /* token_cap bytes */
 
     /*
-     * The token endpoint's DPoP-Nonce: the server's, not the settings',
-     * so a reset for other settings keeps it
+     * The DPoP-Nonce of the token endpoint and of the resource servers
+     * (nonce_e): the servers', not the settings', so a reset for other
+     * settings keeps them
      */
-    uint32_t                         nonce_len;
-    u_char                           nonce[NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE];
+    uint32_t                         nonce_len[2];
+    u_char                    nonce[2][NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE];
 
     u_char                           conf_id[32];
     u_char                           name[1];
@@ -692,8 +693,10 @@ ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
         if (out->nonce.len != 0
             && out->nonce.len <= NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE)
         {
-            ngx_memcpy(n->nonce, out->nonce.data, out->nonce.len);
-            n->nonce_len = (uint32_t) out->nonce.len;
+            ngx_memcpy(n->nonce[NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN],
+                       out->nonce.data, out->nonce.len);
+            n->nonce_len[NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN] =
+                                                 (uint32_t) out->nonce.len;
         }
 
         if (out->token.data != NULL) {
@@ -826,16 +829,17 @@ ngx_http_oauth2_client_cache_fail(ngx_http_oauth2_client_node_t *n,
 
 
 /*
- * The token endpoint's DPoP nonce, shared by every worker: set when a
- * server sends one (every DPoP-Nonce replaces it), read into buf (at
- * least NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE bytes) for the next proof; 0:
- * none.  A nonce longer than the zone keeps is used by its token request
- * only.
+ * A DPoP nonce of the client (which: the token endpoint's, or the
+ * resource servers'), shared by every worker: set when a server sends
+ * one (every DPoP-Nonce replaces it), read into buf (at least
+ * NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE bytes) for the next proof; 0: none.
+ * A nonce longer than the zone keeps is not kept.
  */
 
 void
 ngx_http_oauth2_client_cache_nonce_set(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, ngx_str_t *nonce)
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t which,
+    ngx_str_t *nonce)
 {
     ngx_http_oauth2_client_node_t   *n;
     ngx_http_oauth2_client_cache_t  *cache;
@@ -851,8 +855,8 @@ ngx_http_oauth2_client_cache_nonce_set(ngx_shm_zone_t *shm_zone,
     n = ngx_http_oauth2_client_cache_find(cache, client);
 
     if (n != NULL) {
-        ngx_memcpy(n->nonce, nonce->data, nonce->len);
-        n->nonce_len = (uint32_t) nonce->len;
+        ngx_memcpy(n->nonce[which], nonce->data, nonce->len);
+        n->nonce_len[which] = (uint32_t) nonce->len;
     }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
@@ -861,7 +865,7 @@ ngx_http_oauth2_client_cache_nonce_set(ngx_shm_zone_t *shm_zone,
 
 size_t
 ngx_http_oauth2_client_cache_nonce_get(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, u_char *buf)
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t which, u_char *buf)
 {
     size_t                           len;
     ngx_http_oauth2_client_node_t   *n;
@@ -875,8 +879,8 @@ ngx_http_oauth2_client_cache_nonce_get(ngx_shm_zone_t *shm_zone,
     n = ngx_http_oauth2_client_cache_find(cache, client);
 
     if (n != NULL) {
-        len = n->nonce_len;
-        ngx_memcpy(buf, n->nonce, len);
+        len = n->nonce_len[which];
+        ngx_memcpy(buf, n->nonce[which], len);
     }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);

@@ -341,7 +341,8 @@ ngx_http_oauth2_client_fetch_dpop(ngx_http_oauth2_client_fetch_t *f,
 
     } else {
         len = ngx_http_oauth2_client_cache_nonce_get(f->shm_zone, client,
-                                                     nonce);
+                                          NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN,
+                                          nonce);
         if (len) {
             claims.nonce = nonce;
             claims.nonce_len = len;
@@ -505,7 +506,8 @@ ngx_http_oauth2_client_fetch_nonce(ngx_http_oauth2_client_fetch_t *f)
 
     if (f->claim != 0) {
         ngx_http_oauth2_client_cache_nonce_set(f->shm_zone, f->client,
-                                               &f->nonce);
+                                          NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN,
+                                          &f->nonce);
     }
 
     /*

@@ -36,8 +36,12 @@
 #define NGX_HTTP_OAUTH2_CLIENT_DPOP          "DPoP "
 #define NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN      (sizeof("DPoP ") - 1)
 
-/* the longest DPoP-Nonce the zone keeps, per client */
+/* the longest DPoP-Nonce the zone keeps, per client and server kind */
 #define NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE    256
+
+/* whose DPoP nonce: the token endpoint's, the resource servers' */
+#define NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN   0
+#define NGX_HTTP_OAUTH2_CLIENT_NONCE_API     1
 
 #define NGX_HTTP_OAUTH2_CLIENT_REFRESH_PCT   10
 #define NGX_HTTP_OAUTH2_CLIENT_WAIT_TIMEOUT  10000
@@ -133,15 +137,10 @@ typedef struct {
     size_t                           htu_len;    /* of token_endpoint */
     size_t                           origin_len; /* its scheme://host:port */
 
-    /*
-     * worker-local: a Bearer answer to DPoP said once; the ath of the
-     * last token; the resource servers' DPoP nonce
-     */
+    /* worker-local: a Bearer answer to DPoP said once; the last ath */
     ngx_uint_t                       dpop_bearer_logged;
     uint32_t                         ath_generation;
     char                             ath[NGX_HTTP_OAUTH2_CLIENT_ATH_LEN + 1];
-    size_t                           rs_nonce_len;
-    u_char                    rs_nonce[NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE];
 
     /* refresh_before: a share of the lifetime, or a time */
     ngx_uint_t                       refresh_pct;
@@ -432,9 +431,10 @@ void ngx_http_oauth2_client_backoff(ngx_http_oauth2_client_result_t *res,
 
 /* cache.c: the zone */
 void ngx_http_oauth2_client_cache_nonce_set(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, ngx_str_t *nonce);
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t which,
+    ngx_str_t *nonce);
 size_t ngx_http_oauth2_client_cache_nonce_get(ngx_shm_zone_t *shm_zone,
-    ngx_http_oauth2_client_conf_t *client, u_char *buf);
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t which, u_char *buf);
 ngx_shm_zone_t *ngx_http_oauth2_client_cache_add_zone(ngx_conf_t *cf,
     ngx_str_t *name, ssize_t size);
 ngx_uint_t ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,

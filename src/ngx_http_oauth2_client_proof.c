@@ -65,6 +65,8 @@ ngx_http_oauth2_client_proof(ngx_http_request_t *r,
     ngx_http_oauth2_client_conf_t         *client;
     ngx_http_oauth2_client_dpop_claims_t   claims;
     char                                   err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+    u_char                                 nonce[
+                                           NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE];
 
     client = ctx->client;
 
@@ -98,9 +100,14 @@ ngx_http_oauth2_client_proof(ngx_http_request_t *r,
     claims.ath_len = NGX_HTTP_OAUTH2_CLIENT_ATH_LEN;
     claims.iat = ngx_time();
 
-    if (client->rs_nonce_len) {
-        claims.nonce = client->rs_nonce;
-        claims.nonce_len = client->rs_nonce_len;
+    /* the resource servers' nonce, which any worker may have learnt */
+
+    len = ngx_http_oauth2_client_cache_nonce_get(client->shm_zone, client,
+                                            NGX_HTTP_OAUTH2_CLIENT_NONCE_API,
+                                            nonce);
+    if (len) {
+        claims.nonce = nonce;
+        claims.nonce_len = len;
     }
 
     size = ngx_http_oauth2_client_dpop_proof_size(&client->dpop_ctx, &claims);
@@ -204,9 +211,9 @@ ngx_http_oauth2_client_proof_htu(ngx_http_request_t *r,
 /*
  * A resource server that wants a nonce answers 401 with
  * `WWW-Authenticate: DPoP error="use_dpop_nonce"` and `DPoP-Nonce`
- * (RFC 9449 9): the nonce is kept for the client's next proofs in this
- * worker, and the token is not purged for it.  The refused request gets
- * the 401 as it is: only a client may send it again.
+ * (RFC 9449 9): the nonce is kept in the zone for the client's next
+ * proofs, in every worker, and the token is not purged for it.  The
+ * refused request gets the 401 as it is: only a client may send it again.
  */
 
 static ngx_int_t
@@ -232,8 +239,10 @@ ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r)
     ctx->nonce_challenge = 1;
 
     if (nonce.len != 0 && nonce.len <= NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE) {
-        ngx_memcpy(ctx->client->rs_nonce, nonce.data, nonce.len);
-        ctx->client->rs_nonce_len = nonce.len;
+        ngx_http_oauth2_client_cache_nonce_set(ctx->client->shm_zone,
+                                            ctx->client,
+                                            NGX_HTTP_OAUTH2_CLIENT_NONCE_API,
+                                            &nonce);
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "oauth2 client \"%V\": the upstream asks for a DPoP "

@@ -190,3 +190,38 @@ __DATA__
 --- no_error_log
 [error]
 [emerg]
+
+
+
+=== TEST 5: the resource server's nonce, learnt by one worker, is in every worker's next proofs
+--- http_config
+    oauth2_client okta {
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/m05/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/m05/oauth2/v1/token;
+    }
+
+    location /api-nonce/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /rotate {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_nonce?api=1&rotate=1;
+    }
+--- request eval
+["GET /rotate", "GET /api-nonce/0", (map { "GET /api-nonce/$_" } 1 .. 12)]
+--- error_code eval
+[200, 401, (200) x 12]
+--- response_body_like eval
+["^nonce=", "^api: use_dpop_nonce",
+ ("(?s)dpop=ok .*ath=ok nonce=[A-Za-z0-9_-]{32}\n") x 12]
+--- no_error_log
+[error]
