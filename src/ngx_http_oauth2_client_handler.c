@@ -202,7 +202,8 @@ ngx_http_oauth2_client_woken(ngx_http_request_t *r,
 
     /* the token request this request started failed: 502, or 500 */
 
-    ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
+    ctx->token_status = w->dpop ? NGX_HTTP_OAUTH2_CLIENT_STATUS_DPOP
+                                : NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
     ctx->failed = w->outcome;
 
     return w->outcome;

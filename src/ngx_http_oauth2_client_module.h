@@ -76,7 +76,8 @@ typedef enum {
     NGX_HTTP_OAUTH2_CLIENT_STATUS_REFRESH,
     NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE,
     NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT,
-    NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF,
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_DPOP
 } ngx_http_oauth2_client_status_e;
 
 
@@ -258,6 +259,7 @@ typedef struct {
     unsigned         dpop:1;       /* in: the request had a DPoP proof */
     unsigned         dpop_token:1; /* token_type DPoP */
     unsigned         nonce_twice:1;
+    unsigned         dpop_refused:1; /* the refusal names DPoP */
     long long        expires_in;
     ngx_uint_t       capped;
     char             error[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
@@ -325,6 +327,7 @@ typedef struct {
     ngx_msec_t                       deadline;
     ngx_uint_t                       fetch;     /* the id of its own */
     ngx_int_t                        outcome;   /* told when woken */
+    unsigned                         dpop:1;    /* its own: DPoP refused */
     unsigned                         queued:1;
     unsigned                         woken:1;
 } ngx_http_oauth2_client_wait_t;
@@ -362,7 +365,7 @@ typedef struct {
 
     ngx_int_t                        failed;    /* the status answered */
 
-    unsigned                         token_status:3;
+    unsigned                         token_status:4;
     unsigned                         injected:1;
     unsigned                         nonce_challenge:1;
 } ngx_http_oauth2_client_ctx_t;

@@ -223,6 +223,7 @@ ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
             w->outcome = (f->result.class == NGX_HTTP_OAUTH2_CLIENT_INTERNAL)
                          ? NGX_HTTP_INTERNAL_SERVER_ERROR
                          : NGX_HTTP_BAD_GATEWAY;
+            w->dpop = f->result.dpop_refused;
 
         } else {
             w->outcome = NGX_DECLINED;

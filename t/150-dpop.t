@@ -162,6 +162,8 @@ the token endpoint asks for a DPoP nonce, retrying with it
 ["GET /t", "GET /stats"]
 --- error_code eval
 [502, 200]
+--- response_headers eval
+["X-Token-Status: DPOP", ""]
 --- response_body_like eval
 ["", "(?s)^calls=2\n.*errors=use_dpop_nonce:2\n"]
 --- error_log eval
@@ -223,6 +225,8 @@ the token endpoint answered a DPoP token request with a Bearer token; it is used
 --- request
 GET /t
 --- error_code: 502
+--- response_headers
+X-Token-Status: DPOP
 --- error_log eval
 qr/token request failed: HTTP 400, error "invalid_dpop_proof": "The DPoP proof JWT header is missing\."; next attempt in [\d.]+ s: the client requires DPoP: set "dpop on" in its oauth2_client block/
 
@@ -438,3 +442,65 @@ GET /pages/d11.html
 "(?s)^\\[api: token ok .*htm=GET htu=http://127.0.0.1:$ENV{TEST_NGINX_MOCK_PORT}/api/d11/one ath=ok nonce=none\n.*\\]\\[api: token ok .*htm=GET htu=http://127.0.0.1:$ENV{TEST_NGINX_MOCK_PORT}/api/d11/two ath=ok nonce=none\n"
 --- no_error_log
 [error]
+
+
+
+=== TEST 12: a refusal that names DPoP in its description only is DPOP too; the next request, in the backoff, is BACKOFF
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-described/d12/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-described/d12/oauth2/v1/token;
+    }
+
+    location = /t {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=1;
+    }
+--- request eval
+["GET /t", "GET /t"]
+--- error_code eval
+[502, 503]
+--- response_headers eval
+["X-Token-Status: DPOP", "X-Token-Status: BACKOFF"]
+--- error_log eval
+qr/error "invalid_request": "A DPoP proof is required for this client\."; next attempt in [\d.]+ s: the client requires DPoP: set "dpop on"/
+
+
+
+=== TEST 13: a refusal of a DPoP client that is not about DPoP stays ERROR
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-client/d13/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/invalid-client/d13/oauth2/v1/token;
+    }
+
+    location = /t {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=1;
+    }
+--- request
+GET /t
+--- error_code: 502
+--- response_headers
+X-Token-Status: ERROR
+--- error_log eval
+qr/error "invalid_client": "The client_assertion signature is invalid\."; next attempt in [\d.]+ s: the server does not accept the client/
