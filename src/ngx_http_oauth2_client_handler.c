@@ -158,6 +158,18 @@ ngx_http_oauth2_client_get_token(ngx_http_request_t *r)
         ctx->client = olcf->client;
 
     } else if (ctx->injected) {
+
+        /*
+         * An internal redirect (error_page, X-Accel-Redirect, rewrite ...
+         * last) into a location of the same client: the token stays, but
+         * the proof of a DPoP-bound one names the first URI and method,
+         * and its jti is spent: a new one goes in its place.
+         */
+
+        if (ctx->value.data[0] == 'D') {
+            return ngx_http_oauth2_client_give(r, ctx);
+        }
+
         return NGX_DECLINED;
 
     } else if (ctx->failed) {

@@ -504,3 +504,50 @@ GET /t
 X-Token-Status: ERROR
 --- error_log eval
 qr/error "invalid_client": "The client_assertion signature is invalid\."; next attempt in [\d.]+ s: the server does not accept the client/
+
+
+
+=== TEST 14: an internal redirect (error_page, X-Accel-Redirect) into another location of the client: a new proof (its URI, its method, a new jti)
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d14/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d14/oauth2/v1/token;
+    }
+
+    location = /api/d14/first {
+        oauth2_token okta;
+        root html/none;
+        log_not_found off;
+        error_page 404 = /api/d14/second;
+    }
+
+    location = /api/d14/accel {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/accel;
+    }
+
+    location = /accel {
+        add_header X-Accel-Redirect /api/d14/second;
+        return 204;
+    }
+
+    location = /api/d14/second {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request eval
+["POST /api/d14/first\nhello", "GET /api/d14/accel"]
+--- response_body_like eval
+["(?s)^api: token ok .*dpop=ok alg=ES256 jkt=\\S+ htm=GET htu=http://127.0.0.1:$ENV{TEST_NGINX_MOCK_PORT}/api/d14/second ath=ok nonce=none\n",
+ "(?s)^api: token ok .*dpop=ok alg=ES256 jkt=\\S+ htm=GET htu=http://127.0.0.1:$ENV{TEST_NGINX_MOCK_PORT}/api/d14/second ath=ok nonce=none\n"]
+--- no_error_log
+[error]
