@@ -66,10 +66,13 @@ typedef struct {
     /*
      * The DPoP-Nonce of the token endpoint and of the resource servers
      * (nonce_e): the servers', not the settings', so a reset for other
-     * settings keeps them
+     * settings keeps them.  Each in a slab chunk of its own, made when a
+     * server first sends one: the node of every client, DPoP or not,
+     * stays in the 256-byte class.
      */
-    uint32_t                         nonce_len[2];
-    u_char                    nonce[2][NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE];
+    u_char                          *nonce[2];   /* nonce_cap bytes */
+    uint16_t                         nonce_len[2];
+    uint16_t                         nonce_cap[2];
 
     u_char                           conf_id[32];
     u_char                           name[1];
@@ -124,6 +127,10 @@ static ngx_int_t ngx_http_oauth2_client_cache_store(
     ngx_http_oauth2_client_outcome_t *out);
 static void ngx_http_oauth2_client_cache_fail(
     ngx_http_oauth2_client_node_t *n, ngx_http_oauth2_client_outcome_t *out);
+static void ngx_http_oauth2_client_cache_nonce_store(
+    ngx_http_oauth2_client_cache_t *cache, ngx_http_oauth2_client_node_t *n,
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t which,
+    ngx_str_t *nonce);
 static void *ngx_http_oauth2_client_cache_alloc(
     ngx_http_oauth2_client_cache_t *cache, size_t size,
     ngx_http_oauth2_client_node_t *keep,
@@ -693,10 +700,9 @@ ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
         if (out->nonce.len != 0
             && out->nonce.len <= NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE)
         {
-            ngx_memcpy(n->nonce[NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN],
-                       out->nonce.data, out->nonce.len);
-            n->nonce_len[NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN] =
-                                                 (uint32_t) out->nonce.len;
+            ngx_http_oauth2_client_cache_nonce_store(cache, n, client,
+                                            NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN,
+                                            &out->nonce);
         }
 
         if (out->token.data != NULL) {
@@ -855,11 +861,45 @@ ngx_http_oauth2_client_cache_nonce_set(ngx_shm_zone_t *shm_zone,
     n = ngx_http_oauth2_client_cache_find(cache, client);
 
     if (n != NULL) {
-        ngx_memcpy(n->nonce[which], nonce->data, nonce->len);
-        n->nonce_len[which] = (uint32_t) nonce->len;
+        ngx_http_oauth2_client_cache_nonce_store(cache, n, client, which,
+                                                 nonce);
     }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+/*
+ * Under the lock: a chunk sized to the nonce, replaced by a larger one
+ * when a longer nonce comes (a server's nonces have one length, as a
+ * rule).  No room: the nonce is not kept, the server asks again.
+ */
+
+static void
+ngx_http_oauth2_client_cache_nonce_store(ngx_http_oauth2_client_cache_t *cache,
+    ngx_http_oauth2_client_node_t *n, ngx_http_oauth2_client_conf_t *client,
+    ngx_uint_t which, ngx_str_t *nonce)
+{
+    u_char  *buf;
+
+    if (n->nonce_cap[which] < nonce->len) {
+        buf = ngx_http_oauth2_client_cache_alloc(cache, nonce->len, n, client);
+
+        if (n->nonce[which] != NULL) {
+            ngx_slab_free_locked(cache->shpool, n->nonce[which]);
+        }
+
+        n->nonce[which] = buf;
+        n->nonce_cap[which] = (buf != NULL) ? (uint16_t) nonce->len : 0;
+        n->nonce_len[which] = 0;
+
+        if (buf == NULL) {
+            return;
+        }
+    }
+
+    ngx_memcpy(n->nonce[which], nonce->data, nonce->len);
+    n->nonce_len[which] = (uint16_t) nonce->len;
 }
 
 
@@ -878,7 +918,7 @@ ngx_http_oauth2_client_cache_nonce_get(ngx_shm_zone_t *shm_zone,
 
     n = ngx_http_oauth2_client_cache_find(cache, client);
 
-    if (n != NULL) {
+    if (n != NULL && n->nonce_len[which] != 0) {
         len = n->nonce_len[which];
         ngx_memcpy(buf, n->nonce[which], len);
     }
@@ -990,6 +1030,16 @@ ngx_http_oauth2_client_cache_free_node(ngx_http_oauth2_client_cache_t *cache,
     if (n->token != NULL) {
         ngx_explicit_memzero(n->token, n->token_cap);
         ngx_slab_free_locked(cache->shpool, n->token);
+    }
+
+    if (n->nonce[NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN] != NULL) {
+        ngx_slab_free_locked(cache->shpool,
+                             n->nonce[NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN]);
+    }
+
+    if (n->nonce[NGX_HTTP_OAUTH2_CLIENT_NONCE_API] != NULL) {
+        ngx_slab_free_locked(cache->shpool,
+                             n->nonce[NGX_HTTP_OAUTH2_CLIENT_NONCE_API]);
     }
 
     ngx_slab_free_locked(cache->shpool, node);

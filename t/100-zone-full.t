@@ -104,3 +104,19 @@ __DATA__
 [error]
 [crit]
 [alert]
+
+
+
+=== TEST 3: a client's node is a 256-byte chunk, DPoP or not: 40 clients with their tokens fit in a 64k zone
+--- http_config eval: main::zone_conf('64k', 40, 500, 'zf3')
+--- config eval: main::zone_locations(40, 500, 'zf3')
+--- request eval
+[(map { "GET /z/$_" } 1 .. 40), "GET /z/1"]
+--- response_body_like eval
+[(map { "^api: token ok client=0oa-zf3-$_ .*\nx-token-status=MISS\n" } 1 .. 40),
+ "^api: token ok client=0oa-zf3-1 .*\nx-token-status=HIT\n"]
+--- no_error_log
+no room
+[error]
+[crit]
+[alert]
