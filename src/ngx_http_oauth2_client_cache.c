@@ -51,7 +51,7 @@ typedef struct {
     u_char                           flags;
     uint32_t                         token_len;
     uint32_t                         token_cap;
-    uint32_t                         generation; /* of the token */
+    uint32_t                         generation; /* of the token: sh's */
     ngx_pid_t                        claim_pid;  /* 0: no fetch claimed */
     ngx_uint_t                       claim;      /* claim sequence */
     ngx_uint_t                       epoch;      /* of its configuration */
@@ -85,6 +85,7 @@ typedef struct {
     ngx_queue_t                      queue;
     ngx_uint_t                       version;
     ngx_uint_t                       epoch;      /* configurations loaded */
+    uint32_t                         generation; /* of the last token */
 } ngx_http_oauth2_client_shctx_t;
 
 
@@ -247,6 +248,7 @@ ngx_http_oauth2_client_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_queue_init(&cache->sh->queue);
     cache->sh->version = NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION;
     cache->sh->epoch = 1;
+    cache->sh->generation = 0;
     cache->epoch = 1;
 
     len = sizeof(" in oauth2 zone \"\"") + shm_zone->shm.name.len;
@@ -785,7 +787,19 @@ ngx_http_oauth2_client_cache_store(ngx_http_oauth2_client_cache_t *cache,
     n->expires = out->expires;
     n->refresh = out->refresh;
 
-    out->generation = ++n->generation;
+    /*
+     * Zone-wide, not the node's: a node given up and made again would
+     * count from 1 again, and a worker's hash of an earlier token of
+     * that number (proof.c's ath) would pass for the new token's.
+     * 0 is no token.
+     */
+
+    if (++cache->sh->generation == 0) {
+        cache->sh->generation = 1;
+    }
+
+    n->generation = cache->sh->generation;
+    out->generation = n->generation;
     out->stored = 1;
 
     return NGX_OK;
