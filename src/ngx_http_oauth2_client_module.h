@@ -138,10 +138,16 @@ typedef struct {
     size_t                           htu_len;    /* of token_endpoint */
     size_t                           origin_len; /* its scheme://host:port */
 
-    /* worker-local: a Bearer answer to DPoP said once; the last ath */
+    /*
+     * worker-local: a Bearer answer to DPoP said once; the last ath; the
+     * resource servers' nonce as this worker last saw it
+     */
     ngx_uint_t                       dpop_bearer_logged;
     uint32_t                         ath_generation;
     char                             ath[NGX_HTTP_OAUTH2_CLIENT_ATH_LEN + 1];
+    size_t                           api_nonce_len;
+    u_char                           api_nonce[
+                                         NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE];
 
     /* refresh_before: a share of the lifetime, or a time */
     ngx_uint_t                       refresh_pct;

@@ -6,7 +6,7 @@
  * carries a DPoP-bound token, made afresh for it (htm its method, htu
  * the URL the upstream receives, ath the token's hash, the resource
  * server's nonce when it sent one), and the header filter that keeps
- * the nonce a resource server asks for.
+ * the nonces a resource server sends.
  */
 
 
@@ -21,8 +21,8 @@
 static ngx_int_t ngx_http_oauth2_client_proof_htu(ngx_http_request_t *r,
     ngx_http_oauth2_client_conf_t *client, ngx_str_t *htu);
 static ngx_int_t ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r);
-static ngx_uint_t ngx_http_oauth2_client_proof_challenge(
-    ngx_http_upstream_t *u, ngx_str_t *nonce);
+static ngx_uint_t ngx_http_oauth2_client_proof_nonce(ngx_http_upstream_t *u,
+    ngx_uint_t unauthorized, ngx_str_t *nonce);
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -108,7 +108,11 @@ ngx_http_oauth2_client_proof(ngx_http_request_t *r,
     if (len) {
         claims.nonce = nonce;
         claims.nonce_len = len;
+        ngx_memcpy(client->api_nonce, nonce, len);
     }
+
+    /* what the header filter compares a DPoP-Nonce with, lock-free */
+    client->api_nonce_len = len;
 
     size = ngx_http_oauth2_client_dpop_proof_size(&client->dpop_ctx, &claims);
     if (size == 0) {
@@ -209,62 +213,86 @@ ngx_http_oauth2_client_proof_htu(ngx_http_request_t *r,
 
 
 /*
- * A resource server that wants a nonce answers 401 with
- * `WWW-Authenticate: DPoP error="use_dpop_nonce"` and `DPoP-Nonce`
- * (RFC 9449 9): the nonce is kept in the zone for the client's next
- * proofs, in every worker, and the token is not purged for it.  The
+ * A resource server may send a new DPoP-Nonce with any answer (RFC 9449
+ * 8.2, 9): one to a request that carried a DPoP token of ours is kept in
+ * the zone for the client's next proofs, in every worker; the lock is
+ * taken only when it is not the one this worker knows.  One that wants
+ * a nonce answers 401 with `WWW-Authenticate: DPoP
+ * error="use_dpop_nonce"`: the token is not purged for it, and the
  * refused request gets the 401 as it is: only a client may send it again.
  */
 
 static ngx_int_t
 ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r)
 {
-    ngx_str_t                      nonce;
-    ngx_http_oauth2_client_ctx_t  *ctx;
+    ngx_str_t                       nonce;
+    ngx_uint_t                      challenge, keep;
+    ngx_http_oauth2_client_ctx_t   *ctx;
+    ngx_http_oauth2_client_conf_t  *client;
 
-    if (r->headers_out.status != NGX_HTTP_UNAUTHORIZED
-        || r->upstream == NULL)
-    {
+    if (r->upstream == NULL) {
         return ngx_http_next_header_filter(r);
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_oauth2_client_module);
 
-    if (ctx == NULL || !ctx->injected || ctx->value.data[0] != 'D'
-        || !ngx_http_oauth2_client_proof_challenge(r->upstream, &nonce))
+    if (ctx == NULL || !ctx->injected || ctx->value.data[0] != 'D') {
+        return ngx_http_next_header_filter(r);
+    }
+
+    client = ctx->client;
+
+    challenge = ngx_http_oauth2_client_proof_nonce(r->upstream,
+                          r->headers_out.status == NGX_HTTP_UNAUTHORIZED,
+                          &nonce);
+
+    keep = (nonce.len != 0 && nonce.len <= NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE);
+
+    if (keep
+        && (nonce.len != client->api_nonce_len
+            || ngx_memcmp(nonce.data, client->api_nonce, nonce.len) != 0))
     {
+        ngx_http_oauth2_client_cache_nonce_set(client->shm_zone, client,
+                                            NGX_HTTP_OAUTH2_CLIENT_NONCE_API,
+                                            &nonce);
+
+        ngx_memcpy(client->api_nonce, nonce.data, nonce.len);
+        client->api_nonce_len = nonce.len;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "oauth2 client \"%V\": a new DPoP nonce from the "
+                       "upstream", &client->name);
+    }
+
+    if (!challenge) {
         return ngx_http_next_header_filter(r);
     }
 
     ctx->nonce_challenge = 1;
 
-    if (nonce.len != 0 && nonce.len <= NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE) {
-        ngx_http_oauth2_client_cache_nonce_set(ctx->client->shm_zone,
-                                            ctx->client,
-                                            NGX_HTTP_OAUTH2_CLIENT_NONCE_API,
-                                            &nonce);
-
+    if (keep) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "oauth2 client \"%V\": the upstream asks for a DPoP "
-                      "nonce: the next requests carry it",
-                      &ctx->client->name);
+                      "nonce: the next requests carry it", &client->name);
 
     } else {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "oauth2 client \"%V\": the upstream asks for a DPoP "
-                      "nonce but sent no valid DPoP-Nonce",
-                      &ctx->client->name);
+                      "nonce but sent no valid DPoP-Nonce", &client->name);
     }
 
     return ngx_http_next_header_filter(r);
 }
 
 
-/* 1 if u answered a DPoP use_dpop_nonce challenge; nonce its DPoP-Nonce */
+/*
+ * nonce: u's valid DPoP-Nonce, if any; 1 if u, unauthorized, answered a
+ * DPoP use_dpop_nonce challenge
+ */
 
 static ngx_uint_t
-ngx_http_oauth2_client_proof_challenge(ngx_http_upstream_t *u,
-    ngx_str_t *nonce)
+ngx_http_oauth2_client_proof_nonce(ngx_http_upstream_t *u,
+    ngx_uint_t unauthorized, ngx_str_t *nonce)
 {
     ngx_uint_t                          i, found;
     ngx_list_part_t                    *part;
@@ -289,7 +317,8 @@ ngx_http_oauth2_client_proof_challenge(ngx_http_upstream_t *u,
             i = 0;
         }
 
-        if (h[i].key.len == sizeof("WWW-Authenticate") - 1
+        if (unauthorized
+            && h[i].key.len == sizeof("WWW-Authenticate") - 1
             && ngx_strncasecmp(h[i].key.data, (u_char *) "WWW-Authenticate",
                                h[i].key.len) == 0)
         {

@@ -551,3 +551,41 @@ qr/error "invalid_client": "The client_assertion signature is invalid\."; next a
  "(?s)^api: token ok .*dpop=ok alg=ES256 jkt=\\S+ htm=GET htu=http://127.0.0.1:$ENV{TEST_NGINX_MOCK_PORT}/api/d14/second ath=ok nonce=none\n"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 15: a resource server's new DPoP-Nonce on a 200 (RFC 9449 8.2): the next proof carries it, not the old one the server still takes
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d15/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d15/oauth2/v1/token;
+    }
+
+    location /api-nonce/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /grace {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_nonce?api=1&rotate=1&grace=1;
+    }
+--- request eval
+["GET /api-nonce/d15/1", "GET /api-nonce/d15/2", "GET /grace",
+ "GET /api-nonce/d15/3", "GET /api-nonce/d15/4"]
+--- error_code eval
+[401, 200, 200, 200, 200]
+--- response_body_like eval
+["^api: use_dpop_nonce", "(?s)dpop=ok .*ath=ok nonce=[A-Za-z0-9_-]{32}\n",
+ "^nonce=", "(?s)dpop=ok .*ath=ok nonce=[A-Za-z0-9_-]{32} \\(old, DPoP-Nonce sent\\)\n",
+ "(?s)dpop=ok .*ath=ok nonce=[A-Za-z0-9_-]{32}\n"]
+--- no_error_log
+[error]
