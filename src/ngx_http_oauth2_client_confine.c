@@ -73,6 +73,7 @@ ngx_http_oauth2_client_confine_init(ngx_conf_t *cf)
     omcf = ngx_http_conf_get_module_main_conf(cf,
                                               ngx_http_oauth2_client_module);
     omcf->authorization_variable = NGX_ERROR;
+    omcf->dpop_variable = NGX_ERROR;
 
     /* no client, no token: nothing to confine, nothing to cost */
 
@@ -83,9 +84,10 @@ ngx_http_oauth2_client_confine_init(ngx_conf_t *cf)
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
     /*
-     * $http_authorization is cached where the configuration uses it: its
-     * index is known now, every directive that uses it has been read.
-     * The name was lowercased when it was indexed.
+     * $http_authorization (and $http_dpop, the proof) is cached where
+     * the configuration uses it: its index is known now, every directive
+     * that uses it has been read.  The name was lowercased when it was
+     * indexed.
      */
 
     v = cmcf->variables.elts;
@@ -97,7 +99,13 @@ ngx_http_oauth2_client_confine_init(ngx_conf_t *cf)
                == 0)
         {
             omcf->authorization_variable = i;
-            break;
+
+        } else if (v[i].name.len == sizeof("http_dpop") - 1
+                   && ngx_strncmp(v[i].name.data, "http_dpop",
+                                  sizeof("http_dpop") - 1)
+                      == 0)
+        {
+            omcf->dpop_variable = i;
         }
     }
 
@@ -515,7 +523,7 @@ ngx_http_oauth2_client_drop_dpop(ngx_list_t *list)
 }
 
 
-/* the cached value of $http_authorization, if the configuration has one */
+/* the cached $http_authorization and $http_dpop, where configured */
 
 static void
 ngx_http_oauth2_client_flush(ngx_http_request_t *r)
@@ -527,5 +535,10 @@ ngx_http_oauth2_client_flush(ngx_http_request_t *r)
     if (omcf->authorization_variable != NGX_ERROR) {
         r->variables[omcf->authorization_variable].valid = 0;
         r->variables[omcf->authorization_variable].not_found = 0;
+    }
+
+    if (omcf->dpop_variable != NGX_ERROR) {
+        r->variables[omcf->dpop_variable].valid = 0;
+        r->variables[omcf->dpop_variable].not_found = 0;
     }
 }

@@ -201,8 +201,9 @@ typedef struct {
     ngx_array_t                      clients;   /* conf_t * */
     ngx_shm_zone_t                  *shm_zone;
 
-    /* the index of $http_authorization, NGX_ERROR if not cached */
+    /* the indexes of $http_authorization, $http_dpop; NGX_ERROR: none */
     ngx_int_t                        authorization_variable;
+    ngx_int_t                        dpop_variable;
 } ngx_http_oauth2_client_main_conf_t;
 
 

@@ -589,3 +589,43 @@ qr/error "invalid_client": "The client_assertion signature is invalid\."; next a
  "(?s)dpop=ok .*ath=ok nonce=[A-Za-z0-9_-]{32}\n"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 16: a cached $http_dpop of the request with the proof is not what an SSI include of another location reads
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d16/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d16/oauth2/v1/token;
+    }
+
+    location /pages/ {
+        oauth2_token okta;
+        ssi on;
+        add_header X-Proof $http_dpop;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /other/ {
+        return 200 "dpop=[$http_dpop]";
+    }
+--- user_files
+>>> pages/d16.html
+[<!--# include virtual="/other/x" -->]
+--- request
+GET /pages/d16.html
+--- response_headers_like
+X-Proof: eyJ.+
+--- response_body_like
+^\[dpop=\[\]\]$
+--- no_error_log
+[error]
