@@ -21,8 +21,14 @@
 static ngx_int_t ngx_http_oauth2_client_proof_htu(ngx_http_request_t *r,
     ngx_http_oauth2_client_conf_t *client, ngx_str_t *htu);
 static ngx_int_t ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r);
-static ngx_uint_t ngx_http_oauth2_client_proof_nonce(ngx_http_upstream_t *u,
-    ngx_uint_t unauthorized, ngx_str_t *nonce);
+static ngx_uint_t ngx_http_oauth2_client_proof_nonce(ngx_http_request_t *r,
+    ngx_uint_t unauthorized, ngx_str_t *nonce, ngx_str_t *description);
+
+
+/* what a resource server's 401 refused: the proof, not the token */
+#define NGX_HTTP_OAUTH2_CLIENT_REFUSED_NONE   0
+#define NGX_HTTP_OAUTH2_CLIENT_REFUSED_NONCE  1   /* use_dpop_nonce */
+#define NGX_HTTP_OAUTH2_CLIENT_REFUSED_PROOF  2   /* invalid_dpop_proof */
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -220,12 +226,15 @@ ngx_http_oauth2_client_proof_htu(ngx_http_request_t *r,
  * a nonce answers 401 with `WWW-Authenticate: DPoP
  * error="use_dpop_nonce"`: the token is not purged for it, and the
  * refused request gets the 401 as it is: only a client may send it again.
+ * Nor is it purged for `error="invalid_dpop_proof"`: the proof was
+ * refused, most often its htu (a proxy_pass with a URI part, or a
+ * server reached under another name).
  */
 
 static ngx_int_t
 ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r)
 {
-    ngx_str_t                       nonce;
+    ngx_str_t                       nonce, description;
     ngx_uint_t                      challenge, keep;
     ngx_http_oauth2_client_ctx_t   *ctx;
     ngx_http_oauth2_client_conf_t  *client;
@@ -242,9 +251,9 @@ ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r)
 
     client = ctx->client;
 
-    challenge = ngx_http_oauth2_client_proof_nonce(r->upstream,
+    challenge = ngx_http_oauth2_client_proof_nonce(r,
                           r->headers_out.status == NGX_HTTP_UNAUTHORIZED,
-                          &nonce);
+                          &nonce, &description);
 
     keep = (nonce.len != 0 && nonce.len <= NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE);
 
@@ -264,7 +273,19 @@ ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r)
                        "upstream", &client->name);
     }
 
-    if (!challenge) {
+    if (challenge == NGX_HTTP_OAUTH2_CLIENT_REFUSED_NONE) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (challenge == NGX_HTTP_OAUTH2_CLIENT_REFUSED_PROOF) {
+        ctx->proof_refused = 1;
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "oauth2 client \"%V\": the upstream refused the DPoP "
+                      "proof (invalid_dpop_proof: \"%V\"), the token is "
+                      "kept: if htu is not the URL the upstream sees, set "
+                      "oauth2_dpop_htu", &client->name, &description);
+
         return ngx_http_next_header_filter(r);
     }
 
@@ -286,23 +307,26 @@ ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r)
 
 
 /*
- * nonce: u's valid DPoP-Nonce, if any; 1 if u, unauthorized, answered a
- * DPoP use_dpop_nonce challenge
+ * nonce: the upstream's valid DPoP-Nonce, if any; when it answered 401
+ * (unauthorized) with a DPoP challenge: use_dpop_nonce (first), or
+ * invalid_dpop_proof with its description (in r's pool), or none
  */
 
 static ngx_uint_t
-ngx_http_oauth2_client_proof_nonce(ngx_http_upstream_t *u,
-    ngx_uint_t unauthorized, ngx_str_t *nonce)
+ngx_http_oauth2_client_proof_nonce(ngx_http_request_t *r,
+    ngx_uint_t unauthorized, ngx_str_t *nonce, ngx_str_t *description)
 {
+    size_t                              len;
     ngx_uint_t                          i, found;
     ngx_list_part_t                    *part;
     ngx_table_elt_t                    *h;
     ngx_http_oauth2_client_challenge_t  ch;
 
-    found = 0;
+    found = NGX_HTTP_OAUTH2_CLIENT_REFUSED_NONE;
     ngx_str_null(nonce);
+    ngx_str_null(description);
 
-    part = &u->headers_in.headers.part;
+    part = &r->upstream->headers_in.headers.part;
     h = part->elts;
 
     for (i = 0; /* void */; i++) {
@@ -328,7 +352,20 @@ ngx_http_oauth2_client_proof_nonce(ngx_http_upstream_t *u,
                                                           h[i].value.len,
                                                           "DPoP", &ch);
             if (ch.use_dpop_nonce) {
-                found = 1;
+                found = NGX_HTTP_OAUTH2_CLIENT_REFUSED_NONCE;
+
+            } else if (found == NGX_HTTP_OAUTH2_CLIENT_REFUSED_NONE
+                       && ngx_strcmp(ch.error, "invalid_dpop_proof") == 0)
+            {
+                found = NGX_HTTP_OAUTH2_CLIENT_REFUSED_PROOF;
+
+                len = ngx_strlen(ch.error_description);
+
+                description->data = ngx_pnalloc(r->pool, len);
+                if (description->data != NULL) {
+                    ngx_memcpy(description->data, ch.error_description, len);
+                    description->len = len;
+                }
             }
 
         } else if (h[i].key.len == sizeof("DPoP-Nonce") - 1

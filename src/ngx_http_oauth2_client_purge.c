@@ -51,10 +51,13 @@ ngx_http_oauth2_client_header_filter(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_oauth2_client_module);
     olcf = ngx_http_get_module_loc_conf(r, ngx_http_oauth2_client_module);
 
-    /* a DPoP nonce challenge refuses the proof, not the token */
+    /*
+     * A DPoP nonce challenge, or invalid_dpop_proof, refuses the proof,
+     * not the token
+     */
 
     if (ctx == NULL || !ctx->injected || !olcf->purge || ctx->nonce_challenge
-        || ctx->client != olcf->client)
+        || ctx->proof_refused || ctx->client != olcf->client)
     {
         return ngx_http_next_header_filter(r);
     }

@@ -629,3 +629,45 @@ X-Proof: eyJ.+
 ^\[dpop=\[\]\]$
 --- no_error_log
 [error]
+
+
+
+=== TEST 17: a 401 invalid_dpop_proof refuses the proof, not the token: oauth2_token_purge keeps it, the hint names oauth2_dpop_htu
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d17/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d17/oauth2/v1/token;
+    }
+
+    location /plain/ {
+        oauth2_token okta;
+        oauth2_token_purge on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/d17/;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        oauth2_token_purge on;
+        proxy_set_header X-Token-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request eval
+["GET /plain/1", "GET /api/d17/2"]
+--- error_code eval
+[401, 200]
+--- response_body_like eval
+["^api: token refused: dpop: htu ", "(?s)^api: token ok .*x-token-status=HIT\n"]
+--- error_log eval
+qr/the upstream refused the DPoP proof \(invalid_dpop_proof: "dpop: htu http:\S+\/plain\/1, expected [^"]+"\), the token is kept: if htu is not the URL the upstream sees, set oauth2_dpop_htu/
+--- no_error_log
+the upstream answered 401
+[error]
