@@ -317,6 +317,7 @@ static ngx_int_t
 ngx_http_oauth2_client_give(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx)
 {
+    ngx_int_t  rc;
     ngx_str_t  proof;
 
     /* "DPoP <token>": only a dpop client's token endpoint answer is one */
@@ -325,10 +326,17 @@ ngx_http_oauth2_client_give(ngx_http_request_t *r,
         return ngx_http_oauth2_client_inject(r, ctx, NULL);
     }
 
-    if (ngx_http_oauth2_client_proof(r, ctx, &proof) != NGX_OK) {
+    rc = ngx_http_oauth2_client_proof(r, ctx, &proof);
+
+    if (rc == NGX_ERROR) {
         ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
         ctx->failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        /* the request's own: 414, 405; the token is fine */
+        return rc;
     }
 
     return ngx_http_oauth2_client_inject(r, ctx, &proof);

@@ -20,6 +20,8 @@
 
 static ngx_int_t ngx_http_oauth2_client_proof_htu(ngx_http_request_t *r,
     ngx_http_oauth2_client_conf_t *client, ngx_str_t *htu);
+static uintptr_t ngx_http_oauth2_client_proof_escape(u_char *dst,
+    u_char *src, size_t size);
 static ngx_int_t ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_oauth2_client_proof_nonce(ngx_http_request_t *r,
     ngx_uint_t unauthorized, ngx_str_t *nonce, ngx_str_t *description);
@@ -59,7 +61,11 @@ ngx_http_oauth2_client_proof_init(ngx_conf_t *cf)
 }
 
 
-/* *proof, in r's pool, for r, whose ctx->value is "DPoP <token>" */
+/*
+ * *proof, in r's pool, for r, whose ctx->value is "DPoP <token>".  An
+ * HTTP status when r itself cannot have one (a URL or method longer than
+ * a proof takes: the client's doing, logged at info), NGX_ERROR else.
+ */
 
 ngx_int_t
 ngx_http_oauth2_client_proof(ngx_http_request_t *r,
@@ -102,6 +108,24 @@ ngx_http_oauth2_client_proof(ngx_http_request_t *r,
     claims.htm_len = r->method_name.len;
     claims.htu = htu.data;
     claims.htu_len = ngx_http_oauth2_client_dpop_htu_len(htu.data, htu.len);
+
+    if (claims.htu_len > NGX_HTTP_OAUTH2_CLIENT_HTU_MAX) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "oauth2 client \"%V\": no DPoP proof for a URL of "
+                      "%uz bytes, at most %d are taken", &client->name,
+                      claims.htu_len, NGX_HTTP_OAUTH2_CLIENT_HTU_MAX);
+
+        return NGX_HTTP_REQUEST_URI_TOO_LARGE;
+    }
+
+    if (claims.htm_len > NGX_HTTP_OAUTH2_CLIENT_HTM_MAX) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "oauth2 client \"%V\": no DPoP proof for a method of "
+                      "%uz bytes, at most %d are taken", &client->name,
+                      claims.htm_len, NGX_HTTP_OAUTH2_CLIENT_HTM_MAX);
+
+        return NGX_HTTP_NOT_ALLOWED;
+    }
     claims.ath = (u_char *) client->ath;
     claims.ath_len = NGX_HTTP_OAUTH2_CLIENT_ATH_LEN;
     claims.iat = ngx_time();
@@ -166,7 +190,9 @@ failed:
  * htu: oauth2_dpop_htu of the location, or the scheme and authority of
  * the token endpoint (Okta's APIs are on its host) with the path the
  * upstream receives from a proxy_pass without a URI: the request's, as
- * it came, or escaped after a rewrite.
+ * it came, or escaped after a rewrite.  Bytes a URI cannot hold as they
+ * are (a path's raw UTF-8, or bytes that are not UTF-8 at all) are
+ * percent-encoded, as the server does to compare (RFC 3986 2.1, 6.2.2).
  */
 
 static ngx_int_t
@@ -174,47 +200,109 @@ ngx_http_oauth2_client_proof_htu(ngx_http_request_t *r,
     ngx_http_oauth2_client_conf_t *client, ngx_str_t *htu)
 {
     u_char                             *p, *q, *last;
-    size_t                              len;
+    size_t                              len, origin;
     uintptr_t                           n;
+    ngx_uint_t                          type;
     ngx_http_oauth2_client_loc_conf_t  *olcf;
 
     olcf = ngx_http_get_module_loc_conf(r, ngx_http_oauth2_client_module);
 
     if (olcf->dpop_htu != NULL) {
-        return ngx_http_complex_value(r, olcf->dpop_htu, htu);
-    }
+        if (ngx_http_complex_value(r, olcf->dpop_htu, htu) != NGX_OK) {
+            return NGX_ERROR;
+        }
 
-    if (r->valid_unparsed_uri) {
+        p = htu->data;
+        len = htu->len;
+        origin = 0;
+        type = 0;
+
+    } else if (r->valid_unparsed_uri) {
         p = r->unparsed_uri.data;
         last = p + r->unparsed_uri.len;
         q = ngx_strlchr(p, last, '?');
         len = (q != NULL ? q : last) - p;
-        n = 0;
+        origin = client->origin_len;
+        type = 0;
 
     } else {
         p = r->uri.data;
         len = r->uri.len;
-        n = ngx_escape_uri(NULL, p, len, NGX_ESCAPE_URI);
+        origin = client->origin_len;
+        type = 1;
     }
 
-    htu->len = client->origin_len + len + 2 * n;
+    n = type ? ngx_escape_uri(NULL, p, len, NGX_ESCAPE_URI)
+             : ngx_http_oauth2_client_proof_escape(NULL, p, len);
+
+    if (origin == 0 && n == 0) {
+        return NGX_OK;
+    }
+
+    htu->len = origin + len + 2 * n;
 
     htu->data = ngx_pnalloc(r->pool, htu->len);
     if (htu->data == NULL) {
         return NGX_ERROR;
     }
 
-    q = ngx_cpymem(htu->data, client->token_endpoint.data,
-                   client->origin_len);
+    q = ngx_cpymem(htu->data, client->token_endpoint.data, origin);
 
-    if (n) {
+    if (n == 0) {
+        ngx_memcpy(q, p, len);
+
+    } else if (type) {
         (void) ngx_escape_uri(q, p, len, NGX_ESCAPE_URI);
 
     } else {
-        ngx_memcpy(q, p, len);
+        (void) ngx_http_oauth2_client_proof_escape(q, p, len);
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Like ngx_escape_uri(), for a URI that is one already: only the bytes
+ * outside 0x21..0x7e; a '%' stays, it is an escape of the client's.
+ */
+
+static uintptr_t
+ngx_http_oauth2_client_proof_escape(u_char *dst, u_char *src, size_t size)
+{
+    uintptr_t      n;
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    if (dst == NULL) {
+        n = 0;
+
+        while (size) {
+            if (*src < 0x21 || *src > 0x7e) {
+                n++;
+            }
+
+            src++;
+            size--;
+        }
+
+        return n;
+    }
+
+    while (size) {
+        if (*src < 0x21 || *src > 0x7e) {
+            *dst++ = '%';
+            *dst++ = hex[*src >> 4];
+            *dst++ = hex[*src & 0xf];
+            src++;
+
+        } else {
+            *dst++ = *src++;
+        }
+
+        size--;
+    }
+
+    return 0;
 }
 
 

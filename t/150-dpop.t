@@ -671,3 +671,69 @@ qr/the upstream refused the DPoP proof \(invalid_dpop_proof: "dpop: htu http:\S+
 --- no_error_log
 the upstream answered 401
 [error]
+
+
+
+=== TEST 18: a path with raw UTF-8 or bytes that are not UTF-8: htu percent-encodes them
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d18/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    large_client_header_buffers 4 16k;
+
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d18/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request eval
+["GET /api/d18/caf\xc3\xa9", "GET /api/d18/\xff\xfe?q=\xff"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+["(?s)^api: token ok .*htm=GET htu=http://127.0.0.1:$ENV{TEST_NGINX_MOCK_PORT}/api/d18/caf%C3%A9 ath=ok",
+ "(?s)^api: token ok .*htm=GET htu=http://127.0.0.1:$ENV{TEST_NGINX_MOCK_PORT}/api/d18/%FF%FE ath=ok"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 19: a URL longer than a proof takes: 414 (the client's doing, logged at info), not 500
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d19/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    large_client_header_buffers 4 16k;
+
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d19/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request eval
+"GET /api/d19/" . ("a" x 8200)
+--- error_code: 414
+--- error_log eval
+qr/\[info\] .*oauth2 client "okta": no DPoP proof for a URL of 8\d\d\d bytes, at most 8192 are taken/
+--- no_error_log
+[error]

@@ -2001,8 +2001,11 @@ sub verify_assertion ($req, $form, $hdr, $now) {
 # no default port).
 sub expected_urls ($req, $hdr) {
     my $scheme = $req->{scheme} // 'http';
-    my @urls = ("$scheme://$opt{host}:" . ($req->{port} // $opt{port}) . $req->{path});
-    push @urls, "$scheme://$hdr->{host}$req->{path}" if defined $hdr->{host};
+    # the bytes a URI cannot hold as they are (raw UTF-8, or not UTF-8
+    # at all), percent-encoded as a server does to compare (RFC 3986 2.1)
+    (my $path = $req->{path}) =~ s/([^\x21-\x7e])/sprintf '%%%02X', ord $1/ge;
+    my @urls = ("$scheme://$opt{host}:" . ($req->{port} // $opt{port}) . $path);
+    push @urls, "$scheme://$hdr->{host}$path" if defined $hdr->{host};
     return map { normalize_url($_) // () } @urls;
 }
 
