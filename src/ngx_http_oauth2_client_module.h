@@ -36,8 +36,11 @@
 #define NGX_HTTP_OAUTH2_CLIENT_DPOP          "DPoP "
 #define NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN      (sizeof("DPoP ") - 1)
 
-/* the longest DPoP-Nonce the zone keeps, per client and server kind */
-#define NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE    256
+/*
+ * the longest DPoP-Nonce the zone keeps, per client and server kind: any
+ * the module takes, in a slab chunk of its length
+ */
+#define NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE    NGX_HTTP_OAUTH2_CLIENT_NONCE_MAX
 
 /* whose DPoP nonce: the token endpoint's, the resource servers' */
 #define NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN   0

@@ -24,7 +24,8 @@ static uintptr_t ngx_http_oauth2_client_proof_escape(u_char *dst,
     u_char *src, size_t size);
 static ngx_int_t ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_oauth2_client_proof_nonce(ngx_http_request_t *r,
-    ngx_uint_t unauthorized, ngx_str_t *nonce, ngx_str_t *description);
+    ngx_uint_t unauthorized, ngx_str_t *nonce, ngx_str_t *bad,
+    ngx_str_t *description);
 
 
 /* what a resource server's 401 refused: the proof, not the token */
@@ -322,7 +323,7 @@ ngx_http_oauth2_client_proof_escape(u_char *dst, u_char *src, size_t size)
 static ngx_int_t
 ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r)
 {
-    ngx_str_t                       nonce, description;
+    ngx_str_t                       nonce, bad, description;
     ngx_uint_t                      challenge, keep;
     ngx_http_oauth2_client_ctx_t   *ctx;
     ngx_http_oauth2_client_conf_t  *client;
@@ -341,7 +342,7 @@ ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r)
 
     challenge = ngx_http_oauth2_client_proof_nonce(r,
                           r->headers_out.status == NGX_HTTP_UNAUTHORIZED,
-                          &nonce, &description);
+                          &nonce, &bad, &description);
 
     keep = (nonce.len != 0 && nonce.len <= NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE);
 
@@ -384,10 +385,18 @@ ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r)
                       "oauth2 client \"%V\": the upstream asks for a DPoP "
                       "nonce: the next requests carry it", &client->name);
 
+    } else if (bad.data != NULL) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "oauth2 client \"%V\": the upstream asks for a DPoP "
+                      "nonce but its DPoP-Nonce of %uz bytes is not valid "
+                      "(1 to %d visible characters, no quote or "
+                      "backslash)", &client->name, bad.len,
+                      NGX_HTTP_OAUTH2_CLIENT_NONCE_MAX);
+
     } else {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "oauth2 client \"%V\": the upstream asks for a DPoP "
-                      "nonce but sent no valid DPoP-Nonce", &client->name);
+                      "nonce but sent no DPoP-Nonce", &client->name);
     }
 
     return ngx_http_next_header_filter(r);
@@ -395,14 +404,16 @@ ngx_http_oauth2_client_proof_filter(ngx_http_request_t *r)
 
 
 /*
- * nonce: the upstream's valid DPoP-Nonce, if any; when it answered 401
+ * nonce: the upstream's valid DPoP-Nonce, if any, bad: one that is not
+ * valid (the last of each kind); when it answered 401
  * (unauthorized) with a DPoP challenge: use_dpop_nonce (first), or
  * invalid_dpop_proof with its description (in r's pool), or none
  */
 
 static ngx_uint_t
 ngx_http_oauth2_client_proof_nonce(ngx_http_request_t *r,
-    ngx_uint_t unauthorized, ngx_str_t *nonce, ngx_str_t *description)
+    ngx_uint_t unauthorized, ngx_str_t *nonce, ngx_str_t *bad,
+    ngx_str_t *description)
 {
     size_t                              len;
     ngx_uint_t                          i, found;
@@ -412,6 +423,7 @@ ngx_http_oauth2_client_proof_nonce(ngx_http_request_t *r,
 
     found = NGX_HTTP_OAUTH2_CLIENT_REFUSED_NONE;
     ngx_str_null(nonce);
+    ngx_str_null(bad);
     ngx_str_null(description);
 
     part = &r->upstream->headers_in.headers.part;
@@ -458,11 +470,16 @@ ngx_http_oauth2_client_proof_nonce(ngx_http_request_t *r,
 
         } else if (h[i].key.len == sizeof("DPoP-Nonce") - 1
                    && ngx_strncasecmp(h[i].key.data, (u_char *) "DPoP-Nonce",
-                                      h[i].key.len) == 0
-                   && ngx_http_oauth2_client_dpop_nonce_valid(h[i].value.data,
-                                                              h[i].value.len))
+                                      h[i].key.len) == 0)
         {
-            *nonce = h[i].value;
+            if (ngx_http_oauth2_client_dpop_nonce_valid(h[i].value.data,
+                                                        h[i].value.len))
+            {
+                *nonce = h[i].value;
+
+            } else {
+                *bad = h[i].value;
+            }
         }
     }
 

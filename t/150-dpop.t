@@ -16,6 +16,10 @@ sub slurp { my $f = shift; open my $fh, '<', $f or die "$f: $!"; local $/; my $s
 $ENV{TEST_NGINX_EC1_JKT} = slurp("$ENV{TEST_NGINX_KEYS}/ec1.jkt");
 $ENV{TEST_NGINX_EC384_JKT} = slurp("$ENV{TEST_NGINX_KEYS}/ec384.jkt");
 
+# resource servers' nonces longer than the 256 bytes once kept
+$ENV{TEST_NGINX_LONG_NONCE} = 'n' x 300;
+$ENV{TEST_NGINX_LONGER_NONCE} = 'n' x 1100;
+
 log_level('info');
 check_accum_error_log();
 repeat_each(1);
@@ -735,5 +739,59 @@ the upstream answered 401
 --- error_code: 414
 --- error_log eval
 qr/\[info\] .*oauth2 client "okta": no DPoP proof for a URL of 8\d\d\d bytes, at most 8192 are taken/
+--- no_error_log
+[error]
+
+
+
+=== TEST 20: a resource server's nonce of 300 bytes is kept (any the module takes, up to 1024); one of 1100 is said to be not valid
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d20/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d20/oauth2/v1/token;
+    }
+
+    location /fake/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/rs/;
+    }
+
+    location = /rs/long {
+        add_header WWW-Authenticate 'DPoP error="use_dpop_nonce"' always;
+        add_header DPoP-Nonce $TEST_NGINX_LONG_NONCE always;
+        return 401;
+    }
+
+    location = /rs/longer {
+        add_header WWW-Authenticate 'DPoP error="use_dpop_nonce"' always;
+        add_header DPoP-Nonce $TEST_NGINX_LONGER_NONCE always;
+        return 401;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /stats {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/api/d20/2?detail=1;
+    }
+--- request eval
+["GET /fake/longer", "GET /fake/long", "GET /api/d20/2", "GET /stats"]
+--- error_code eval
+[401, 401, 401, 200]
+--- response_body_like eval
+["", "", "^api: use_dpop_nonce", "(?s)dpop_nonce=n{300}\n"]
+--- error_log eval
+qr/the upstream asks for a DPoP nonce but its DPoP-Nonce of 1100 bytes is not valid \(1 to 1024 visible characters/
 --- no_error_log
 [error]
