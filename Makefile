@@ -22,7 +22,7 @@ MODULE   := build/ngx_http_oauth2_client_module.so
 SOURCES  := config $(wildcard src/*.c src/*.h)
 # the nginx-free files, unit-tested and fuzzed on their own
 LIBFREE  := error alg encode key jose json body \
-            file pem jwk keyfile dpop challenge jwt secret cert
+            file pem jwk keyfile dpop challenge jwt secret cert status creds
 LIBSRCS  := $(LIBFREE:%=src/ngx_http_oauth2_client_%.c)
 LIBHDRS  := $(LIBFREE:%=src/ngx_http_oauth2_client_%.h)
 UNIT     := build/test_jose
@@ -30,10 +30,13 @@ UNIT     := build/test_jose
 # certificates: one test file per concern, on the keys of t/keys
 CRYPTO   := build/test_crypto
 EMIT     := build/test_emit
+# the status core: the record, the JSON and Prometheus outputs
+STATUS   := build/test_status
+STATUS_TESTS := t/unit/test_status.c t/unit/prom_check.c t/unit/test_util.c
 CRYPTO_TESTS := t/unit/test_crypto.c t/unit/test_util.c \
             t/unit/test_file.c t/unit/test_pem.c t/unit/test_jwk.c \
             t/unit/test_keyfile.c t/unit/test_dpop.c t/unit/test_jwt.c \
-            t/unit/test_secret.c t/unit/test_cert.c
+            t/unit/test_secret.c t/unit/test_cert.c t/unit/test_creds.c
 CC       ?= cc
 UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror \
                -D_POSIX_C_SOURCE=200809L -Isrc
@@ -68,7 +71,13 @@ $(EMIT): t/unit/emit.c $(LIBSRCS) $(wildcard src/*.h)
 	@mkdir -p build
 	$(CC) $(UNIT_CFLAGS) -o $@ t/unit/emit.c $(LIBSRCS) -lcrypto -ljansson
 
-unit: $(UNIT) $(CRYPTO) $(EMIT)
+$(STATUS): $(STATUS_TESTS) t/unit/prom_check.h t/unit/test_util.h \
+           $(LIBSRCS) $(wildcard src/*.h)
+	@mkdir -p build
+	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $(STATUS_TESTS) $(LIBSRCS) \
+	    -lcrypto -ljansson
+
+unit: $(UNIT) $(CRYPTO) $(EMIT) $(STATUS)
 
 keys:
 	sh t/keys/gen.sh t/keys
@@ -76,11 +85,15 @@ keys:
 test: deps test-version test-unit test-mock interop-deps interop-selfcheck \
       test-nginx
 
-# no terminal: a test that made OpenSSL prompt for a passphrase fails
-test-unit: $(UNIT) $(CRYPTO) $(EMIT) keys
+# no terminal: a test that made OpenSSL prompt for a passphrase fails;
+# the status outputs go to build/status for promtool (status-check.sh)
+test-unit: $(UNIT) $(CRYPTO) $(EMIT) $(STATUS) keys
 	$(UNIT)
 	$(CRYPTO) < /dev/null
 	prove t/unit/verify.pl :: $(EMIT) t/keys
+	rm -rf build/status && mkdir -p build/status
+	$(STATUS) build/status
+	sh t/unit/status-check.sh build/status
 
 # the version of CHANGES is the one README.md states
 test-version:

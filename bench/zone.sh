@@ -38,6 +38,7 @@ zone_run() {
 
     clients=$(for i in $(seq "$n"); do cat <<EOF
     oauth2_client $tag-$i {
+        prefetch        off;
         token_endpoint  http://127.0.0.1:$MOCK_PORT/s/size-$size/$tag-$i/oauth2/v1/token;
         client_id       0oa-$tag-$i;
         private_key     $KEYS/ec1.pem;

@@ -22,7 +22,7 @@ FUZZ_CC=${FUZZ_CC:-clang}
 OUT=build/fuzz
 LIBSRCS=
 for f in error alg encode key jose json body \
-         file pem jwk keyfile dpop challenge jwt secret cert
+         file pem jwk keyfile dpop challenge jwt secret cert status creds
 do
     LIBSRCS="$LIBSRCS src/ngx_http_oauth2_client_$f.c"
 done
@@ -33,7 +33,7 @@ LIBS="-lcrypto -ljansson"
 
 ALL="fuzz_token_parse fuzz_base64url fuzz_form fuzz_key_parse
      fuzz_header_value fuzz_jwk_parse fuzz_dpop_nonce
-     fuzz_www_authenticate"
+     fuzz_www_authenticate fuzz_status fuzz_prom_check"
 
 case $FUZZ_SECONDS in
     ''|*[!0-9]*)
@@ -67,8 +67,22 @@ for t in $TARGETS; do
 
     ntargets=$((ntargets + 1))
 
+    # fuzz_status checks its Prometheus text with the unit tests' reader,
+    # built without coverage (fuzz/status.ignorelist)
+    extra=
+    case $t in
+        fuzz_status)
+            extra="-It/unit t/unit/prom_check.c
+                   -fsanitize-coverage-ignorelist=fuzz/status.ignorelist"
+            ;;
+        # the reader itself, on any text
+        fuzz_prom_check)
+            extra="-It/unit t/unit/prom_check.c"
+            ;;
+    esac
+
     # shellcheck disable=SC2086
-    if ! $FUZZ_CC $CFLAGS -o "$OUT/$t" "fuzz/$t.c" $LIBSRCS $LIBS \
+    if ! $FUZZ_CC $CFLAGS -o "$OUT/$t" "fuzz/$t.c" $extra $LIBSRCS $LIBS \
          > "$OUT/$t.build.log" 2>&1
     then
         cat "$OUT/$t.build.log" >&2
@@ -77,9 +91,11 @@ for t in $TARGETS; do
         continue
     fi
 
-    # the parsers of whole files and bodies get room; the rest less
+    # the parsers of whole files and bodies get room, the snapshots of
+    # fuzz_status four raw records; the rest less
     case $t in
         fuzz_token_parse|fuzz_key_parse|fuzz_jwk_parse) maxlen=65536 ;;
+        fuzz_status|fuzz_prom_check)     maxlen=16384 ;;
         *)                               maxlen=4096 ;;
     esac
 
@@ -88,6 +104,7 @@ for t in $TARGETS; do
         fuzz_token_parse) dict=-dict=fuzz/token.dict ;;
         fuzz_jwk_parse)   dict=-dict=fuzz/jwk.dict ;;
         fuzz_www_authenticate) dict=-dict=fuzz/www_authenticate.dict ;;
+        fuzz_prom_check)  dict=-dict=fuzz/prom.dict ;;
     esac
 
     work="$OUT/work/$t"

@@ -16,6 +16,7 @@ if [ -n "${NGINX_SRC:-}" ]; then
     src=$(cd "$NGINX_SRC" && pwd)
     cd "$src"
     if [ ! -f objs/Makefile ] || [ "$top/config" -nt objs/Makefile ] \
+       || [ "$top/CHANGES" -nt objs/Makefile ] \
        || ! grep -q "oauth2_client" objs/Makefile; then
         ./configure --with-compat --with-http_ssl_module \
             --add-dynamic-module="$top" ${NGINX_CONFIGURE_ARGS:-}
@@ -30,7 +31,9 @@ else
         exit 1
     fi
     src="$build/nginx-src"
-    if [ ! -f "$src/objs/Makefile" ] || [ "$top/config" -nt "$src/objs/Makefile" ]
+    # CHANGES: config reads the version there
+    if [ ! -f "$src/objs/Makefile" ] || [ "$top/config" -nt "$src/objs/Makefile" ] \
+       || [ "$top/CHANGES" -nt "$src/objs/Makefile" ]
     then
         rm -rf "$src"
         cp -r "$dev" "$src"

@@ -18,4 +18,10 @@ command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 
 # shellcheck disable=SC2086
-exec sh "$(dirname "$0")/apt-missing.sh" deps $pkgs
+sh "$(dirname "$0")/apt-missing.sh" deps $pkgs
+
+# promtool checks the status endpoint's Prometheus output and the example
+# alert rules (make test-unit, make test-nginx): taken out of Debian's
+# prometheus package, downloaded and unpacked into build/, not installed,
+# as the package would also start a Prometheus server (scripts/promtool.sh)
+sh "$(dirname "$0")/promtool.sh" >/dev/null

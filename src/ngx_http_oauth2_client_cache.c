@@ -40,6 +40,20 @@
 
 
 /*
+ * What the status endpoint reads of a client besides the token's times
+ * (docs/status.md): its counters, which live as long as the node, across
+ * reloads and resets for new settings, and the fingerprint of the token
+ * stored.  Written under the zone's lock only, by the calls that already
+ * hold it.
+ */
+
+typedef struct {
+    ngx_http_oauth2_client_status_record_t  record;
+    char         fingerprint[NGX_HTTP_OAUTH2_CLIENT_STATUS_FP_LEN];
+} ngx_http_oauth2_client_node_status_t;
+
+
+/*
  * Times are ngx_current_msec values: the monotonic clock, in ms.  Who
  * writes which field: docs/architecture.md.
  */
@@ -74,6 +88,7 @@ typedef struct {
     uint16_t                         nonce_len[2];
     uint16_t                         nonce_cap[2];
 
+    ngx_http_oauth2_client_node_status_t  status;
     u_char                           conf_id[32];
     u_char                           name[1];
 } ngx_http_oauth2_client_node_t;
@@ -86,7 +101,25 @@ typedef struct {
     ngx_uint_t                       version;
     ngx_uint_t                       epoch;      /* configurations loaded */
     uint32_t                         generation; /* of the last token */
+
+    /* for the status: the nodes, and those dropped to make room */
+    ngx_uint_t                       entries;
+    uint64_t                         evictions;
 } ngx_http_oauth2_client_shctx_t;
+
+
+/* a node's live fields, as a status request copies them */
+
+typedef struct {
+    ngx_uint_t                       found;
+    ngx_uint_t                       token;      /* a token is stored */
+    ngx_uint_t                       dpop;       /* it is DPoP-bound */
+    ngx_pid_t                        claim_pid;
+    ngx_msec_t                       expires;
+    ngx_msec_t                       refresh;
+    ngx_msec_t                       claim_deadline;
+    ngx_msec_t                       backoff;
+} ngx_http_oauth2_client_live_t;
 
 
 /* per configuration: its epoch tells it from older and newer ones */
@@ -110,6 +143,10 @@ static ngx_http_oauth2_client_node_t *ngx_http_oauth2_client_cache_node(
     ngx_http_oauth2_client_cache_t *cache,
     ngx_http_oauth2_client_conf_t *client, ngx_http_oauth2_client_node_t *n,
     ngx_uint_t *rc);
+static ngx_uint_t ngx_http_oauth2_client_cache_retired(
+    ngx_http_oauth2_client_lookup_t *lk);
+static ngx_msec_t ngx_http_oauth2_client_cache_delay(ngx_uint_t failures,
+    ngx_http_oauth2_client_outcome_t *out);
 static ngx_uint_t ngx_http_oauth2_client_cache_get(
     ngx_http_oauth2_client_cache_t *cache,
     ngx_http_oauth2_client_lookup_t *lk, ngx_pid_t dead);
@@ -122,6 +159,9 @@ static ngx_uint_t ngx_http_oauth2_client_cache_none(
 static void ngx_http_oauth2_client_cache_claim(
     ngx_http_oauth2_client_node_t *n, ngx_msec_t now,
     ngx_http_oauth2_client_lookup_t *lk);
+static void ngx_http_oauth2_client_cache_recount(
+    ngx_http_oauth2_client_node_t *n, ngx_http_oauth2_client_lookup_t *lk,
+    ngx_uint_t served);
 static ngx_int_t ngx_http_oauth2_client_cache_store(
     ngx_http_oauth2_client_cache_t *cache, ngx_http_oauth2_client_node_t *n,
     ngx_http_oauth2_client_conf_t *client,
@@ -139,6 +179,14 @@ static void *ngx_http_oauth2_client_cache_alloc(
 static void ngx_http_oauth2_client_cache_free_node(
     ngx_http_oauth2_client_cache_t *cache,
     ngx_http_oauth2_client_node_t *node);
+static void ngx_http_oauth2_client_cache_copy(
+    ngx_http_oauth2_client_cache_t *cache,
+    ngx_http_oauth2_client_conf_t **clients,
+    ngx_http_oauth2_client_status_snapshot_t *s,
+    ngx_http_oauth2_client_live_t *live);
+static void ngx_http_oauth2_client_cache_show(
+    ngx_http_oauth2_client_status_client_t *sc,
+    ngx_http_oauth2_client_live_t *lv, ngx_msec_t now);
 
 
 ngx_shm_zone_t *
@@ -249,6 +297,8 @@ ngx_http_oauth2_client_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     cache->sh->version = NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION;
     cache->sh->epoch = 1;
     cache->sh->generation = 0;
+    cache->sh->entries = 0;
+    cache->sh->evictions = 0;
     cache->epoch = 1;
 
     len = sizeof(" in oauth2 zone \"\"") + shm_zone->shm.name.len;
@@ -360,6 +410,7 @@ ngx_uint_t
 ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_lookup_t *lk)
 {
+    ngx_int_t   served[NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N];
     ngx_pid_t   dead;
     ngx_uint_t  rc;
 
@@ -367,6 +418,30 @@ ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,
 
     for ( ;; ) {
         rc = ngx_http_oauth2_client_cache_get(shm_zone->data, lk, dead);
+
+        if (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_RETIRED) {
+            rc = ngx_http_oauth2_client_cache_retired(lk);
+
+            /*
+             * Counted for the status as the zone counts its own answers
+             * (the rare path of an old worker: a critical section more)
+             */
+
+            if (lk->pool != NULL
+                && (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT
+                    || rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_BACKOFF))
+            {
+                ngx_memzero(served, sizeof(served));
+                served[rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT
+                       ? NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT
+                       : NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF] = 1;
+
+                ngx_http_oauth2_client_cache_served(shm_zone, lk->client,
+                                                    served);
+            }
+
+            return rc;
+        }
 
         if (rc != NGX_HTTP_OAUTH2_CLIENT_CACHE_BUSY
             || lk->owner == ngx_pid
@@ -388,6 +463,133 @@ ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,
     }
 
     return rc;
+}
+
+
+/*
+ * A worker of a configuration a reload replaced: its own token, or its
+ * own backoff, kept by this worker (no lock: nobody else sees them), so
+ * that it makes one token request per token lifetime, or per backoff,
+ * as long as it serves requests.  RETIRED: none; a token request
+ * without a claim is to be made.
+ */
+
+static ngx_uint_t
+ngx_http_oauth2_client_cache_retired(ngx_http_oauth2_client_lookup_t *lk)
+{
+    ngx_msec_t                         now;
+    ngx_http_oauth2_client_retired_t  *rt;
+
+    rt = &lk->client->retired;
+    now = ngx_current_msec;
+
+    if (rt->len != 0 && (ngx_msec_int_t) (rt->expires - now) > 0) {
+
+        if (lk->pool != NULL) {
+            if (lk->buf->len < rt->len) {
+                lk->buf->data = ngx_pnalloc(lk->pool, rt->len);
+                if (lk->buf->data == NULL) {
+                    lk->buf->len = 0;
+                    return NGX_HTTP_OAUTH2_CLIENT_CACHE_ERROR;
+                }
+
+                lk->buf->len = rt->len;
+            }
+
+            lk->value.data = ngx_cpymem(lk->buf->data, rt->token, rt->len)
+                             - rt->len;
+            lk->value.len = rt->len;
+            lk->generation = 0;
+            lk->expires = rt->expires;
+        }
+
+        return NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT;
+    }
+
+    if ((ngx_msec_int_t) (rt->backoff - now) > 0) {
+        lk->retry = rt->backoff - now;
+        return NGX_HTTP_OAUTH2_CLIENT_CACHE_BACKOFF;
+    }
+
+    return NGX_HTTP_OAUTH2_CLIENT_CACHE_RETIRED;
+}
+
+
+/*
+ * The end of a token request without a claim, of a worker whose
+ * configuration a reload replaced: what cache_end() does in the zone,
+ * done in the worker's own memory.  Without memory for the token, the
+ * waiters have their copies still; the next request makes another.
+ */
+
+void
+ngx_http_oauth2_client_cache_retired_end(ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_outcome_t *out, ngx_log_t *log)
+{
+    size_t                             len;
+    u_char                            *p;
+    ngx_http_oauth2_client_retired_t  *rt;
+
+    rt = &client->retired;
+
+    out->taken_over = 0;
+    out->stored = 0;
+    out->delay = 0;
+
+    if (out->token.data == NULL) {
+        if (out->min != 0) {
+            if (rt->failures < 64) {
+                rt->failures++;
+            }
+
+            out->delay = ngx_http_oauth2_client_cache_delay(rt->failures,
+                                                            out);
+            rt->backoff = ngx_current_msec + out->delay;
+        }
+
+        return;
+    }
+
+    rt->failures = 0;
+
+    /* a DPoP-bound token goes as "DPoP <token>", with a proof, here too */
+
+    len = (out->dpop ? NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN
+                     : NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN)
+          + out->token.len;
+
+    if (rt->token != NULL) {
+        ngx_explicit_memzero(rt->token, rt->cap);
+        rt->len = 0;
+    }
+
+    if (len > rt->cap) {
+        ngx_free(rt->token);
+
+        rt->token = ngx_alloc(len, log);
+        rt->cap = (rt->token != NULL) ? len : 0;
+
+        if (rt->token == NULL) {
+            return;
+        }
+    }
+
+    if (out->dpop) {
+        p = ngx_cpymem(rt->token, NGX_HTTP_OAUTH2_CLIENT_DPOP,
+                       NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN);
+
+    } else {
+        p = ngx_cpymem(rt->token, NGX_HTTP_OAUTH2_CLIENT_BEARER,
+                       NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN);
+    }
+
+    ngx_memcpy(p, out->token.data, out->token.len);
+
+    rt->len = len;
+    rt->expires = out->expires;
+    out->stored = 1;
+
+    client->token_len = out->token.len;
 }
 
 
@@ -481,6 +683,7 @@ ngx_http_oauth2_client_cache_live(ngx_http_oauth2_client_cache_t *cache,
 
         lk->value.data = p;
         lk->generation = n->generation;
+        lk->expires = n->expires;
 
         if (n->flags & NGX_HTTP_OAUTH2_CLIENT_NODE_DPOP) {
             lk->value.len = NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN + n->token_len;
@@ -496,6 +699,15 @@ ngx_http_oauth2_client_cache_live(ngx_http_oauth2_client_cache_t *cache,
         ngx_memcpy(p, n->token, n->token_len);
 
         lk->client->token_len = n->token_len;
+
+        /*
+         * The request is counted for the status here, where the lock is
+         * held anyway: one increment, HIT; the rare answers below, STALE
+         * and REFRESH, correct it, and so does the handler for a request
+         * that waited (WAIT).
+         */
+
+        n->status.record.served[NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_HIT]++;
     }
 
     /* most used first; with one client, it is there already */
@@ -518,6 +730,8 @@ ngx_http_oauth2_client_cache_live(ngx_http_oauth2_client_cache_t *cache,
     /* in the refresh window, and nobody refreshing */
 
     if ((ngx_msec_int_t) (n->backoff - now) > 0) {
+        ngx_http_oauth2_client_cache_recount(n, lk,
+                                   NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_STALE);
         ngx_shmtx_unlock(&cache->shpool->mutex);
         return NGX_HTTP_OAUTH2_CLIENT_CACHE_STALE;
     }
@@ -530,6 +744,9 @@ ngx_http_oauth2_client_cache_live(ngx_http_oauth2_client_cache_t *cache,
     }
 
     ngx_http_oauth2_client_cache_claim(n, now, lk);
+
+    ngx_http_oauth2_client_cache_recount(n, lk,
+                                 NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_REFRESH);
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
 
@@ -559,7 +776,19 @@ ngx_http_oauth2_client_cache_none(ngx_http_oauth2_client_node_t *n,
 
     if ((ngx_msec_int_t) (n->backoff - now) > 0) {
         lk->retry = n->backoff - now;
+
+        if (lk->pool != NULL) {
+            n->status.record.served[
+                              NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_BACKOFF]++;
+        }
+
         return NGX_HTTP_OAUTH2_CLIENT_CACHE_BACKOFF;
+    }
+
+    /* a look only (the poll of the waiters): no claim */
+
+    if (lk->claim_for == 0) {
+        return NGX_HTTP_OAUTH2_CLIENT_CACHE_MISS;
     }
 
     ngx_http_oauth2_client_cache_claim(n, now, lk);
@@ -576,6 +805,7 @@ ngx_http_oauth2_client_cache_claim(ngx_http_oauth2_client_node_t *n,
 
     if (n->claim_pid != 0) {
         lk->took_over = n->claim_pid;
+        n->status.record.takeovers++;
     }
 
     n->claim++;
@@ -583,6 +813,19 @@ ngx_http_oauth2_client_cache_claim(ngx_http_oauth2_client_node_t *n,
     n->claim_deadline = now + lk->claim_for;
 
     lk->claim = n->claim;
+}
+
+
+/* a request that cache_live() counted HIT is STALE or REFRESH instead */
+
+static void
+ngx_http_oauth2_client_cache_recount(ngx_http_oauth2_client_node_t *n,
+    ngx_http_oauth2_client_lookup_t *lk, ngx_uint_t served)
+{
+    if (lk->pool != NULL) {
+        n->status.record.served[NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_HIT]--;
+        n->status.record.served[served]++;
+    }
 }
 
 
@@ -650,6 +893,7 @@ ngx_http_oauth2_client_cache_node(ngx_http_oauth2_client_cache_t *cache,
 
     ngx_rbtree_insert(&cache->sh->rbtree, node);
     ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+    cache->sh->entries++;
 
     return n;
 }
@@ -668,7 +912,7 @@ ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
 {
     ngx_int_t                        rc;
     ngx_uint_t                       none;
-    ngx_http_oauth2_client_node_t   *n;
+    ngx_http_oauth2_client_node_t   *n, *found;
     ngx_http_oauth2_client_cache_t  *cache;
 
     cache = shm_zone->data;
@@ -681,12 +925,24 @@ ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    n = ngx_http_oauth2_client_cache_find(cache, client);
+    found = ngx_http_oauth2_client_cache_find(cache, client);
+    n = found;
 
     if (n == NULL
         || ngx_memcmp(n->conf_id, client->conf_id, sizeof(n->conf_id)) != 0)
     {
         n = ngx_http_oauth2_client_cache_node(cache, client, n, &none);
+    }
+
+    /*
+     * The status counts the exchange for the client's name, whatever
+     * became of its claim or of its token: the server received it.
+     */
+
+    if (out->status != NULL && (n != NULL || found != NULL)) {
+        ngx_http_oauth2_client_status_record_result(
+                                 &(n != NULL ? n : found)->status.record,
+                                 out->status);
     }
 
     if (n != NULL) {
@@ -784,6 +1040,8 @@ ngx_http_oauth2_client_cache_store(ngx_http_oauth2_client_cache_t *cache,
 
     ngx_memcpy(n->token, out->token.data, len);
     n->token_len = (uint32_t) len;
+    ngx_memcpy(n->status.fingerprint, out->fingerprint,
+               sizeof(n->status.fingerprint));
     n->expires = out->expires;
     n->refresh = out->refresh;
 
@@ -817,34 +1075,50 @@ static void
 ngx_http_oauth2_client_cache_fail(ngx_http_oauth2_client_node_t *n,
     ngx_http_oauth2_client_outcome_t *out)
 {
-    ngx_uint_t  i;
     ngx_msec_t  delay;
 
     if (n->failures < 64) {
         n->failures++;
     }
 
+    delay = ngx_http_oauth2_client_cache_delay(n->failures, out);
+
     if (out->wait) {
-        delay = out->wait;
         n->flags |= NGX_HTTP_OAUTH2_CLIENT_NODE_RATE;
 
     } else {
         n->flags &= ~NGX_HTTP_OAUTH2_CLIENT_NODE_RATE;
-        delay = out->min;
-
-        for (i = 1; i < n->failures && delay < out->max; i++) {
-            delay *= 2;
-        }
-
-        delay = ngx_min(delay, out->max);
-
-        /* "equal jitter": a fleet of nginx nodes does not retry in step */
-
-        delay = delay / 2 + (ngx_msec_t) ngx_random() % (delay / 2 + 1);
     }
 
     n->backoff = ngx_current_msec + delay;
     out->delay = delay;
+}
+
+
+/* the backoff after that many failures in a row: the server's, or ours */
+
+static ngx_msec_t
+ngx_http_oauth2_client_cache_delay(ngx_uint_t failures,
+    ngx_http_oauth2_client_outcome_t *out)
+{
+    ngx_uint_t  i;
+    ngx_msec_t  delay;
+
+    if (out->wait) {
+        return out->wait;
+    }
+
+    delay = out->min;
+
+    for (i = 1; i < failures && delay < out->max; i++) {
+        delay *= 2;
+    }
+
+    delay = ngx_min(delay, out->max);
+
+    /* "equal jitter": a fleet of nginx nodes does not retry in step */
+
+    return delay / 2 + (ngx_msec_t) ngx_random() % (delay / 2 + 1);
 }
 
 
@@ -954,13 +1228,31 @@ ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
     cache = shm_zone->data;
     rc = NGX_DECLINED;
 
+    /*
+     * Generation 0: a token the zone never held, of a worker whose
+     * configuration a reload replaced (or that found the zone full):
+     * dropped from the worker's own memory, if it is there.
+     */
+
+    if (generation == 0) {
+        if (client->retired.len != 0) {
+            ngx_explicit_memzero(client->retired.token, client->retired.cap);
+            client->retired.len = 0;
+            rc = NGX_OK;
+        }
+
+        return rc;
+    }
+
     ngx_shmtx_lock(&cache->shpool->mutex);
 
     n = ngx_http_oauth2_client_cache_find(cache, client);
 
-    /* only the token that was refused: a newer one stays */
+    /* only the token that was refused: a newer one stays, as do others' */
 
-    if (n != NULL && n->token_len != 0 && n->generation == generation) {
+    if (n != NULL && n->token_len != 0 && n->generation == generation
+        && ngx_memcmp(n->conf_id, client->conf_id, sizeof(n->conf_id)) == 0)
+    {
 
         if ((ngx_msec_int_t) (n->no_purge - ngx_current_msec) > 0) {
             rc = NGX_BUSY;
@@ -969,6 +1261,7 @@ ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
             ngx_explicit_memzero(n->token, n->token_cap);
             n->token_len = 0;
             n->flags |= NGX_HTTP_OAUTH2_CLIENT_NODE_PURGED;
+            n->status.record.purges++;
             rc = NGX_OK;
         }
     }
@@ -1015,6 +1308,7 @@ ngx_http_oauth2_client_cache_alloc(ngx_http_oauth2_client_cache_t *cache,
                           n->name);
 
             ngx_http_oauth2_client_cache_free_node(cache, n);
+            cache->sh->evictions++;
 
             p = ngx_slab_alloc_locked(cache->shpool, size);
             if (p != NULL) {
@@ -1040,6 +1334,7 @@ ngx_http_oauth2_client_cache_free_node(ngx_http_oauth2_client_cache_t *cache,
 
     ngx_queue_remove(&n->queue);
     ngx_rbtree_delete(&cache->sh->rbtree, node);
+    cache->sh->entries--;
 
     if (n->token != NULL) {
         ngx_explicit_memzero(n->token, n->token_cap);
@@ -1057,4 +1352,233 @@ ngx_http_oauth2_client_cache_free_node(ngx_http_oauth2_client_cache_t *cache,
     }
 
     ngx_slab_free_locked(cache->shpool, node);
+}
+
+
+
+/*
+ * The status (docs/status.md): what the zone holds of each client of s
+ * (clients[i] for s->clients[i]), copied in one critical section that
+ * allocates nothing and formats nothing; the live fields are read into
+ * what the status shows once the lock is released.
+ */
+
+ngx_int_t
+ngx_http_oauth2_client_cache_snapshot(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t **clients,
+    ngx_http_oauth2_client_status_snapshot_t *s, ngx_pool_t *pool,
+    ngx_log_t *log)
+{
+    ngx_uint_t                       i;
+    ngx_msec_t                       now;
+    ngx_http_oauth2_client_live_t   *live;
+    ngx_http_oauth2_client_cache_t  *cache;
+
+    cache = shm_zone->data;
+
+    live = ngx_palloc(pool, (s->nclients + 1)
+                            * sizeof(ngx_http_oauth2_client_live_t));
+    if (live == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "oauth2 status: locking the zone to copy %uz clients",
+                   s->nclients);
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    ngx_http_oauth2_client_cache_copy(cache, clients, s, live);
+    now = ngx_current_msec;
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "oauth2 status: zone unlocked, %uz clients copied",
+                   s->nclients);
+
+    s->zone.size = shm_zone->shm.size;
+    s->zone.used = (s->zone.free < s->zone.size)
+                   ? s->zone.size - s->zone.free : 0;
+
+    for (i = 0; i < s->nclients; i++) {
+        ngx_http_oauth2_client_cache_show(&s->clients[i], &live[i], now);
+    }
+
+    return NGX_OK;
+}
+
+
+/* under the lock: plain copies */
+
+static void
+ngx_http_oauth2_client_cache_copy(ngx_http_oauth2_client_cache_t *cache,
+    ngx_http_oauth2_client_conf_t **clients,
+    ngx_http_oauth2_client_status_snapshot_t *s,
+    ngx_http_oauth2_client_live_t *live)
+{
+    ngx_uint_t                      i;
+    ngx_http_oauth2_client_node_t  *n;
+
+    s->zone.free = (uint64_t) cache->shpool->pfree << ngx_pagesize_shift;
+    s->zone.entries = cache->sh->entries;
+    s->zone.evictions = cache->sh->evictions;
+
+    for (i = 0; i < s->nclients; i++) {
+        n = ngx_http_oauth2_client_cache_find(cache, clients[i]);
+
+        if (n == NULL) {
+            live[i].found = 0;
+            continue;
+        }
+
+        ngx_memcpy(&s->clients[i].record, &n->status.record,
+                   sizeof(ngx_http_oauth2_client_status_record_t));
+
+        /* a node of other settings holds no token of this client's */
+
+        live[i].found = 1;
+        live[i].token = n->token_len != 0
+                        && ngx_memcmp(n->conf_id, clients[i]->conf_id,
+                                      sizeof(n->conf_id)) == 0;
+        live[i].dpop = (n->flags & NGX_HTTP_OAUTH2_CLIENT_NODE_DPOP) != 0;
+        live[i].claim_pid = n->claim_pid;
+        live[i].expires = n->expires;
+        live[i].refresh = n->refresh;
+        live[i].claim_deadline = n->claim_deadline;
+        live[i].backoff = n->backoff;
+
+        ngx_memcpy(s->clients[i].fingerprint, n->status.fingerprint,
+                   sizeof(n->status.fingerprint));
+    }
+}
+
+
+/* after the lock: what the copy says, from the time of the copy */
+
+static void
+ngx_http_oauth2_client_cache_show(ngx_http_oauth2_client_status_client_t *sc,
+    ngx_http_oauth2_client_live_t *lv, ngx_msec_t now)
+{
+    ngx_msec_int_t  left;
+
+    sc->state = NGX_HTTP_OAUTH2_CLIENT_STATUS_STATE_NO_TOKEN;
+
+    sc->token_type = NGX_HTTP_OAUTH2_CLIENT_STATUS_TOKEN_BEARER;
+
+    if (!lv->found) {
+        return;
+    }
+
+    /* the type of the token stored: DPoP-bound, or not */
+
+    if (lv->token && lv->dpop) {
+        sc->token_type = NGX_HTTP_OAUTH2_CLIENT_STATUS_TOKEN_DPOP;
+    }
+
+    left = (ngx_msec_int_t) (lv->expires - now);
+
+    if (lv->token && left > 0) {
+        sc->token_cached = 1;
+        sc->has_expires_in = 1;
+        sc->expires_in = left / 1000;
+        sc->has_refresh_in = 1;
+        sc->refresh_in = (ngx_msec_int_t) (lv->refresh - now) / 1000;
+        sc->state = NGX_HTTP_OAUTH2_CLIENT_STATUS_STATE_VALID;
+
+    } else {
+        sc->fingerprint[0] = '\0';
+    }
+
+    if (lv->claim_pid != 0
+        && (ngx_msec_int_t) (lv->claim_deadline - now) > 0)
+    {
+        sc->fetching = 1;
+        sc->fetch_pid = lv->claim_pid;
+
+        if (sc->token_cached) {
+            sc->state = NGX_HTTP_OAUTH2_CLIENT_STATUS_STATE_REFRESHING;
+        }
+    }
+
+    /* as the Retry-After of a 503 says it: rounded up */
+
+    left = (ngx_msec_int_t) (lv->backoff - now);
+
+    if (left > 0) {
+        sc->has_next_attempt_in = 1;
+        sc->next_attempt_in = (left + 999) / 1000;
+        sc->state = NGX_HTTP_OAUTH2_CLIENT_STATUS_STATE_BACKOFF;
+    }
+}
+
+
+/*
+ * Requests counted for the status off the hit path, by their
+ * $oauth2_token_status (a count each, or a correction: -1 HIT, +1 WAIT
+ * for a request that waited): a token handed to the waiters of a token
+ * request, a failure, a request that waited.  Rare, each after a wait or
+ * a failure, so a critical section of their own.
+ */
+
+void
+ngx_http_oauth2_client_cache_served(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, const ngx_int_t *served)
+{
+    ngx_uint_t                       i;
+    ngx_http_oauth2_client_node_t   *n;
+    ngx_http_oauth2_client_cache_t  *cache;
+
+    /* by $oauth2_token_status value: its index in served[] */
+
+    static const ngx_uint_t  index[] = {
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_N,         /* none */
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_HIT,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_MISS,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_ERROR,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_REFRESH,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_STALE,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_WAIT,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_BACKOFF,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_DPOP
+    };
+
+    cache = shm_zone->data;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_http_oauth2_client_cache_find(cache, client);
+
+    if (n != NULL) {
+        for (i = 1; i < NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N; i++) {
+            n->status.record.served[index[i]] += (uint64_t) (int64_t)
+                                                 served[i];
+        }
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+/* a token request of an old configuration, which has no claim */
+
+void
+ngx_http_oauth2_client_cache_record(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client,
+    const ngx_http_oauth2_client_status_result_t *res)
+{
+    ngx_http_oauth2_client_node_t   *n;
+    ngx_http_oauth2_client_cache_t  *cache;
+
+    cache = shm_zone->data;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_http_oauth2_client_cache_find(cache, client);
+
+    if (n != NULL) {
+        ngx_http_oauth2_client_status_record_result(&n->status.record, res);
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
 }

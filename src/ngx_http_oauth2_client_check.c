@@ -96,6 +96,14 @@ ngx_http_oauth2_client_check(ngx_conf_t *cf,
 
         ucf = clcf->loc_conf[m->ctx_index];
 
+        /* mTLS: the certificate is the token location's, variables or not */
+
+        if (ngx_http_oauth2_client_auth_check_location(cf, client, ucf)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
         if (ucf->upstream == NULL) {
             break;
         }

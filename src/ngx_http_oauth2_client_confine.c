@@ -33,6 +33,9 @@ static ngx_inline ngx_uint_t ngx_http_oauth2_client_marked(
 static ngx_int_t ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r,
     ngx_list_t *dst, ngx_list_t *src, ngx_uint_t room);
 static void ngx_http_oauth2_client_drop_dpop(ngx_list_t *list);
+static ngx_http_variable_value_t *ngx_http_oauth2_client_copy_variables(
+    ngx_http_request_t *r, ngx_http_variable_value_t *src);
+static void ngx_http_oauth2_client_forget_variables(ngx_http_request_t *r);
 static void ngx_http_oauth2_client_flush(ngx_http_request_t *r);
 
 
@@ -172,14 +175,6 @@ ngx_http_oauth2_client_server_rewrite_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    /*
-     * The cache of variable values is the parent's: its
-     * $http_authorization may hold the token the parent carries, or the
-     * client's value where this one will carry a token.
-     */
-
-    ngx_http_oauth2_client_flush(r);
-
     h = r->headers_in.authorization;
 
     if (!ngx_http_oauth2_client_marked(h)) {
@@ -238,7 +233,10 @@ ngx_http_oauth2_client_rewrite_handler(ngx_http_request_t *r)
  * ours (and with a DPoP proof, without any DPoP, plus the proof).  The
  * list it had is left as it was, for whoever shares it (a mirror made
  * before, say), and kept as the clean state to go back to.  One
- * allocation, one pass over the elements.
+ * allocation, one pass over the elements.  Likewise the cache of
+ * variable values: the request caches what it evaluates from now on
+ * ($http_authorization, $http_dpop...) in a copy of its own, the array
+ * it had is the clean one.
  */
 
 ngx_int_t
@@ -247,6 +245,7 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
 {
     ngx_list_t                     list;
     ngx_table_elt_t               *h;
+    ngx_http_variable_value_t     *vv;
     ngx_http_oauth2_client_ctx_t  *rec;
 
     list = r->headers_in.headers;
@@ -255,6 +254,7 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
     if (!ngx_http_oauth2_client_marked(h)) {
         ctx->clean = list;
         ctx->clean_authorization = h;
+        ctx->clean_variables = r->variables;
 
     } else {
 
@@ -270,6 +270,7 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
         if (rec != NULL) {
             ctx->clean = rec->clean;
             ctx->clean_authorization = rec->clean_authorization;
+            ctx->clean_variables = rec->clean_variables;
 
         } else {
             if (ngx_http_oauth2_client_copy_headers(r, &ctx->clean, &list, 0)
@@ -281,7 +282,18 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
             ngx_http_oauth2_client_drop_dpop(&ctx->clean);
 
             ctx->clean_authorization = NULL;
+
+            ctx->clean_variables = ngx_http_oauth2_client_copy_variables(r,
+                                                                      NULL);
+            if (ctx->clean_variables == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
         }
+    }
+
+    vv = ngx_http_oauth2_client_copy_variables(r, r->variables);
+    if (vv == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ngx_http_oauth2_client_copy_headers(r, &r->headers_in.headers, &list,
@@ -290,6 +302,8 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    r->variables = vv;
 
     /* the room for it (and a proof) is there, in the one part */
 
@@ -379,21 +393,24 @@ ngx_http_oauth2_client_record(ngx_http_request_t *r, ngx_table_elt_t *h)
 
 
 /*
- * Puts r back in the clean state of the record: the list and the
- * Authorization it had before the token (the client's, or none), with
- * nothing copied.  Without a record, the fail-closed way: a copy of the
- * list without the token.
+ * Puts r back in the clean state of the record: the list, the
+ * Authorization and the variable values it had before the token (the
+ * client's, or none), with nothing copied.  Without a record, the
+ * fail-closed way: a copy of the list without the token, and values
+ * all to be evaluated again.
  */
 
 static void
 ngx_http_oauth2_client_restore(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *rec)
 {
-    ngx_list_t  headers;
+    ngx_list_t                  headers;
+    ngx_http_variable_value_t  *vv;
 
     if (rec != NULL) {
         r->headers_in.headers = rec->clean;
         r->headers_in.authorization = rec->clean_authorization;
+        r->variables = rec->clean_variables;
 
         if (rec->request == r) {
             rec->injected = 0;
@@ -402,23 +419,33 @@ ngx_http_oauth2_client_restore(ngx_http_request_t *r,
             ngx_str_null(&rec->value);
         }
 
-    } else if (ngx_http_oauth2_client_copy_headers(r, &headers,
+    } else {
+        vv = ngx_http_oauth2_client_copy_variables(r, NULL);
+
+        if (vv != NULL
+            && ngx_http_oauth2_client_copy_headers(r, &headers,
                                                    &r->headers_in.headers, 0)
                == NGX_OK)
-    {
-        ngx_http_oauth2_client_drop_dpop(&headers);
-        r->headers_in.headers = headers;
-        r->headers_in.authorization = NULL;
+        {
+            ngx_http_oauth2_client_drop_dpop(&headers);
+            r->headers_in.headers = headers;
+            r->headers_in.authorization = NULL;
+            r->variables = vv;
 
-    } else {
+        } else {
 
-        /*
-         * No memory for a copy: the token's value is blanked in place.
-         * The element may be seen by others, who must not see it either.
-         */
+            /*
+             * No memory for a copy: the token's value is blanked in
+             * place, and every value cached is evaluated again.  The
+             * element and the values may be seen by others, who must not
+             * see them either.
+             */
 
-        ngx_str_null(&r->headers_in.authorization->value);
-        r->headers_in.authorization = NULL;
+            ngx_str_null(&r->headers_in.authorization->value);
+            r->headers_in.authorization = NULL;
+
+            ngx_http_oauth2_client_forget_variables(r);
+        }
     }
 
     /*
@@ -441,7 +468,10 @@ ngx_http_oauth2_client_restore(ngx_http_request_t *r,
 /*
  * dst: a list of one part with the elements of src but the credentials
  * (every Authorization: the client's, or a token), and room for that
- * many more.
+ * many more.  It is built aside and set only once made: a failed
+ * ngx_list_init() leaves a list with no elements but its old count and
+ * parts, which whoever walks the request's headers after the 500 (an
+ * error_page, the access log's $http_) would read.
  */
 
 static ngx_int_t
@@ -449,6 +479,7 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
     ngx_list_t *src, ngx_uint_t room)
 {
     ngx_uint_t        i, n;
+    ngx_list_t        list;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h, *d;
 
@@ -458,13 +489,13 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
         n += part->nelts;
     }
 
-    if (ngx_list_init(dst, r->pool, n ? n : 1, sizeof(ngx_table_elt_t))
+    if (ngx_list_init(&list, r->pool, n ? n : 1, sizeof(ngx_table_elt_t))
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    d = dst->part.elts;
+    d = list.part.elts;
 
     for (part = &src->part; part != NULL; part = part->next) {
         h = part->elts;
@@ -485,7 +516,10 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
         }
     }
 
-    dst->part.nelts = d - (ngx_table_elt_t *) dst->part.elts;
+    list.part.nelts = d - (ngx_table_elt_t *) list.part.elts;
+
+    *dst = list;
+    dst->last = &dst->part;
 
     return NGX_OK;
 }
@@ -520,6 +554,58 @@ ngx_http_oauth2_client_drop_dpop(ngx_list_t *list)
     }
 
     list->part.nelts = d - (ngx_table_elt_t *) list->part.elts;
+}
+
+
+/*
+ * A cache of variable values for r: a copy of src, or, without src, one
+ * where every value is to be evaluated (a fresh request's).  NULL: no
+ * memory.
+ */
+
+static ngx_http_variable_value_t *
+ngx_http_oauth2_client_copy_variables(ngx_http_request_t *r,
+    ngx_http_variable_value_t *src)
+{
+    size_t                      size;
+    ngx_http_variable_value_t  *vv;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    /* like ngx_http_create_request(): never NULL, even for no variables */
+
+    size = cmcf->variables.nelts * sizeof(ngx_http_variable_value_t);
+
+    if (src == NULL) {
+        return ngx_pcalloc(r->pool, size ? size : 1);
+    }
+
+    vv = ngx_palloc(r->pool, size ? size : 1);
+    if (vv == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(vv, src, size);
+
+    return vv;
+}
+
+
+/* the no-memory way: every cached value of r's array, to be evaluated */
+
+static void
+ngx_http_oauth2_client_forget_variables(ngx_http_request_t *r)
+{
+    ngx_uint_t                  i;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    for (i = 0; i < cmcf->variables.nelts; i++) {
+        r->variables[i].valid = 0;
+        r->variables[i].not_found = 0;
+    }
 }
 
 

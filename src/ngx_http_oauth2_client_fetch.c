@@ -25,6 +25,20 @@
  */
 #define NGX_HTTP_OAUTH2_CLIENT_POOL_SIZE     16384
 
+/*
+ * Under AddressSanitizer no pool is kept: the next token request would
+ * take over the memory of the last, and a use of it after its end would
+ * go unseen.  gcc says so with __SANITIZE_ADDRESS__, clang with
+ * __has_feature() only.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define NGX_HTTP_OAUTH2_CLIENT_ASAN          1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NGX_HTTP_OAUTH2_CLIENT_ASAN          1
+#endif
+#endif
+
 
 static ngx_http_oauth2_client_fetch_t *ngx_http_oauth2_client_fetch_create(
     ngx_http_oauth2_client_conf_t *client, ngx_uint_t claim,
@@ -36,9 +50,6 @@ static void ngx_http_oauth2_client_fetch_events(
 static ngx_int_t ngx_http_oauth2_client_fetch_build(
     ngx_http_oauth2_client_fetch_t *f,
     ngx_http_oauth2_client_token_request_t *tr);
-static ngx_int_t ngx_http_oauth2_client_fetch_credentials(
-    ngx_http_oauth2_client_conf_t *client,
-    ngx_http_oauth2_client_token_request_t *tr, char *err, size_t errlen);
 static ngx_int_t ngx_http_oauth2_client_fetch_dpop(
     ngx_http_oauth2_client_fetch_t *f,
     ngx_http_oauth2_client_token_request_t *tr, char *err, size_t errlen);
@@ -56,6 +67,9 @@ static void ngx_http_oauth2_client_fetch_settle(
     ngx_http_oauth2_client_fetch_t *f);
 static ngx_int_t ngx_http_oauth2_client_fetch_times(
     ngx_http_oauth2_client_fetch_t *f, ngx_http_oauth2_client_outcome_t *out);
+static ngx_http_oauth2_client_status_result_t *
+    ngx_http_oauth2_client_fetch_status(ngx_http_oauth2_client_fetch_t *f,
+    ngx_http_oauth2_client_status_result_t *sr);
 static void ngx_http_oauth2_client_fetch_log(
     ngx_http_oauth2_client_fetch_t *f, ngx_http_oauth2_client_outcome_t *out,
     const char *hint);
@@ -286,14 +300,16 @@ ngx_http_oauth2_client_fetch_build(ngx_http_oauth2_client_fetch_t *f,
         return NGX_ERROR;
     }
 
-    if (ngx_http_oauth2_client_fetch_credentials(client, tr, err,
-                                                 sizeof(err))
-        != 0)
+    /* the extra parameters and the credentials: auth.c's */
+
+    if (ngx_http_oauth2_client_auth_build(client, tr, f->result.msg,
+                                          sizeof(f->result.msg))
+        != NGX_OK)
     {
-        *ngx_slprintf(f->result.msg, last, "could not sign the client "
-                      "assertion: %s", err) = '\0';
         return NGX_ERROR;
     }
+
+    /* the DPoP proof goes with any client authentication */
 
     if (client->dpop
         && ngx_http_oauth2_client_fetch_dpop(f, tr, err, sizeof(err))
@@ -383,31 +399,6 @@ ngx_http_oauth2_client_fetch_dpop(ngx_http_oauth2_client_fetch_t *f,
 }
 
 
-/* private_key_jwt; other methods of client authentication go here */
-
-static ngx_int_t
-ngx_http_oauth2_client_fetch_credentials(
-    ngx_http_oauth2_client_conf_t *client,
-    ngx_http_oauth2_client_token_request_t *tr, char *err, size_t errlen)
-{
-    ngx_http_oauth2_client_assertion_t  a;
-
-    /* every attempt signs a new assertion: a new jti, iat and exp */
-
-    a.pkey = client->pkey;
-    a.alg = (int) client->signing_alg;
-    a.kid = client->c_key_id;
-    a.client_id = client->c_client_id;
-    a.audience = client->c_audience;
-    a.scope = client->c_scope;
-    a.lifetime = (long) client->assertion_lifetime;
-    a.now = ngx_time();
-
-    return ngx_http_oauth2_client_token_request_private_key_jwt(tr, &a, err,
-                                                                errlen);
-}
-
-
 static void
 ngx_http_oauth2_client_fetch_run(ngx_event_t *ev)
 {
@@ -461,7 +452,8 @@ ngx_http_oauth2_client_fetch_answered(void *data)
 static ngx_int_t
 ngx_http_oauth2_client_fetch_nonce(ngx_http_oauth2_client_fetch_t *f)
 {
-    ngx_http_oauth2_client_result_t  *res;
+    ngx_http_oauth2_client_result_t         *res;
+    ngx_http_oauth2_client_status_result_t  *st, sr;
 
     res = &f->result;
 
@@ -508,6 +500,18 @@ ngx_http_oauth2_client_fetch_nonce(ngx_http_oauth2_client_fetch_t *f)
         ngx_http_oauth2_client_cache_nonce_set(f->shm_zone, f->client,
                                           NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN,
                                           &f->nonce);
+    }
+
+    /*
+     * The refused exchange is one the server received: the status counts
+     * it as a token request of its own (docs/status.md), the retry as
+     * another.
+     */
+
+    st = ngx_http_oauth2_client_fetch_status(f, &sr);
+
+    if (st != NULL) {
+        ngx_http_oauth2_client_cache_record(f->shm_zone, f->client, st);
     }
 
     /*
@@ -559,6 +563,10 @@ ngx_http_oauth2_client_fetch_retry(ngx_event_t *ev)
     f->run.log = f->log;
     f->deadline.log = f->log;
     f->unwanted.log = f->log;
+
+    /* the retry's latency is its own */
+
+    f->sent = ngx_current_msec;
 
     ngx_http_oauth2_client_fetch_run(&f->run);
 }
@@ -693,10 +701,10 @@ ngx_http_oauth2_client_fetch_end(ngx_http_oauth2_client_fetch_t *f)
 static void
 ngx_http_oauth2_client_fetch_settle(ngx_http_oauth2_client_fetch_t *f)
 {
-    u_char                            fp[9];
-    const char                       *hint;
-    ngx_http_oauth2_client_result_t  *res;
-    ngx_http_oauth2_client_outcome_t  out;
+    const char                              *hint;
+    ngx_http_oauth2_client_result_t         *res;
+    ngx_http_oauth2_client_outcome_t         out;
+    ngx_http_oauth2_client_status_result_t   sr;
 
     res = &f->result;
     hint = "";
@@ -723,28 +731,41 @@ ngx_http_oauth2_client_fetch_settle(ngx_http_oauth2_client_fetch_t *f)
 
         ngx_http_oauth2_client_token_fingerprint(out.token.data,
                                                  out.token.len,
-                                                 (char *) fp);
+                                                 out.fingerprint);
 
         ngx_log_error(NGX_LOG_INFO, f->log, 0,
                       "oauth2 client \"%V\": new token sha256:%s, expires "
-                      "in %L s%s", &f->client->name, fp, res->expires_in,
-                      res->capped ? " (capped)" : "");
+                      "in %L s%s", &f->client->name, out.fingerprint,
+                      res->expires_in, res->capped ? " (capped)" : "");
 
     } else {
         ngx_http_oauth2_client_backoff(res, &out, &hint);
+        hint = ngx_http_oauth2_client_auth_hint(f->client, res, hint);
     }
+
+    out.status = ngx_http_oauth2_client_fetch_status(f, &sr);
 
     /*
      * A token request without a claim is of a configuration a reload
-     * replaced: the zone is not its own any more.
+     * replaced: the zone is not its own any more, but for the status:
+     * the worker keeps its token, or its backoff, itself.
      */
 
     if (f->claim != 0) {
         ngx_http_oauth2_client_cache_end(f->shm_zone, f->client, &out,
                                          f->log);
+
+    } else {
+        ngx_http_oauth2_client_cache_retired_end(f->client, &out, f->log);
+
+        if (out.status != NULL) {
+            ngx_http_oauth2_client_cache_record(f->shm_zone, f->client,
+                                                out.status);
+        }
     }
 
     f->generation = out.generation;
+    f->expires = out.expires;
 
     ngx_http_oauth2_client_fetch_log(f, &out, hint);
 }
@@ -804,6 +825,58 @@ ngx_http_oauth2_client_fetch_times(ngx_http_oauth2_client_fetch_t *f,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The exchange as the status counts it: its class, HTTP status, OAuth
+ * 2.0 error (or Okta's errorCode and errorSummary), its latency from
+ * when it was sent.  A token request the worker's exit canceled is not
+ * counted: it was never answered, and may never have been sent.
+ */
+
+static ngx_http_oauth2_client_status_result_t *
+ngx_http_oauth2_client_fetch_status(ngx_http_oauth2_client_fetch_t *f,
+    ngx_http_oauth2_client_status_result_t *sr)
+{
+    ngx_http_oauth2_client_result_t  *res;
+
+    static const uint32_t  classes[] = {
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_OK,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_HTTP_4XX,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_HTTP_429,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_HTTP_5XX,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_TIMEOUT,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_CONNECT,      /* no response */
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_INVALID,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_TOO_LARGE,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_CLASS_INTERNAL
+    };
+
+    res = &f->result;
+
+    if (res->class >= sizeof(classes) / sizeof(classes[0])) {
+        return NULL;    /* NGX_HTTP_OAUTH2_CLIENT_CANCELED */
+    }
+
+    sr->class = classes[res->class];
+    sr->status = (uint32_t) res->status;
+    sr->now = ngx_time();
+
+    /* a token request that failed to be built was never sent */
+
+    sr->latency_ms = (f->sent != 0) ? ngx_current_msec - f->sent : 0;
+
+    if (res->error[0] != '\0' || res->description[0] != '\0') {
+        sr->error = res->error;
+        sr->description = res->description;
+
+    } else {
+        sr->error = res->error_code;
+        sr->description = res->error_summary;
+    }
+
+    return sr;
 }
 
 
@@ -885,6 +958,14 @@ ngx_http_oauth2_client_fetch_pool(ngx_log_t *log)
     if (pool != NULL) {
         ngx_http_oauth2_client_spare_pool = NULL;
 
+        /*
+         * The log it was made with may be gone: with master_process off,
+         * a reload frees the old cycle's, the one a pool kept from then
+         * still points to.
+         */
+
+        pool->log = ngx_cycle->log;
+
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
                        "oauth2 client: token request pool reused");
         return pool;
@@ -915,22 +996,45 @@ ngx_http_oauth2_client_fetch_pool(ngx_log_t *log)
 /*
  * What the token request left in its pool goes: the assertion, the
  * headers (a client secret, a DPoP proof), the upstream's buffers with
- * the raw response, the token.  The blocks are wiped as far as they were
- * used; allocations larger than a block (the captured response, when
- * subrequest_output_buffer_size is larger) were wiped by their owner.
+ * the raw response, the token.  Allocations larger than a block (the
+ * upstream's buffers when proxy_buffer_size or proxy_buffers exceed it,
+ * the captured response when subrequest_output_buffer_size does) are
+ * wiped whole before they are freed (where malloc_usable_size() says
+ * how large: Linux), and every block from its first byte of data to its
+ * end: d.last is no bound, ngx_array_destroy() moves it back over what
+ * the array held.
  */
 
 static void
 ngx_http_oauth2_client_fetch_pool_free(ngx_pool_t *pool)
 {
-    u_char            *start;
-    ngx_pool_t        *p;
-    ngx_pool_large_t  *l;
+    u_char              *start;
+    ngx_pool_t          *p;
+    ngx_pool_large_t    *l;
+    ngx_pool_cleanup_t  *c;
+
+    /*
+     * request_free() ran the pool's cleanups; any left (a pool given
+     * back by another path) run here, as ngx_destroy_pool() would run
+     * them: ngx_reset_pool() does not, and their list is in the blocks
+     * wiped below.
+     */
+
+    for (c = pool->cleanup; c != NULL; c = c->next) {
+        if (c->handler) {
+            c->handler(c->data);
+        }
+    }
+
+    pool->cleanup = NULL;
 
     /* the list of large allocations is in the blocks: it goes first */
 
     for (l = pool->large; l != NULL; l = l->next) {
         if (l->alloc) {
+#if (NGX_LINUX)
+            ngx_explicit_memzero(l->alloc, malloc_usable_size(l->alloc));
+#endif
             ngx_free(l->alloc);
         }
     }
@@ -941,16 +1045,25 @@ ngx_http_oauth2_client_fetch_pool_free(ngx_pool_t *pool)
         start = (u_char *) p + ((p == pool) ? sizeof(ngx_pool_t)
                                             : sizeof(ngx_pool_data_t));
 
-        if (p->d.last > start) {
-            ngx_explicit_memzero(start, p->d.last - start);
+        if (p->d.end > start) {
+            ngx_explicit_memzero(start, p->d.end - start);
         }
     }
+
+#if (NGX_HTTP_OAUTH2_CLIENT_ASAN)
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "oauth2 client: token request pool not kept (ASan)");
+
+#else
 
     if (ngx_http_oauth2_client_spare_pool == NULL && !ngx_exiting) {
         ngx_reset_pool(pool);
         ngx_http_oauth2_client_spare_pool = pool;
         return;
     }
+
+#endif
 
     ngx_destroy_pool(pool);
 }
@@ -962,15 +1075,20 @@ static void
 ngx_http_oauth2_client_give_back(ngx_http_oauth2_client_conf_t *client,
     ngx_uint_t claim, ngx_log_t *log)
 {
-    ngx_http_oauth2_client_fetch_t    f;
-    ngx_http_oauth2_client_outcome_t  out;
+    ngx_http_oauth2_client_fetch_t           f;
+    ngx_http_oauth2_client_outcome_t         out;
+    ngx_http_oauth2_client_status_result_t   sr;
 
     ngx_log_error(NGX_LOG_ERR, log, 0,
                   "oauth2 client \"%V\": no memory for a token request",
                   &client->name);
 
+    ngx_memzero(&f, sizeof(ngx_http_oauth2_client_fetch_t));
+    f.result.class = NGX_HTTP_OAUTH2_CLIENT_INTERNAL;
+
     ngx_memzero(&out, sizeof(ngx_http_oauth2_client_outcome_t));
     out.claim = claim;
+    out.status = ngx_http_oauth2_client_fetch_status(&f, &sr);
 
     if (claim != 0) {
         ngx_http_oauth2_client_cache_end(client->shm_zone, client, &out,
@@ -980,9 +1098,6 @@ ngx_http_oauth2_client_give_back(ngx_http_oauth2_client_conf_t *client,
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
                    "oauth2 client \"%V\": claim %ui given back (internal)",
                    &client->name, claim);
-
-    ngx_memzero(&f, sizeof(ngx_http_oauth2_client_fetch_t));
-    f.result.class = NGX_HTTP_OAUTH2_CLIENT_INTERNAL;
 
     ngx_http_oauth2_client_wake(client, &f);
 }

@@ -31,6 +31,8 @@ static ngx_int_t ngx_http_oauth2_client_start_fetch(ngx_http_request_t *r,
     ngx_http_oauth2_client_loc_conf_t *olcf, ngx_uint_t claim);
 static ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_create_ctx(
     ngx_http_request_t *r);
+static void ngx_http_oauth2_client_recount(ngx_http_oauth2_client_ctx_t *ctx,
+    ngx_uint_t as);
 
 
 ngx_int_t
@@ -160,17 +162,26 @@ ngx_http_oauth2_client_get_token(ngx_http_request_t *r)
     } else if (ctx->injected) {
 
         /*
-         * An internal redirect (error_page, X-Accel-Redirect, rewrite ...
-         * last) into a location of the same client: the token stays, but
-         * the proof of a DPoP-bound one names the first URI and method,
-         * and its jti is spent: a new one goes in its place.
+         * An internal redirect to a location of the same client: the
+         * token goes on, unless its end of use passed meanwhile (a slow
+         * upstream, then error_page): then it is taken off, and one
+         * looked up afresh.  The proof of a DPoP-bound one names the
+         * first URI and method, and its jti is spent: a new one goes in
+         * its place.
          */
 
-        if (ctx->value.data[0] == 'D') {
-            return ngx_http_oauth2_client_give(r, ctx);
+        if ((ngx_msec_int_t) (ctx->expires - ngx_current_msec) > 0) {
+
+            if (ctx->value.data[0] == 'D') {
+                return ngx_http_oauth2_client_give(r, ctx);
+            }
+
+            return NGX_DECLINED;
         }
 
-        return NGX_DECLINED;
+        ngx_http_oauth2_client_strip(r);
+        ngx_http_oauth2_client_wait_cancel(ctx);
+        ctx->wait = NULL;
 
     } else if (ctx->failed) {
         /* one token attempt a request, whatever error_page does next */
@@ -249,12 +260,26 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
 
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT:
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_STALE:
+
+        /*
+         * The cache counted the request HIT or STALE for the status; one
+         * that waited is WAIT (the rare path: a critical section more).
+         */
+
+        if (waited) {
+            ngx_http_oauth2_client_recount(ctx,
+                                   (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT)
+                                   ? NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT
+                                   : NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE);
+        }
+
         ctx->token_status = waited ? NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT
                             : (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT)
                               ? NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT
                               : NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE;
         ctx->value = lk.value;
         ctx->generation = lk.generation;
+        ctx->expires = lk.expires;
         return ngx_http_oauth2_client_give(r, ctx);
 
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_REFRESH:
@@ -272,6 +297,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
         ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_REFRESH;
         ctx->value = lk.value;
         ctx->generation = lk.generation;
+        ctx->expires = lk.expires;
         return ngx_http_oauth2_client_give(r, ctx);
 
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_MISS:
@@ -304,8 +330,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "oauth2 client \"%V\": no memory for the token "
                       "(in the request, or in the zone)", &client->name);
-        ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
-        ctx->failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_http_oauth2_client_failed(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 }
@@ -362,8 +387,7 @@ ngx_http_oauth2_client_start_fetch(ngx_http_request_t *r,
                                            NGX_HTTP_OAUTH2_CLIENT_FETCH_MISS,
                                            r->connection->log);
     if (f == NULL) {
-        ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
-        ctx->failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_http_oauth2_client_failed(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -450,35 +474,18 @@ ngx_http_oauth2_client_ctx_cleanup(void *data)
 }
 
 
-ngx_int_t
-ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t retry)
+/* a request the cache counted as "as" is WAIT */
+
+static void
+ngx_http_oauth2_client_recount(ngx_http_oauth2_client_ctx_t *ctx,
+    ngx_uint_t as)
 {
-    ngx_table_elt_t  *h;
+    ngx_int_t  served[NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N];
 
-    /* no token, and none to be had yet: 503, and when to try again */
+    ngx_memzero(served, sizeof(served));
+    served[as] = -1;
+    served[NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT] = 1;
 
-    h = ngx_list_push(&r->headers_out.headers);
-
-    if (h != NULL) {
-        h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-
-        if (h->value.data != NULL) {
-            h->hash = 1;
-            ngx_str_set(&h->key, "Retry-After");
-            h->value.len = ngx_sprintf(h->value.data, "%M",
-                                       (retry + 999) / 1000)
-                           - h->value.data;
-#if (nginx_version >= 1023000)
-            h->next = NULL;
-#endif
-
-        } else {
-            h->hash = 0;
-        }
-    }
-
-    ctx->failed = NGX_HTTP_SERVICE_UNAVAILABLE;
-
-    return NGX_HTTP_SERVICE_UNAVAILABLE;
+    ngx_http_oauth2_client_cache_served(ctx->client->shm_zone, ctx->client,
+                                        served);
 }

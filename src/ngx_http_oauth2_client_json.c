@@ -124,7 +124,7 @@ ngx_http_oauth2_client_json_is(const char *s, size_t len, const char *lower)
  * An error response: the status and what the server says about it, in
  * OAuth 2.0 form (error, error_description), kept in tok for the backoff
  * to read, or in the form of Okta's management API (errorCode,
- * errorSummary), seen on 429.
+ * errorSummary), seen on 429, kept apart for the status.
  */
 
 static void
@@ -188,6 +188,14 @@ ngx_http_oauth2_client_json_http_error(unsigned status,
 
     has1 = ngx_http_oauth2_client_json_member(json, "errorCode", v1);
     has2 = ngx_http_oauth2_client_json_member(json, "errorSummary", v2);
+
+    if (tok != NULL && has1) {
+        memcpy(tok->error_code, v1, strlen(v1) + 1);
+    }
+
+    if (tok != NULL && has2) {
+        memcpy(tok->error_summary, v2, strlen(v2) + 1);
+    }
 
     if (has1 && has2) {
         ngx_http_oauth2_client_error(err, errlen,
@@ -275,6 +283,8 @@ ngx_http_oauth2_client_token_parse(unsigned status,
     if (tok != NULL) {
         tok->error[0] = '\0';
         tok->error_description[0] = '\0';
+        tok->error_code[0] = '\0';
+        tok->error_summary[0] = '\0';
     }
 
     if (status != 200) {

@@ -41,6 +41,14 @@ typedef struct {
      */
     char             error[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
     char             error_description[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
+
+    /*
+     * out, for an error response without those: Okta's management API
+     * form (errorCode, errorSummary, seen on 429), likewise; kept apart,
+     * as no OAuth 2.0 error, for the status to show
+     */
+    char             error_code[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
+    char             error_summary[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
 } ngx_http_oauth2_client_token_t;
 
 

@@ -216,6 +216,13 @@ static ngx_command_t  ngx_http_oauth2_client_commands[] = {
       offsetof(ngx_http_oauth2_client_loc_conf_t, purge),
       NULL },
 
+    { ngx_string("oauth2_client_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_oauth2_client_status_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -350,6 +357,7 @@ ngx_http_oauth2_client_create_loc_conf(ngx_conf_t *cf)
      *     olcf->client = NULL;
      *     olcf->name = { 0, NULL };
      *     olcf->dpop_htu = NULL;
+     *     olcf->status = 0;
      */
 
     olcf->wait_timeout = NGX_CONF_UNSET_MSEC;
@@ -386,6 +394,21 @@ ngx_http_oauth2_client_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
+    /*
+     * The status location answers itself and gets no token: one it
+     * inherits is ignored, one set there is a mistake.
+     */
+
+    if (conf->status && conf->name.data != NULL
+        && !(conf->name.len == 3
+             && ngx_strncmp(conf->name.data, "off", 3) == 0))
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"oauth2_token\" and \"oauth2_client_status\" in "
+                      "one location in %s:%ui", conf->file, conf->line);
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->name.data == NULL) {
         conf->name = prev->name;
         conf->file = prev->file;
@@ -393,6 +416,10 @@ ngx_http_oauth2_client_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     conf->client = NULL;
+
+    if (conf->status) {
+        return NGX_CONF_OK;
+    }
 
     if (conf->name.data == NULL
         || (conf->name.len == 3
@@ -630,7 +657,7 @@ ngx_http_oauth2_client_block_handler(ngx_conf_t *cf, ngx_command_t *dummy,
 {
     char           *rv;
     ngx_str_t      *value;
-    ngx_uint_t      argc;
+    ngx_uint_t      argc, t;
     ngx_command_t  *cmd;
 
     static ngx_uint_t  argument_number[] = {
@@ -639,37 +666,49 @@ ngx_http_oauth2_client_block_handler(ngx_conf_t *cf, ngx_command_t *dummy,
         NGX_CONF_TAKE2
     };
 
+    /* the directives of client authentication are auth.c's */
+
+    static ngx_command_t  *tables[] = {
+        ngx_http_oauth2_client_block_commands,
+        ngx_http_oauth2_client_auth_commands
+    };
+
     value = cf->args->elts;
     argc = cf->args->nelts - 1;
 
-    for (cmd = ngx_http_oauth2_client_block_commands; cmd->name.len; cmd++) {
+    for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
 
-        if (cmd->name.len != value[0].len
-            || ngx_strncmp(cmd->name.data, value[0].data, value[0].len) != 0)
-        {
-            continue;
-        }
+        for (cmd = tables[t]; cmd->name.len; cmd++) {
 
-        if (!((cmd->type & NGX_CONF_1MORE) && argc >= 1)
-            && !((cmd->type & NGX_CONF_FLAG) && argc == 1)
-            && !(argc < 3 && (cmd->type & argument_number[argc])))
-        {
+            if (cmd->name.len != value[0].len
+                || ngx_strncmp(cmd->name.data, value[0].data,
+                               value[0].len)
+                   != 0)
+            {
+                continue;
+            }
+
+            if (!((cmd->type & NGX_CONF_1MORE) && argc >= 1)
+                && !((cmd->type & NGX_CONF_FLAG) && argc == 1)
+                && !(argc < 3 && (cmd->type & argument_number[argc])))
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid number of arguments in \"%V\" "
+                                   "directive", &value[0]);
+                return NGX_CONF_ERROR;
+            }
+
+            rv = cmd->set(cf, cmd, conf);
+
+            if (rv == NGX_CONF_OK || rv == NGX_CONF_ERROR) {
+                return rv;
+            }
+
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid number of arguments in \"%V\" "
-                               "directive", &value[0]);
+                               "\"%V\" directive %s", &value[0], rv);
+
             return NGX_CONF_ERROR;
         }
-
-        rv = cmd->set(cf, cmd, conf);
-
-        if (rv == NGX_CONF_OK || rv == NGX_CONF_ERROR) {
-            return rv;
-        }
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" directive %s", &value[0], rv);
-
-        return NGX_CONF_ERROR;
     }
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -786,7 +825,7 @@ ngx_http_oauth2_client_set_alg(ngx_conf_t *cf, ngx_command_t *cmd,
     int         alg;
     ngx_str_t  *value;
 
-    if (client->signing_alg != NGX_CONF_UNSET_UINT) {
+    if (client->signing_alg != NGX_CONF_UNSET_UINT || client->auth.hmac) {
         return "is duplicate";
     }
 
@@ -795,11 +834,21 @@ ngx_http_oauth2_client_set_alg(ngx_conf_t *cf, ngx_command_t *cmd,
     alg = ngx_http_oauth2_client_alg_by_name((char *) value[1].data,
                                              value[1].len);
 
+    /* HS256, HS384, HS512: client_secret_jwt's, checked in auth.c */
+
+    if (alg == NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET) {
+        client->auth.hmac = ngx_http_oauth2_client_hmac_by_name(
+                                  (char *) value[1].data, value[1].len);
+        if (client->auth.hmac != NGX_HTTP_OAUTH2_CLIENT_HMAC_UNSET) {
+            return NGX_CONF_OK;
+        }
+    }
+
     if (alg == NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"signing_alg\" must be RS256, RS384, RS512, "
-                           "ES256, ES384, ES512, PS256, PS384 or PS512, "
-                           "not \"%V\"", &value[1]);
+                           "ES256, ES384, ES512, PS256, PS384, PS512, "
+                           "HS256, HS384 or HS512, not \"%V\"", &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -868,7 +917,10 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
     if (ngx_http_oauth2_client_finish_required(cf, client) != NGX_OK
         || ngx_http_oauth2_client_finish_location(cf, client) != NGX_OK
         || ngx_http_oauth2_client_finish_values(cf, client) != NGX_OK
-        || ngx_http_oauth2_client_finish_key(cf, client) != NGX_OK
+        || ngx_http_oauth2_client_auth_finish(cf, client) != NGX_OK
+        || (client->private_key.data != NULL
+            && ngx_http_oauth2_client_finish_key(cf, client) != NGX_OK)
+        || ngx_http_oauth2_client_auth_finish_key(cf, client) != NGX_OK
         || ngx_http_oauth2_client_finish_dpop(cf, client) != NGX_OK
         || ngx_http_oauth2_client_finish_strings(cf, client) != NGX_OK)
     {
@@ -891,8 +943,8 @@ ngx_http_oauth2_client_finish_required(ngx_conf_t *cf,
     } else if (client->client_id.data == NULL || client->client_id.len == 0) {
         missing = "client_id";
 
-    } else if (client->private_key.data == NULL
-               || client->private_key.len == 0)
+    } else if (client->private_key.data != NULL
+               && client->private_key.len == 0)
     {
         missing = "private_key";
 
@@ -1102,7 +1154,7 @@ ngx_http_oauth2_client_finish_dpop(ngx_conf_t *cf,
 
     /* the proof key must differ from the client's own (RFC 9449 11.5) */
 
-    if (EVP_PKEY_eq(kf.pkey, client->pkey) == 1) {
+    if (client->pkey != NULL && EVP_PKEY_eq(kf.pkey, client->pkey) == 1) {
         EVP_PKEY_free(kf.pkey);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"dpop_key\" of oauth2_client \"%V\" is its "
@@ -1421,7 +1473,13 @@ ngx_http_oauth2_client_conf_id(ngx_http_oauth2_client_conf_t *client)
     ngx_uint_t   i;
     EVP_MD_CTX  *md;
 
-    if (ngx_http_oauth2_client_key_fingerprint(client->pkey, fp) != 0) {
+    /* a client without a key (a secret, mTLS) has no fingerprint of it */
+
+    ngx_memzero(fp, sizeof(fp));
+
+    if (client->pkey != NULL
+        && ngx_http_oauth2_client_key_fingerprint(client->pkey, fp) != 0)
+    {
         return NGX_ERROR;
     }
 
@@ -1454,7 +1512,8 @@ ngx_http_oauth2_client_conf_id(ngx_http_oauth2_client_conf_t *client)
     }
 
     if (EVP_DigestUpdate(md, &client->signing_alg, sizeof(ngx_uint_t)) != 1
-        || EVP_DigestUpdate(md, fp, sizeof(fp)) != 1)
+        || EVP_DigestUpdate(md, fp, sizeof(fp)) != 1
+        || ngx_http_oauth2_client_auth_conf_id(client, md) != 0)
     {
         goto done;
     }

@@ -20,7 +20,16 @@
 #include "ngx_http_oauth2_client_json.h"
 #include "ngx_http_oauth2_client_body.h"
 #include "ngx_http_oauth2_client_dpop.h"
+#include "ngx_http_oauth2_client_status.h"
+#include "ngx_http_oauth2_client_creds.h"
+#include "ngx_http_oauth2_client_jwt.h"
+#include "ngx_http_oauth2_client_cert.h"
 
+
+/* config defines it from CHANGES */
+#ifndef NGX_HTTP_OAUTH2_CLIENT_VERSION
+#define NGX_HTTP_OAUTH2_CLIENT_VERSION       "unknown"
+#endif
 
 #define NGX_HTTP_OAUTH2_CLIENT_ZONE_NAME     "oauth2_client"
 #define NGX_HTTP_OAUTH2_CLIENT_ZONE_SIZE     (1024 * 1024)
@@ -83,6 +92,8 @@ typedef enum {
     NGX_HTTP_OAUTH2_CLIENT_STATUS_DPOP
 } ngx_http_oauth2_client_status_e;
 
+#define NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N  9
+
 
 /* what the cache answers a lookup */
 typedef enum {
@@ -118,6 +129,49 @@ typedef enum {
     NGX_HTTP_OAUTH2_CLIENT_INTERNAL,         /* ours: memory, signing */
     NGX_HTTP_OAUTH2_CLIENT_CANCELED          /* the worker exits */
 } ngx_http_oauth2_client_class_e;
+
+
+/*
+ * How a client authenticates (auth.c): the method, the secret, the
+ * certificate of its assertions, the extra parameters of its requests.
+ * Zeroed by the block's ngx_pcalloc(): every field starts unset.
+ */
+typedef struct {
+    ngx_uint_t                       method;     /* auth_e; 0: unset */
+    ngx_int_t                        hmac;       /* hmac_e; 0: unset */
+
+    /* the secret, in memory of its own, wiped when the cycle goes */
+    ngx_str_t                        secret;
+    ngx_str_t                        secret_file;
+    unsigned                         secret_inline:1;
+
+    /* certificate FILE [x5t]: its thumbprints, NUL-terminated */
+    ngx_str_t                        certificate;
+    ngx_flag_t                       x5t;
+    char                             c_x5t[
+                                         NGX_HTTP_OAUTH2_CLIENT_X5T_LEN + 1];
+    char                             c_x5t_s256[
+                                    NGX_HTTP_OAUTH2_CLIENT_X5T_S256_LEN + 1];
+
+    /* token_param NAME VALUE: ngx_keyval_t, NUL-terminated, in order */
+    ngx_array_t                     *params;
+} ngx_http_oauth2_client_auth_conf_t;
+
+
+/*
+ * Worker-local, in a worker of a configuration that a reload replaced:
+ * the zone's entry is the new configuration's, so its token requests
+ * store their token, or their backoff, here, for this worker's requests
+ * only.
+ */
+typedef struct {
+    u_char                          *token;     /* "Bearer|DPoP <token>" */
+    size_t                           len;
+    size_t                           cap;
+    ngx_msec_t                       expires;
+    ngx_msec_t                       backoff;
+    ngx_uint_t                       failures;
+} ngx_http_oauth2_client_retired_t;
 
 
 /* one oauth2_client { } block */
@@ -156,7 +210,9 @@ typedef struct {
     ngx_uint_t                       refresh_pct;
     ngx_msec_t                       refresh_time;
 
-    EVP_PKEY                        *pkey;
+    EVP_PKEY                        *pkey;        /* NULL: no key */
+
+    ngx_http_oauth2_client_auth_conf_t  auth;
 
     /* NUL-terminated copies for the nginx-free code */
     char                            *c_client_id;
@@ -183,10 +239,16 @@ typedef struct {
     /* worker-local: the length of the last token seen, to size copies */
     size_t                           token_len;
 
-    /* worker-local: requests waiting for a token, the token request */
+    /*
+     * worker-local: requests waiting for a token, the token request, the
+     * timer that polls the zone for them while another worker's is in
+     * flight
+     */
     ngx_queue_t                      waiters;
     ngx_http_oauth2_client_fetch_t  *fetch;
+    ngx_event_t                      poll;
     ngx_event_t                      prefetch_event;
+    ngx_http_oauth2_client_retired_t retired;
 
     /*
      * SHA-256 over everything that shapes a token: a cached token is
@@ -218,6 +280,7 @@ typedef struct {
     ngx_msec_t                       wait_timeout;
     ngx_flag_t                       purge;
     ngx_http_complex_value_t        *dpop_htu;  /* NULL: derived */
+    ngx_uint_t                       status;    /* oauth2_client_status */
 } ngx_http_oauth2_client_loc_conf_t;
 
 
@@ -226,12 +289,13 @@ typedef struct {
     ngx_http_oauth2_client_conf_t   *client;
     ngx_pool_t                      *pool;      /* NULL: no copy wanted */
     ngx_str_t                       *buf;       /* the copy goes there */
-    ngx_msec_t                       claim_for; /* a claim's lifetime */
+    ngx_msec_t                       claim_for; /* a claim's; 0: none */
     ngx_uint_t                       refresh;   /* may claim a refresh */
     ngx_log_t                       *log;
 
     ngx_str_t                        value;     /* "Bearer <token>" */
     uint32_t                         generation;
+    ngx_msec_t                       expires;   /* the token's end of use */
     ngx_uint_t                       claim;     /* the claim taken */
     ngx_pid_t                        owner;     /* BUSY: who fetches */
     ngx_pid_t                        took_over; /* whose claim was taken */
@@ -250,6 +314,10 @@ typedef struct {
     ngx_msec_t                       wait;      /* the server's own */
     ngx_str_t                        nonce;     /* DPoP-Nonce; NULL: none */
     unsigned                         dpop:1;    /* a DPoP-bound token */
+
+    /* for the status: the exchange to count (NULL: none), the token's */
+    ngx_http_oauth2_client_status_result_t  *status;
+    char              fingerprint[NGX_HTTP_OAUTH2_CLIENT_STATUS_FP_LEN];
 
     uint32_t                         generation;
     ngx_msec_t                       delay;     /* the backoff set */
@@ -274,6 +342,8 @@ typedef struct {
     ngx_uint_t       capped;
     char             error[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
     char             description[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
+    char             error_code[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
+    char             error_summary[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
     u_char           msg[NGX_HTTP_OAUTH2_CLIENT_MSGLEN];  /* the cause */
 } ngx_http_oauth2_client_result_t;
 
@@ -318,6 +388,7 @@ struct ngx_http_oauth2_client_fetch_s {
     ngx_http_oauth2_client_request_t request;
     ngx_http_oauth2_client_result_t  result;
     uint32_t                         generation;
+    ngx_msec_t                       expires;   /* of its token */
 
     ngx_event_t                      run;       /* posted: send it */
     ngx_event_t                      deadline;
@@ -355,9 +426,10 @@ typedef struct {
     ngx_http_oauth2_client_conf_t   *client;
     ngx_http_request_t              *request;
 
-    /* "Bearer <token>": the token is value.data + 7 */
+    /* "Bearer <token>": the token is value.data + 7, used till expires */
     ngx_str_t                        value;
     uint32_t                         generation;
+    ngx_msec_t                       expires;   /* its end of use */
 
     /* where the cache copies the token to, kept while the request waits */
     ngx_str_t                        buf;
@@ -370,6 +442,14 @@ typedef struct {
     ngx_table_elt_t                 *header;
     ngx_list_t                       clean;
     ngx_table_elt_t                 *clean_authorization;
+
+    /*
+     * The cache of variable values before the token: the request that
+     * carries it caches its values in an array of its own, so that
+     * nothing derived from the token (a map over $http_authorization,
+     * say) is seen by a request that shares the array and carries none.
+     */
+    ngx_http_variable_value_t       *clean_variables;
 
     ngx_http_oauth2_client_wait_t   *wait;      /* NULL: never waited */
 
@@ -384,8 +464,6 @@ typedef struct {
 
 /* handler.c: the precontent phase handler, the ctx, the header */
 ngx_int_t ngx_http_oauth2_client_handler_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t retry);
 ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_get_ctx(
     ngx_http_request_t *r);
 void ngx_http_oauth2_client_ctx_cleanup(void *data);
@@ -403,6 +481,10 @@ ngx_int_t ngx_http_oauth2_client_wait(ngx_http_request_t *r,
 void ngx_http_oauth2_client_wait_cancel(ngx_http_oauth2_client_ctx_t *ctx);
 void ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
     ngx_http_oauth2_client_fetch_t *f);
+ngx_int_t ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_msec_t retry);
+void ngx_http_oauth2_client_failed(ngx_http_oauth2_client_ctx_t *ctx,
+    ngx_int_t status);
 
 /* fetch.c: the life of a token request */
 ngx_http_oauth2_client_fetch_t *ngx_http_oauth2_client_fetch_start(
@@ -456,6 +538,9 @@ ngx_uint_t ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,
 void ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client,
     ngx_http_oauth2_client_outcome_t *out, ngx_log_t *log);
+void ngx_http_oauth2_client_cache_retired_end(
+    ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_outcome_t *out, ngx_log_t *log);
 ngx_int_t ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client, uint32_t generation);
 
@@ -464,11 +549,42 @@ ngx_int_t ngx_http_oauth2_client_proof_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_oauth2_client_proof(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx, ngx_str_t *proof);
 
+/* cache.c: what the status reads and counts in the zone */
+ngx_int_t ngx_http_oauth2_client_cache_snapshot(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t **clients,
+    ngx_http_oauth2_client_status_snapshot_t *s, ngx_pool_t *pool,
+    ngx_log_t *log);
+void ngx_http_oauth2_client_cache_served(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, const ngx_int_t *served);
+void ngx_http_oauth2_client_cache_record(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client,
+    const ngx_http_oauth2_client_status_result_t *res);
+/* auth.c: client authentication, token_param */
+extern ngx_command_t  ngx_http_oauth2_client_auth_commands[];
+ngx_int_t ngx_http_oauth2_client_auth_finish(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client);
+ngx_int_t ngx_http_oauth2_client_auth_finish_key(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client);
+ngx_int_t ngx_http_oauth2_client_auth_check_location(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, ngx_http_upstream_conf_t *ucf);
+int ngx_http_oauth2_client_auth_conf_id(ngx_http_oauth2_client_conf_t *client,
+    EVP_MD_CTX *md);
+const char *ngx_http_oauth2_client_auth_hint(
+    ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_result_t *res, const char *hint);
+ngx_int_t ngx_http_oauth2_client_auth_build(
+    ngx_http_oauth2_client_conf_t *client,
+    ngx_http_oauth2_client_token_request_t *tr, u_char *msg, size_t len);
+
 /* purge.c: oauth2_token_purge */
 ngx_int_t ngx_http_oauth2_client_purge_init(ngx_conf_t *cf);
 
 /* variables.c */
 ngx_int_t ngx_http_oauth2_client_add_variables(ngx_conf_t *cf);
+
+/* status_handler.c: oauth2_client_status */
+char *ngx_http_oauth2_client_status_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 extern ngx_module_t  ngx_http_oauth2_client_module;

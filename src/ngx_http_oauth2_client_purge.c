@@ -41,12 +41,17 @@ ngx_http_oauth2_client_header_filter(ngx_http_request_t *r)
     ngx_http_oauth2_client_ctx_t       *ctx;
     ngx_http_oauth2_client_loc_conf_t  *olcf;
 
-    if (r != r->main
-        || r->headers_out.status != NGX_HTTP_UNAUTHORIZED
+    if (r->headers_out.status != NGX_HTTP_UNAUTHORIZED
         || r->upstream == NULL)
     {
         return ngx_http_next_header_filter(r);
     }
+
+    /*
+     * The request's own context: a subrequest carries a token of its
+     * own (an SSI include, an auth_request), refused by its upstream
+     * as a main request's may be.
+     */
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_oauth2_client_module);
     olcf = ngx_http_get_module_loc_conf(r, ngx_http_oauth2_client_module);
@@ -57,7 +62,8 @@ ngx_http_oauth2_client_header_filter(ngx_http_request_t *r)
      */
 
     if (ctx == NULL || !ctx->injected || !olcf->purge || ctx->nonce_challenge
-        || ctx->proof_refused || ctx->client != olcf->client)
+        || ctx->proof_refused || ctx->client != olcf->client
+        || ctx->request != r)
     {
         return ngx_http_next_header_filter(r);
     }

@@ -200,6 +200,12 @@ ngx_http_oauth2_client_response_token(ngx_http_oauth2_client_request_t *rq,
         ngx_memcpy(res->description, tok.error_description,
                    sizeof(res->description));
 
+        /* Okta's errorCode and errorSummary: for the status only */
+
+        ngx_memcpy(res->error_code, tok.error_code, sizeof(res->error_code));
+        ngx_memcpy(res->error_summary, tok.error_summary,
+                   sizeof(res->error_summary));
+
         *ngx_slprintf(res->msg, res->msg + sizeof(res->msg) - 1,
                       "token request failed: %s", err) = '\0';
         return;

@@ -8,7 +8,7 @@ use Test::Nginx::Socket;
 
 $ENV{TEST_NGINX_GREETING} = 'howdy';
 
-plan tests => repeat_each() * 48;
+plan tests => repeat_each() * 52;
 
 run_tests();
 
@@ -215,3 +215,17 @@ GET /t
 --- response_body
 --- no_error_log
 [warn]
+
+
+
+=== TEST 15: response_body_filters: code references and names, one list a request
+--- config
+    location = /t {
+        return 200 "Hello\n";
+    }
+--- request eval
+["GET /t", "GET /t"]
+--- response_body_filters eval
+[[sub { scalar reverse $_[0] }, "uc"], ["length"]]
+--- response_body eval
+["\nOLLEH", "6"]

@@ -110,7 +110,7 @@ duplicate oauth2_client "okta", first defined in
 --- error
 "client_id" is missing in oauth2_client "okta"
 
-=== TEST 5: private_key is missing
+=== TEST 5: neither a private_key nor a client secret
 --- http_config
     oauth2_client okta {
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
@@ -120,7 +120,7 @@ duplicate oauth2_client "okta", first defined in
 --- config
     location = /t { return 204; }
 --- error
-"private_key" is missing in oauth2_client "okta"
+"private_key" or "client_secret_file" is missing in oauth2_client "okta"
 
 === TEST 6: token_endpoint is not an http(s) URL
 --- http_config
@@ -262,12 +262,12 @@ duplicate oauth2_client "okta", first defined in
         client_id       0oa-rsa;
         private_key     $TEST_NGINX_KEYS/rsa1.pem;
         key_id          rsa1;
-        signing_alg     HS256;
+        signing_alg     EdDSA;
     }
 --- config
     location = /t { return 204; }
 --- error
-"signing_alg" must be RS256, RS384, RS512, ES256, ES384, ES512, PS256, PS384 or PS512, not "HS256"
+"signing_alg" must be RS256, RS384, RS512, ES256, ES384, ES512, PS256, PS384, PS512, HS256, HS384 or HS512, not "EdDSA"
 
 === TEST 17: assertion_lifetime over an hour
 --- http_config

@@ -985,3 +985,247 @@ main [<!--# include virtual="/bad/x" -->]
  "^calls=0\n"]
 --- error_log eval
 qr/oauth2 client "bad": token request failed: HTTP 401, error "invalid_client"/
+
+
+
+=== TEST 33: a map over $http_authorization the token location evaluated, an SSI include to a location without the module: the client's value, not the token
+--- http_config
+    map $http_authorization $k33_copy { default "$http_authorization"; }
+    map $oauth2_access_token $k33_token { default "$oauth2_access_token"; }
+--- config
+    location /page/ {
+        oauth2_token okta;
+        ssi on;
+        proxy_set_header Host backend;
+        proxy_set_header X-Main "$k33_copy|$k33_token";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k33/;
+    }
+
+    location /copy/ {
+        proxy_set_header Host backend;
+        proxy_set_header X-Copied "[$k33_copy][$k33_token]";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k33/copy/;
+    }
+--- more_headers eval
+"Authorization: $main::BASIC\n"
+--- request eval
+["GET /page/x?body=%3C!--%23%20include%20virtual%3D%22%2Fcopy%2Fx%22%20--%3E",
+ "GET /seen/capture/k33/copy/x", "GET /seen/capture/k33/x"]
+--- response_body_like eval
+[main::exactly("captured /capture/k33/copy/x\n"),
+ main::exactly("host: backend\nx-copied: [$main::BASIC][]\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n"),
+ "^host: backend\nx-main: Bearer eyJ[^\n|]*\\|eyJ[^\n]*\nconnection: close\nauthorization: Bearer eyJ[A-Za-z0-9_-]{5}\\.\\.\\.\n\\z"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 34: a map over $http_authorization the token location evaluated, a mirror made before the token was set: not the token (21 padding headers, no client Authorization)
+--- http_config
+    map $http_authorization $k34_copy { default "$http_authorization"; }
+--- config
+    location /api/ {
+        oauth2_token okta;
+        mirror /mirror;
+        proxy_set_header Host backend;
+        proxy_set_header X-Main $k34_copy;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /mirror {
+        internal;
+        proxy_set_header Host backend;
+        proxy_set_header X-Copied "[$k34_copy]";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k34/mirror;
+    }
+--- more_headers eval
+main::pads(21)
+--- request eval
+["GET /api/k34/warm", "GET /api/k34/main", "GET /seen/capture/k34/mirror"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa ", "^api: token ok client=0oa-rsa ",
+ main::exactly("host: backend\nx-copied: []\nconnection: close\n" . main::seen_pads(21))]
+--- no_error_log
+[error]
+
+
+
+=== TEST 35: the access log of a main request without the module, after an SSI include to a location of the client that evaluated $http_authorization and a map over it: the client's value
+--- http_config
+    map $http_authorization $k35_copy { default "$http_authorization"; }
+    log_format k35 "[$http_authorization][$k35_copy][$oauth2_access_token]";
+--- config
+    location /plain/ {
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+        access_log $TEST_NGINX_SERVER_ROOT/html/k35.log k35;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_set_header Host backend;
+        proxy_set_header X-Main "$http_authorization|$k35_copy";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- user_files
+>>> plain/k35.html
+[<!--# include virtual="/api/k35/x" -->]
+--- more_headers eval
+"Authorization: $main::BASIC\n"
+--- request eval
+["GET /plain/k35.html", "GET /k35.log", "GET /seen/api/k35/x"]
+--- response_body_like eval
+["^\\[api: token ok client=0oa-rsa ",
+ main::exactly("[$main::BASIC][$main::BASIC][-]\n"),
+ "^host: backend\nx-main: Bearer eyJ[^\n|]*\\|Bearer eyJ[^\n]*\nconnection: close\nauthorization: Bearer eyJ[A-Za-z0-9_-]{5}\\.\\.\\.\n\\z"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 36: a map over $http_authorization the token location evaluated, then error_page to a location without the module: the client's value, not the token
+--- http_config
+    map $http_authorization $k36_copy { default "$http_authorization"; }
+--- config
+    location /api/ {
+        oauth2_token okta;
+        proxy_set_header Host backend;
+        proxy_set_header X-Main $k36_copy;
+        proxy_intercept_errors on;
+        error_page 404 = /other/x;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/nowhere/k36/;
+    }
+
+    location /other/ {
+        proxy_set_header Host backend;
+        proxy_set_header X-Copied "[$k36_copy]";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k36/;
+    }
+--- more_headers eval
+"Authorization: $main::BASIC\n"
+--- request eval
+["GET /api/x", "GET /seen/capture/k36/x"]
+--- response_body_like eval
+[main::exactly("captured /capture/k36/x\n"),
+ main::exactly("host: backend\nx-copied: [$main::BASIC]\nconnection: close\n" . "authorization: $main::BASIC_SEEN\n")]
+--- no_error_log
+[error]
+
+
+
+=== TEST 37: an SSI include waits for a token request, its client goes away meanwhile: the subrequest never reaches its upstream, even with proxy_ignore_client_abort
+--- http_config
+    oauth2_client slow {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k37/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/slow {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/k37/oauth2/v1/token;
+    }
+
+    location = /delay {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_fail?path=/k37/oauth2/v1/token&scenario=delay-1500&count=1;
+    }
+
+    location = /burst {
+        proxy_read_timeout 30s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_burst?port=$TEST_NGINX_SERVER_PORT&path=/plain/k37.html&n=1&c=1&timeout_ms=300;
+    }
+
+    location /plain/ {
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /slow/ {
+        oauth2_token slow;
+        proxy_ignore_client_abort on;
+        proxy_set_header Host backend;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/capture/k37/;
+    }
+--- user_files
+>>> plain/k37.html
+main [<!--# include virtual="/slow/x" -->]
+--- request eval
+["GET /delay", "GET /burst", "GET /slow/after", "GET /stats/capture/k37/x",
+ "GET /stats/k37/oauth2/v1/token"]
+--- response_body_like eval
+["", "^n=1\nok=0\nerrors=1\n", main::exactly("captured /capture/k37/after\n"),
+ "^calls=0\n", "^calls=1\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 38: an internal redirect to a location of the same client after the token's end of use: a token looked up afresh
+--- http_config
+    oauth2_client short {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-2/k38/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/short {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-2/k38/oauth2/v1/token;
+    }
+
+    # the token's end of use is 1.8 s after its request: the upstream
+    # times out later, and error_page sends the request on
+    location = /slow {
+        oauth2_token short;
+        proxy_read_timeout 3500ms;
+        error_page 504 = /again/x;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=10000;
+    }
+
+    location /again/ {
+        oauth2_token short;
+        proxy_set_header Host backend;
+        proxy_set_header X-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/k38/;
+    }
+--- request eval
+["GET /slow", "GET /stats/s/expires-2/k38/oauth2/v1/token"]
+--- timeout: 15
+--- response_body_like eval
+["^api: token ok client=0oa-rsa .*\nx-status=MISS\n\\z", "^calls=2\n"]
+--- error_log eval
+[qr/upstream timed out/]
+
+
+
+=== TEST 39: oauth2_token_purge in a subrequest's location: the token its upstream refused is dropped
+--- config
+    location /plain/ {
+        ssi on;
+        root $TEST_NGINX_SERVER_ROOT/html;
+    }
+
+    location /revoked/ {
+        oauth2_token okta;
+        oauth2_token_purge on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api401/;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_set_header X-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- user_files
+>>> plain/k39.html
+[<!--# include virtual="/revoked/x" -->]
+--- request eval
+["GET /api/k39/warm", "GET /plain/k39.html", "GET /api/k39/after"]
+--- response_body_like eval
+["^api: token ok client=0oa-rsa .*\nx-status=MISS\n\\z",
+ "^\\[api: revoked\n\\]\n\\z",
+ "^api: token ok client=0oa-rsa .*\nx-status=MISS\n\\z"]

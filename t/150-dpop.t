@@ -795,3 +795,107 @@ qr/\[info\] .*oauth2 client "okta": no DPoP proof for a URL of 8\d\d\d bytes, at
 qr/the upstream asks for a DPoP nonce but its DPoP-Nonce of 1100 bytes is not valid \(1 to 1024 visible characters/
 --- no_error_log
 [error]
+
+
+
+=== TEST 21: the status: a DPoP-bound token's type is DPoP; the refused use_dpop_nonce exchange and its retry are two token requests
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-nonce/d21/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-nonce/d21/oauth2/v1/token;
+    }
+
+    location = /t {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=1;
+    }
+
+    location = /oauth2-status {
+        oauth2_client_status;
+    }
+--- request eval
+["GET /t", "GET /oauth2-status?format=prometheus"]
+--- response_body_like eval
+["slept",
+ "(?m)(?=[\\s\\S]*^oauth2_client_token_info\\{client=\"okta\",zone=\"oauth2_client\",type=\"DPoP\"\\} 1\$)(?=[\\s\\S]*^oauth2_client_token_requests_total\\{client=\"okta\",zone=\"oauth2_client\",outcome=\"http_4xx\",error=\"use_dpop_nonce\"\\} 1\$)(?=[\\s\\S]*^oauth2_client_token_requests_total\\{client=\"okta\",zone=\"oauth2_client\",outcome=\"ok\"\\} 1\$)(?=[\\s\\S]*^oauth2_client_requests_total\\{client=\"okta\",zone=\"oauth2_client\",token_status=\"MISS\"\\} 1\$)"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 22: the status counts a request refused for DPoP as DPOP, not ERROR
+--- http_config
+    oauth2_client okta {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-described/d22/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/dpop-described/d22/oauth2/v1/token;
+    }
+
+    location = /t {
+        oauth2_token okta;
+        add_header X-Token-Status $oauth2_token_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=1;
+    }
+
+    location = /oauth2-status {
+        oauth2_client_status;
+    }
+--- request eval
+["GET /t", "GET /oauth2-status?format=prometheus"]
+--- error_code eval
+[502, 200]
+--- response_headers eval
+["X-Token-Status: DPOP", ""]
+--- response_body_like eval
+["",
+ "(?m)(?=[\\s\\S]*^oauth2_client_requests_total\\{client=\"okta\",zone=\"oauth2_client\",token_status=\"DPOP\"\\} 1\$)(?=[\\s\\S]*^oauth2_client_requests_total\\{client=\"okta\",zone=\"oauth2_client\",token_status=\"ERROR\"\\} 0\$)"]
+
+
+
+=== TEST 23: client_secret_basic with DPoP: the token request carries Authorization: Basic and the proof; the token is DPoP-bound
+--- http_config
+    oauth2_client okta {
+        prefetch            off;
+        token_endpoint      http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d23/oauth2/v1/token;
+        client_id           0oa-basic-dpop;
+        client_secret_file  $TEST_NGINX_KEYS/client.secret;
+        dpop                on;
+    }
+--- config
+    location = /_oauth2/okta {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/d23/oauth2/v1/token;
+    }
+
+    location /api/ {
+        oauth2_token okta;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /stats {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_stats/d23/oauth2/v1/token?detail=1;
+    }
+--- request eval
+["GET /api/d23/a", "GET /stats"]
+--- response_body_like eval
+["(?s)^api: token ok client=0oa-basic-dpop .*authorization_headers=1\n.*dpop=ok alg=ES256 jkt=\\S+ htm=GET htu=http://127.0.0.1:$ENV{TEST_NGINX_MOCK_PORT}/api/d23/a ath=ok nonce=none\n",
+ "(?s)^calls=1\n.*headers=accept,authorization,connection,content-length,content-type,dpop,host\n.*auth=client_secret_basic\n.*dpop=[A-Za-z0-9_-]{43}\n.*token_type=DPoP\nstatus=200\n"]
+--- no_error_log
+[error]

@@ -28,6 +28,7 @@ main(void)
     ngx_http_oauth2_client_test_jwt();
     ngx_http_oauth2_client_test_secret();
     ngx_http_oauth2_client_test_cert();
+    ngx_http_oauth2_client_test_creds();
 
     /* every function leaves OpenSSL's error queue as it found it */
     CHECK(ERR_peek_error() == 0);

@@ -1986,8 +1986,13 @@ ngx_http_oauth2_client_test_oauth_error(void)
           == -1);
     CHECK_STR(tok.error, "invalid_dpop_proof");
     CHECK_STR(tok.error_description, "DPoP ??proof required");
+    CHECK_STR(tok.error_code, "");
+    CHECK_STR(tok.error_summary, "");
 
-    /* no OAuth 2.0 fields: none kept, from a previous call either */
+    /*
+     * no OAuth 2.0 fields: none kept, from a previous call either; Okta's
+     * errorCode and errorSummary apart
+     */
 
     CHECK(ngx_http_oauth2_client_token_parse(429,
                                              (const unsigned char *) okta,
@@ -1996,6 +2001,8 @@ ngx_http_oauth2_client_test_oauth_error(void)
           == -1);
     CHECK_STR(tok.error, "");
     CHECK_STR(tok.error_description, "");
+    CHECK_STR(tok.error_code, "E0000047");
+    CHECK_STR(tok.error_summary, "rate limit");
 
     /* a long error is cut like every value from the server */
 

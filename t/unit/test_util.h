@@ -73,6 +73,7 @@ void ngx_http_oauth2_client_test_dpop(void);
 void ngx_http_oauth2_client_test_jwt(void);
 void ngx_http_oauth2_client_test_secret(void);
 void ngx_http_oauth2_client_test_cert(void);
+void ngx_http_oauth2_client_test_creds(void);
 
 
 #endif /* _NGX_HTTP_OAUTH2_CLIENT_TEST_UTIL_H_INCLUDED_ */

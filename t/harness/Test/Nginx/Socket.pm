@@ -83,7 +83,7 @@ my $HaveLongString = eval { require Test::LongString; 1 };
 # Upstream sections this stand-in does not implement: a block using one
 # of them makes the run bail out instead of silently passing.
 my @UnsupportedSections = qw(
-    pipelined_requests request_eval response_body_eval response_body_filters
+    pipelined_requests request_eval response_body_eval
     tcp_listen tcp_reply tcp_query tcp_query_len tcp_shutdown tcp_no_close
     udp_listen udp_reply udp_query stap stap_out stap_out_like stap_out_unlike
     http2 http3 curl curl_options curl_protocol curl_error grep_error_log
@@ -365,6 +365,7 @@ sub run_requests {
             check_error_code($block, $res, $idx, $need_array);
             check_raw_response_headers($block, $raw_headers, $idx, $need_array);
             check_response_headers($block, $res, $raw_headers, $idx, $need_array);
+            transform_response_body($block, $res, $idx);
             check_response_body($block, $res, $idx, $rep, $need_array);
         }
 
@@ -553,6 +554,52 @@ sub parse_header_spec {
         }
     }
     return @headers;
+}
+
+# "--- response_body_filters", as upstream: the body goes through filters
+# before response_body* look at it.  A filter is a code reference or the
+# name of a built-in (md5_hex sha1_hex uc lc ucfirst lcfirst length); the
+# section is one filter, a list of them (applied in turn, the same for
+# every request), a string of names, or a list of lists (one per request).
+my %BodyFilters = (
+    md5_hex  => sub { require Digest::MD5; Digest::MD5::md5_hex($_[0]) },
+    sha1_hex => sub { require Digest::SHA; Digest::SHA::sha1_hex($_[0]) },
+    uc       => sub { uc $_[0] },
+    lc       => sub { lc $_[0] },
+    ucfirst  => sub { ucfirst $_[0] },
+    lcfirst  => sub { lcfirst $_[0] },
+    length   => sub { length $_[0] },
+);
+
+sub transform_response_body {
+    my ($block, $res, $idx) = @_;
+    my $name = $block->name;
+    my $filters = $block->response_body_filters;
+
+    return unless defined $filters && $res && defined $res->{body};
+
+    if (!ref $filters) {
+        $filters =~ s/^\s+|\s+$//g;
+        $filters = [split /\s+/, $filters];
+    } elsif (ref $filters ne 'ARRAY') {
+        $filters = [$filters];
+    }
+
+    if (@$filters && ref $filters->[0] eq 'ARRAY') {
+        bail_out("$name - --- response_body_filters: a list of lists must have"
+                 . " a list for every request")
+            if grep { ref $_ ne 'ARRAY' } @$filters;
+        $filters = $filters->[$idx];
+        bail_out("$name - --- response_body_filters has no list for request"
+                 . " $idx") unless defined $filters;
+    }
+
+    for my $f (@$filters) {
+        my $code = ref $f eq 'CODE' ? $f : !ref $f ? $BodyFilters{$f} : undef;
+        bail_out("$name - unknown filter \"$f\" in --- response_body_filters")
+            unless $code;
+        $res->{body} = $code->($res->{body});
+    }
 }
 
 sub check_response_body {
@@ -1375,7 +1422,8 @@ Supported sections: C<config>, C<http_config>, C<main_config>,
 C<post_main_config>, C<server_name>, C<user_files>, C<init>, C<request>
 (string or array of strings, one connection each), C<raw_request>,
 C<more_headers>, C<error_code>, C<error_code_like>, C<response_body>,
-C<response_body_like>, C<response_body_unlike>, C<response_headers>,
+C<response_body_like>, C<response_body_unlike>, C<response_body_filters>
+(code references and the built-in names), C<response_headers>,
 C<response_headers_like>, C<raw_response_headers_like>,
 C<raw_response_headers_unlike>, C<error_log>, C<no_error_log>,
 C<must_die>, C<log_level>, C<timeout>, C<wait>, C<abort>, C<shutdown>,
