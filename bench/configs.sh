@@ -13,13 +13,14 @@ LUA_MODULES="/usr/lib/nginx/modules/ndk_http_module.so
 b_path() { echo "/s/size-$TOKEN_SIZE/bench-$1/oauth2/v1/token"; }
 d_path() { echo "/s/expires-$D_EXPIRES-size-$TOKEN_SIZE/bench-$1/oauth2/v1/token"; }
 
-cfgs="A B C D"
+cfgs="A B C D E"
 port_of() {
     case $1 in
         A) echo $((PORT_BASE + 2)) ;;
         B) echo $((PORT_BASE + 3)) ;;
         C) echo $((PORT_BASE + 4)) ;;
         D) echo $((PORT_BASE + 5)) ;;
+        E) echo $((PORT_BASE + 8)) ;;
         B-log) echo $((PORT_BASE + 6)) ;;
         D-log) echo $((PORT_BASE + 7)) ;;
     esac
@@ -32,7 +33,7 @@ proxy='
             proxy_http_version 1.1;
             proxy_set_header Connection "";'
 
-# oauth2_client_conf NAME TOKEN_PATH
+# oauth2_client_conf NAME TOKEN_PATH [DIRECTIVES]
 oauth2_client_conf() {
     cat <<EOF
     oauth2_token_cache zone=bench:1m;
@@ -43,6 +44,7 @@ oauth2_client_conf() {
         private_key     $KEYS/ec1.pem;
         key_id          ec1;
         scope           okta.users.read;
+        ${3:-}
     }
 EOF
 }
@@ -114,6 +116,10 @@ hotpath_configs() {
 
     nginx_conf D 2 "$MODULE" "$(oauth2_client_conf D "$(d_path D)")
     $(oauth2_server_conf D "$(d_path D)" "")"
+
+    # B with DPoP: a proof a request, ES256 with the generated P-256 key
+    nginx_conf E 2 "$MODULE" "$(oauth2_client_conf E "$(b_path E)" "dpop on;")
+    $(oauth2_server_conf E "$(b_path E)" "")"
 
     # the timeline: B and D again, with an access log of every request
     log_fmt='

@@ -70,6 +70,7 @@ my %name = (
     B => 'B: `oauth2_token`, cached token',
     C => 'C: Lua, `lua_shared_dict` + `ngx.req.set_header`',
     D => 'D: `oauth2_token`, 5 s tokens refreshed under load',
+    E => 'E: B with `dpop on`, a proof a request (ES256)',
 );
 
 if (@hot) {

@@ -19,6 +19,8 @@
 #include "ngx_http_oauth2_client_module.h"
 
 
+static ngx_uint_t ngx_http_oauth2_client_backoff_dpop(
+    ngx_http_oauth2_client_result_t *res);
 static const char *ngx_http_oauth2_client_backoff_hint(
     ngx_http_oauth2_client_result_t *res);
 
@@ -54,6 +56,7 @@ ngx_http_oauth2_client_backoff(ngx_http_oauth2_client_result_t *res,
         {
             out->min = NGX_HTTP_OAUTH2_CLIENT_REFUSED_MIN;
             out->max = NGX_HTTP_OAUTH2_CLIENT_REFUSED_MAX;
+            res->dpop_refused = ngx_http_oauth2_client_backoff_dpop(res);
             *hint = ngx_http_oauth2_client_backoff_hint(res);
         }
 
@@ -62,6 +65,23 @@ ngx_http_oauth2_client_backoff(ngx_http_oauth2_client_result_t *res,
     default:
         return;
     }
+}
+
+
+/*
+ * A refusal of DPoP: a nonce refused twice, or an error or description
+ * that names DPoP (Okta: invalid_dpop_proof, also for a missing proof;
+ * others: invalid_request "... DPoP proof is required ...").  It is
+ * $oauth2_token_status DPOP for the request that made the token request.
+ */
+
+static ngx_uint_t
+ngx_http_oauth2_client_backoff_dpop(ngx_http_oauth2_client_result_t *res)
+{
+    return res->nonce_twice
+           || ngx_strcasestrn((u_char *) res->error, "dpop", 4 - 1) != NULL
+           || ngx_strcasestrn((u_char *) res->description, "dpop", 4 - 1)
+              != NULL;
 }
 
 
@@ -87,14 +107,20 @@ ngx_http_oauth2_client_backoff_hint(ngx_http_oauth2_client_result_t *res)
         return ": the client must be allowed the client credentials grant";
     }
 
-    /* Okta: invalid_dpop_proof, or a description that names DPoP */
+    if (res->nonce_twice) {
+        return ": the server refused the DPoP nonce it asked for, twice in "
+               "a row";
+    }
 
-    if (ngx_strcasestrn((u_char *) res->error, "dpop", 4 - 1) != NULL
-        || ngx_strcasestrn((u_char *) res->description, "dpop", 4 - 1)
-           != NULL)
-    {
-        return ": the client requires DPoP, which is not supported; turn "
-               "it off for the client";
+    if (res->dpop_refused) {
+        if (!res->dpop) {
+            return ": the client requires DPoP: set \"dpop on\" in its "
+                   "oauth2_client block";
+        }
+
+        return ": the server refused the DPoP proof: check the clock of "
+               "this host (iat) and that token_endpoint is the URL the "
+               "server is reached at (htu)";
     }
 
     return ": likely a configuration error of the client or of its "

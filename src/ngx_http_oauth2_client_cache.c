@@ -29,6 +29,7 @@
 /* node flags */
 #define NGX_HTTP_OAUTH2_CLIENT_NODE_RATE    0x01   /* the server's backoff */
 #define NGX_HTTP_OAUTH2_CLIENT_NODE_PURGED  0x02   /* the token was purged */
+#define NGX_HTTP_OAUTH2_CLIENT_NODE_DPOP    0x04   /* a DPoP-bound token */
 
 /* a token fetched to replace a purged one is kept at least this long */
 #define NGX_HTTP_OAUTH2_CLIENT_PURGE_HOLD   10000
@@ -64,7 +65,7 @@ typedef struct {
     u_char                           flags;
     uint32_t                         token_len;
     uint32_t                         token_cap;
-    uint32_t                         generation; /* of the token */
+    uint32_t                         generation; /* of the token: sh's */
     ngx_pid_t                        claim_pid;  /* 0: no fetch claimed */
     ngx_uint_t                       claim;      /* claim sequence */
     ngx_uint_t                       epoch;      /* of its configuration */
@@ -75,6 +76,18 @@ typedef struct {
     ngx_msec_t                       backoff;    /* no attempt before */
     ngx_msec_t                       no_purge;   /* kept till then */
     u_char                          *token;      /* token_cap bytes */
+
+    /*
+     * The DPoP-Nonce of the token endpoint and of the resource servers
+     * (nonce_e): the servers', not the settings', so a reset for other
+     * settings keeps them.  Each in a slab chunk of its own, made when a
+     * server first sends one: the node of every client, DPoP or not,
+     * stays in the 256-byte class.
+     */
+    u_char                          *nonce[2];   /* nonce_cap bytes */
+    uint16_t                         nonce_len[2];
+    uint16_t                         nonce_cap[2];
+
     ngx_http_oauth2_client_node_status_t  status;
     u_char                           conf_id[32];
     u_char                           name[1];
@@ -87,6 +100,7 @@ typedef struct {
     ngx_queue_t                      queue;
     ngx_uint_t                       version;
     ngx_uint_t                       epoch;      /* configurations loaded */
+    uint32_t                         generation; /* of the last token */
 
     /* for the status: the nodes, and those dropped to make room */
     ngx_uint_t                       entries;
@@ -99,6 +113,7 @@ typedef struct {
 typedef struct {
     ngx_uint_t                       found;
     ngx_uint_t                       token;      /* a token is stored */
+    ngx_uint_t                       dpop;       /* it is DPoP-bound */
     ngx_pid_t                        claim_pid;
     ngx_msec_t                       expires;
     ngx_msec_t                       refresh;
@@ -153,6 +168,10 @@ static ngx_int_t ngx_http_oauth2_client_cache_store(
     ngx_http_oauth2_client_outcome_t *out);
 static void ngx_http_oauth2_client_cache_fail(
     ngx_http_oauth2_client_node_t *n, ngx_http_oauth2_client_outcome_t *out);
+static void ngx_http_oauth2_client_cache_nonce_store(
+    ngx_http_oauth2_client_cache_t *cache, ngx_http_oauth2_client_node_t *n,
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t which,
+    ngx_str_t *nonce);
 static void *ngx_http_oauth2_client_cache_alloc(
     ngx_http_oauth2_client_cache_t *cache, size_t size,
     ngx_http_oauth2_client_node_t *keep,
@@ -277,6 +296,7 @@ ngx_http_oauth2_client_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_queue_init(&cache->sh->queue);
     cache->sh->version = NGX_HTTP_OAUTH2_CLIENT_CACHE_VERSION;
     cache->sh->epoch = 1;
+    cache->sh->generation = 0;
     cache->sh->entries = 0;
     cache->sh->evictions = 0;
     cache->epoch = 1;
@@ -532,7 +552,11 @@ ngx_http_oauth2_client_cache_retired_end(ngx_http_oauth2_client_conf_t *client,
 
     rt->failures = 0;
 
-    len = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN + out->token.len;
+    /* a DPoP-bound token goes as "DPoP <token>", with a proof, here too */
+
+    len = (out->dpop ? NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN
+                     : NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN)
+          + out->token.len;
 
     if (rt->token != NULL) {
         ngx_explicit_memzero(rt->token, rt->cap);
@@ -550,8 +574,15 @@ ngx_http_oauth2_client_cache_retired_end(ngx_http_oauth2_client_conf_t *client,
         }
     }
 
-    p = ngx_cpymem(rt->token, NGX_HTTP_OAUTH2_CLIENT_BEARER,
-                   NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN);
+    if (out->dpop) {
+        p = ngx_cpymem(rt->token, NGX_HTTP_OAUTH2_CLIENT_DPOP,
+                       NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN);
+
+    } else {
+        p = ngx_cpymem(rt->token, NGX_HTTP_OAUTH2_CLIENT_BEARER,
+                       NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN);
+    }
+
     ngx_memcpy(p, out->token.data, out->token.len);
 
     rt->len = len;
@@ -651,12 +682,20 @@ ngx_http_oauth2_client_cache_live(ngx_http_oauth2_client_cache_t *cache,
         p = lk->buf->data;
 
         lk->value.data = p;
-        lk->value.len = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN + n->token_len;
         lk->generation = n->generation;
         lk->expires = n->expires;
 
-        p = ngx_cpymem(p, NGX_HTTP_OAUTH2_CLIENT_BEARER,
-                       NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN);
+        if (n->flags & NGX_HTTP_OAUTH2_CLIENT_NODE_DPOP) {
+            lk->value.len = NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN + n->token_len;
+            p = ngx_cpymem(p, NGX_HTTP_OAUTH2_CLIENT_DPOP,
+                           NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN);
+
+        } else {
+            lk->value.len = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN + n->token_len;
+            p = ngx_cpymem(p, NGX_HTTP_OAUTH2_CLIENT_BEARER,
+                           NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN);
+        }
+
         ngx_memcpy(p, n->token, n->token_len);
 
         lk->client->token_len = n->token_len;
@@ -916,6 +955,14 @@ ngx_http_oauth2_client_cache_end(ngx_shm_zone_t *shm_zone,
             }
         }
 
+        if (out->nonce.len != 0
+            && out->nonce.len <= NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE)
+        {
+            ngx_http_oauth2_client_cache_nonce_store(cache, n, client,
+                                            NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN,
+                                            &out->nonce);
+        }
+
         if (out->token.data != NULL) {
             rc = ngx_http_oauth2_client_cache_store(cache, n, client, out);
 
@@ -965,7 +1012,7 @@ ngx_http_oauth2_client_cache_store(ngx_http_oauth2_client_cache_t *cache,
     n->no_purge = (n->flags & NGX_HTTP_OAUTH2_CLIENT_NODE_PURGED)
                   ? ngx_current_msec + NGX_HTTP_OAUTH2_CLIENT_PURGE_HOLD
                   : ngx_current_msec;
-    n->flags = 0;
+    n->flags = out->dpop ? NGX_HTTP_OAUTH2_CLIENT_NODE_DPOP : 0;
 
     if (n->token_cap < len) {
         buf = ngx_http_oauth2_client_cache_alloc(cache, len, n, client);
@@ -998,7 +1045,19 @@ ngx_http_oauth2_client_cache_store(ngx_http_oauth2_client_cache_t *cache,
     n->expires = out->expires;
     n->refresh = out->refresh;
 
-    out->generation = ++n->generation;
+    /*
+     * Zone-wide, not the node's: a node given up and made again would
+     * count from 1 again, and a worker's hash of an earlier token of
+     * that number (proof.c's ath) would pass for the new token's.
+     * 0 is no token.
+     */
+
+    if (++cache->sh->generation == 0) {
+        cache->sh->generation = 1;
+    }
+
+    n->generation = cache->sh->generation;
+    out->generation = n->generation;
     out->stored = 1;
 
     return NGX_OK;
@@ -1060,6 +1119,101 @@ ngx_http_oauth2_client_cache_delay(ngx_uint_t failures,
     /* "equal jitter": a fleet of nginx nodes does not retry in step */
 
     return delay / 2 + (ngx_msec_t) ngx_random() % (delay / 2 + 1);
+}
+
+
+/*
+ * A DPoP nonce of the client (which: the token endpoint's, or the
+ * resource servers'), shared by every worker: set when a server sends
+ * one (every DPoP-Nonce replaces it), read into buf (at least
+ * NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE bytes) for the next proof; 0: none.
+ * A nonce longer than the zone keeps is not kept.
+ */
+
+void
+ngx_http_oauth2_client_cache_nonce_set(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t which,
+    ngx_str_t *nonce)
+{
+    ngx_http_oauth2_client_node_t   *n;
+    ngx_http_oauth2_client_cache_t  *cache;
+
+    if (nonce->len == 0 || nonce->len > NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE) {
+        return;
+    }
+
+    cache = shm_zone->data;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_http_oauth2_client_cache_find(cache, client);
+
+    if (n != NULL) {
+        ngx_http_oauth2_client_cache_nonce_store(cache, n, client, which,
+                                                 nonce);
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+/*
+ * Under the lock: a chunk sized to the nonce, replaced by a larger one
+ * when a longer nonce comes (a server's nonces have one length, as a
+ * rule).  No room: the nonce is not kept, the server asks again.
+ */
+
+static void
+ngx_http_oauth2_client_cache_nonce_store(ngx_http_oauth2_client_cache_t *cache,
+    ngx_http_oauth2_client_node_t *n, ngx_http_oauth2_client_conf_t *client,
+    ngx_uint_t which, ngx_str_t *nonce)
+{
+    u_char  *buf;
+
+    if (n->nonce_cap[which] < nonce->len) {
+        buf = ngx_http_oauth2_client_cache_alloc(cache, nonce->len, n, client);
+
+        if (n->nonce[which] != NULL) {
+            ngx_slab_free_locked(cache->shpool, n->nonce[which]);
+        }
+
+        n->nonce[which] = buf;
+        n->nonce_cap[which] = (buf != NULL) ? (uint16_t) nonce->len : 0;
+        n->nonce_len[which] = 0;
+
+        if (buf == NULL) {
+            return;
+        }
+    }
+
+    ngx_memcpy(n->nonce[which], nonce->data, nonce->len);
+    n->nonce_len[which] = (uint16_t) nonce->len;
+}
+
+
+size_t
+ngx_http_oauth2_client_cache_nonce_get(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t which, u_char *buf)
+{
+    size_t                           len;
+    ngx_http_oauth2_client_node_t   *n;
+    ngx_http_oauth2_client_cache_t  *cache;
+
+    cache = shm_zone->data;
+    len = 0;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_http_oauth2_client_cache_find(cache, client);
+
+    if (n != NULL && n->nonce_len[which] != 0) {
+        len = n->nonce_len[which];
+        ngx_memcpy(buf, n->nonce[which], len);
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return len;
 }
 
 
@@ -1187,6 +1341,16 @@ ngx_http_oauth2_client_cache_free_node(ngx_http_oauth2_client_cache_t *cache,
         ngx_slab_free_locked(cache->shpool, n->token);
     }
 
+    if (n->nonce[NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN] != NULL) {
+        ngx_slab_free_locked(cache->shpool,
+                             n->nonce[NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN]);
+    }
+
+    if (n->nonce[NGX_HTTP_OAUTH2_CLIENT_NONCE_API] != NULL) {
+        ngx_slab_free_locked(cache->shpool,
+                             n->nonce[NGX_HTTP_OAUTH2_CLIENT_NONCE_API]);
+    }
+
     ngx_slab_free_locked(cache->shpool, node);
 }
 
@@ -1277,6 +1441,7 @@ ngx_http_oauth2_client_cache_copy(ngx_http_oauth2_client_cache_t *cache,
         live[i].token = n->token_len != 0
                         && ngx_memcmp(n->conf_id, clients[i]->conf_id,
                                       sizeof(n->conf_id)) == 0;
+        live[i].dpop = (n->flags & NGX_HTTP_OAUTH2_CLIENT_NODE_DPOP) != 0;
         live[i].claim_pid = n->claim_pid;
         live[i].expires = n->expires;
         live[i].refresh = n->refresh;
@@ -1299,11 +1464,16 @@ ngx_http_oauth2_client_cache_show(ngx_http_oauth2_client_status_client_t *sc,
 
     sc->state = NGX_HTTP_OAUTH2_CLIENT_STATUS_STATE_NO_TOKEN;
 
-    /* the only type stored yet: a DPoP-bound token will say TOKEN_DPOP */
     sc->token_type = NGX_HTTP_OAUTH2_CLIENT_STATUS_TOKEN_BEARER;
 
     if (!lv->found) {
         return;
+    }
+
+    /* the type of the token stored: DPoP-bound, or not */
+
+    if (lv->token && lv->dpop) {
+        sc->token_type = NGX_HTTP_OAUTH2_CLIENT_STATUS_TOKEN_DPOP;
     }
 
     left = (ngx_msec_int_t) (lv->expires - now);
@@ -1369,7 +1539,8 @@ ngx_http_oauth2_client_cache_served(ngx_shm_zone_t *shm_zone,
         NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_REFRESH,
         NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_STALE,
         NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_WAIT,
-        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_BACKOFF
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_BACKOFF,
+        NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_DPOP
     };
 
     cache = shm_zone->data;

@@ -32,6 +32,7 @@ static ngx_inline ngx_uint_t ngx_http_oauth2_client_marked(
     ngx_table_elt_t *h);
 static ngx_int_t ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r,
     ngx_list_t *dst, ngx_list_t *src, ngx_uint_t room);
+static void ngx_http_oauth2_client_drop_dpop(ngx_list_t *list);
 static ngx_http_variable_value_t *ngx_http_oauth2_client_copy_variables(
     ngx_http_request_t *r, ngx_http_variable_value_t *src);
 static void ngx_http_oauth2_client_forget_variables(ngx_http_request_t *r);
@@ -49,6 +50,12 @@ static u_char  ngx_http_oauth2_client_authorization_key[] = "authorization";
 
 static ngx_uint_t  ngx_http_oauth2_client_authorization_hash;
 
+/* and of the DPoP element that goes with a DPoP-bound token */
+
+static u_char  ngx_http_oauth2_client_dpop_key[] = "dpop";
+
+static ngx_uint_t  ngx_http_oauth2_client_dpop_hash;
+
 
 ngx_int_t
 ngx_http_oauth2_client_confine_init(ngx_conf_t *cf)
@@ -59,6 +66,9 @@ ngx_http_oauth2_client_confine_init(ngx_conf_t *cf)
     ngx_http_core_main_conf_t           *cmcf;
     ngx_http_oauth2_client_main_conf_t  *omcf;
 
+    ngx_http_oauth2_client_dpop_hash =
+                      ngx_hash_key(ngx_http_oauth2_client_dpop_key,
+                                   sizeof("dpop") - 1);
     ngx_http_oauth2_client_authorization_hash =
                       ngx_hash_key(ngx_http_oauth2_client_authorization_key,
                                    sizeof("authorization") - 1);
@@ -66,6 +76,7 @@ ngx_http_oauth2_client_confine_init(ngx_conf_t *cf)
     omcf = ngx_http_conf_get_module_main_conf(cf,
                                               ngx_http_oauth2_client_module);
     omcf->authorization_variable = NGX_ERROR;
+    omcf->dpop_variable = NGX_ERROR;
 
     /* no client, no token: nothing to confine, nothing to cost */
 
@@ -76,9 +87,10 @@ ngx_http_oauth2_client_confine_init(ngx_conf_t *cf)
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
     /*
-     * $http_authorization is cached where the configuration uses it: its
-     * index is known now, every directive that uses it has been read.
-     * The name was lowercased when it was indexed.
+     * $http_authorization (and $http_dpop, the proof) is cached where
+     * the configuration uses it: its index is known now, every directive
+     * that uses it has been read.  The name was lowercased when it was
+     * indexed.
      */
 
     v = cmcf->variables.elts;
@@ -90,7 +102,13 @@ ngx_http_oauth2_client_confine_init(ngx_conf_t *cf)
                == 0)
         {
             omcf->authorization_variable = i;
-            break;
+
+        } else if (v[i].name.len == sizeof("http_dpop") - 1
+                   && ngx_strncmp(v[i].name.data, "http_dpop",
+                                  sizeof("http_dpop") - 1)
+                      == 0)
+        {
+            omcf->dpop_variable = i;
         }
     }
 
@@ -212,16 +230,18 @@ ngx_http_oauth2_client_rewrite_handler(ngx_http_request_t *r)
 /*
  * Sets ctx->value as the request's Authorization, in a header list of
  * the request's own: a copy of its list without any Authorization, plus
- * ours.  The list it had is left as it was, for whoever shares it (a
- * mirror made before, say), and kept as the clean state to go back to.
- * One allocation, one pass over the elements.  Likewise the cache of
- * variable values: the request caches what it evaluates from now on in
- * a copy of its own, the array it had is the clean one.
+ * ours (and with a DPoP proof, without any DPoP, plus the proof).  The
+ * list it had is left as it was, for whoever shares it (a mirror made
+ * before, say), and kept as the clean state to go back to.  One
+ * allocation, one pass over the elements.  Likewise the cache of
+ * variable values: the request caches what it evaluates from now on
+ * ($http_authorization, $http_dpop...) in a copy of its own, the array
+ * it had is the clean one.
  */
 
 ngx_int_t
 ngx_http_oauth2_client_inject(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx)
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_str_t *proof)
 {
     ngx_list_t                     list;
     ngx_table_elt_t               *h;
@@ -259,6 +279,8 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
+            ngx_http_oauth2_client_drop_dpop(&ctx->clean);
+
             ctx->clean_authorization = NULL;
 
             ctx->clean_variables = ngx_http_oauth2_client_copy_variables(r,
@@ -275,7 +297,7 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
     }
 
     if (ngx_http_oauth2_client_copy_headers(r, &r->headers_in.headers, &list,
-                                            1)
+                                            proof != NULL ? 2 : 1)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -283,7 +305,22 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
 
     r->variables = vv;
 
-    /* the room for it is there, in the one part */
+    /* the room for it (and a proof) is there, in the one part */
+
+    if (proof != NULL) {
+        ngx_http_oauth2_client_drop_dpop(&r->headers_in.headers);
+
+        h = (ngx_table_elt_t *) r->headers_in.headers.part.elts
+            + r->headers_in.headers.part.nelts++;
+
+        h->hash = ngx_http_oauth2_client_dpop_hash;
+        ngx_str_set(&h->key, "DPoP");
+        h->value = *proof;
+        h->lowcase_key = ngx_http_oauth2_client_dpop_key;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+    }
 
     h = (ngx_table_elt_t *) r->headers_in.headers.part.elts
         + r->headers_in.headers.part.nelts++;
@@ -390,6 +427,7 @@ ngx_http_oauth2_client_restore(ngx_http_request_t *r,
                                                    &r->headers_in.headers, 0)
                == NGX_OK)
         {
+            ngx_http_oauth2_client_drop_dpop(&headers);
             r->headers_in.headers = headers;
             r->headers_in.authorization = NULL;
             r->variables = vv;
@@ -488,6 +526,38 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
 
 
 /*
+ * Every DPoP element out of a list of one part made by copy_headers():
+ * a client's proof goes as its Authorization goes, and ours with our
+ * token.  A pass of its own, so that a Bearer token's copy costs no more.
+ */
+
+static void
+ngx_http_oauth2_client_drop_dpop(ngx_list_t *list)
+{
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h, *d;
+
+    h = list->part.elts;
+    d = h;
+
+    for (i = 0; i < list->part.nelts; i++) {
+
+        if (h[i].key.len == sizeof("DPoP") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "DPoP",
+                               sizeof("DPoP") - 1)
+               == 0)
+        {
+            continue;
+        }
+
+        *d++ = h[i];
+    }
+
+    list->part.nelts = d - (ngx_table_elt_t *) list->part.elts;
+}
+
+
+/*
  * A cache of variable values for r: a copy of src, or, without src, one
  * where every value is to be evaluated (a fresh request's).  NULL: no
  * memory.
@@ -539,7 +609,7 @@ ngx_http_oauth2_client_forget_variables(ngx_http_request_t *r)
 }
 
 
-/* the cached value of $http_authorization, if the configuration has one */
+/* the cached $http_authorization and $http_dpop, where configured */
 
 static void
 ngx_http_oauth2_client_flush(ngx_http_request_t *r)
@@ -551,5 +621,10 @@ ngx_http_oauth2_client_flush(ngx_http_request_t *r)
     if (omcf->authorization_variable != NGX_ERROR) {
         r->variables[omcf->authorization_variable].valid = 0;
         r->variables[omcf->authorization_variable].not_found = 0;
+    }
+
+    if (omcf->dpop_variable != NGX_ERROR) {
+        r->variables[omcf->dpop_variable].valid = 0;
+        r->variables[omcf->dpop_variable].not_found = 0;
     }
 }

@@ -50,6 +50,13 @@ static void ngx_http_oauth2_client_fetch_events(
 static ngx_int_t ngx_http_oauth2_client_fetch_build(
     ngx_http_oauth2_client_fetch_t *f,
     ngx_http_oauth2_client_token_request_t *tr);
+static ngx_int_t ngx_http_oauth2_client_fetch_dpop(
+    ngx_http_oauth2_client_fetch_t *f,
+    ngx_http_oauth2_client_token_request_t *tr, char *err, size_t errlen);
+static ngx_int_t ngx_http_oauth2_client_fetch_nonce(
+    ngx_http_oauth2_client_fetch_t *f);
+static void ngx_http_oauth2_client_fetch_retry(ngx_event_t *ev);
+static void ngx_http_oauth2_client_fetch_keep(ngx_pool_t *pool);
 static void ngx_http_oauth2_client_fetch_run(ngx_event_t *ev);
 static void ngx_http_oauth2_client_fetch_answered(void *data);
 static void ngx_http_oauth2_client_fetch_expire(ngx_event_t *ev);
@@ -295,8 +302,100 @@ ngx_http_oauth2_client_fetch_build(ngx_http_oauth2_client_fetch_t *f,
 
     /* the extra parameters and the credentials: auth.c's */
 
-    return ngx_http_oauth2_client_auth_build(client, tr, f->result.msg,
-                                             sizeof(f->result.msg));
+    if (ngx_http_oauth2_client_auth_build(client, tr, f->result.msg,
+                                          sizeof(f->result.msg))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the DPoP proof goes with any client authentication */
+
+    if (client->dpop
+        && ngx_http_oauth2_client_fetch_dpop(f, tr, err, sizeof(err))
+           != NGX_OK)
+    {
+        ngx_snprintf(f->result.msg, sizeof(f->result.msg),
+                     "could not sign the DPoP proof: %s%Z", err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The DPoP proof of the token request (RFC 9449 4): htm POST, htu the
+ * token endpoint, the nonce the server asked for, if any: the one of this
+ * retry, or the one in the zone, which every worker shares.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_fetch_dpop(ngx_http_oauth2_client_fetch_t *f,
+    ngx_http_oauth2_client_token_request_t *tr, char *err, size_t errlen)
+{
+    u_char                                *proof;
+    size_t                                 size, len;
+    ngx_http_oauth2_client_conf_t         *client;
+    ngx_http_oauth2_client_dpop_claims_t   claims;
+    u_char                                 nonce[
+                                           NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE];
+
+    client = f->client;
+
+    ngx_memzero(&claims, sizeof(ngx_http_oauth2_client_dpop_claims_t));
+
+    claims.htm = (u_char *) "POST";
+    claims.htm_len = sizeof("POST") - 1;
+    claims.htu = client->token_endpoint.data;
+    claims.htu_len = client->htu_len;
+    claims.iat = ngx_time();
+
+    if (f->nonce.len) {
+        claims.nonce = f->nonce.data;
+        claims.nonce_len = f->nonce.len;
+
+    } else {
+        len = ngx_http_oauth2_client_cache_nonce_get(f->shm_zone, client,
+                                          NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN,
+                                          nonce);
+        if (len) {
+            claims.nonce = nonce;
+            claims.nonce_len = len;
+        }
+    }
+
+    size = ngx_http_oauth2_client_dpop_proof_size(&client->dpop_ctx, &claims);
+    if (size == 0) {
+        ngx_cpystrn((u_char *) err, (u_char *) "the claims make no proof",
+                    errlen);
+        return NGX_ERROR;
+    }
+
+    if (tr->nheaders >= NGX_HTTP_OAUTH2_CLIENT_HEADERS_MAX) {
+        ngx_cpystrn((u_char *) err, (u_char *) "too many headers", errlen);
+        return NGX_ERROR;
+    }
+
+    proof = malloc(size);
+    if (proof == NULL) {
+        ngx_cpystrn((u_char *) err, (u_char *) "no memory", errlen);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_oauth2_client_dpop_proof(&client->dpop_ctx, &claims, proof,
+                                          size, &len, err, errlen)
+        != 0)
+    {
+        free(proof);
+        return NGX_ERROR;
+    }
+
+    tr->headers[tr->nheaders].name = "DPoP";
+    tr->headers[tr->nheaders].value = (char *) proof;
+    tr->nheaders++;
+
+    return NGX_OK;
 }
 
 
@@ -331,9 +430,153 @@ ngx_http_oauth2_client_fetch_answered(void *data)
 
     f->log->action = "processing the token response";
 
+    f->result.dpop = f->client->dpop ? 1 : 0;
+
     ngx_http_oauth2_client_response_read(&f->request, f->pool, &f->result);
 
+    if (ngx_http_oauth2_client_fetch_nonce(f) == NGX_OK) {
+        return;
+    }
+
     ngx_http_oauth2_client_fetch_end(f);
+}
+
+
+/*
+ * 400 use_dpop_nonce with a DPoP-Nonce (RFC 9449 8): the same token
+ * request again at once, with that nonce, a new proof and a new
+ * assertion (Okta spends the jti of the refused one), once.  NGX_OK: the
+ * retry is on its way.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_fetch_nonce(ngx_http_oauth2_client_fetch_t *f)
+{
+    ngx_http_oauth2_client_result_t         *res;
+    ngx_http_oauth2_client_status_result_t  *st, sr;
+
+    res = &f->result;
+
+    if (!f->client->dpop
+        || res->class != NGX_HTTP_OAUTH2_CLIENT_HTTP_4XX
+        || res->status != NGX_HTTP_BAD_REQUEST
+        || ngx_strcmp(res->error, "use_dpop_nonce") != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    /*
+     * A fake request that an aio thread still works for is freed later,
+     * by request.c: no new one can take its place now.
+     */
+
+    if (f->request.request != NULL && f->request.request->blocked) {
+        return NGX_DECLINED;
+    }
+
+    if (f->retried || res->nonce.len == 0) {
+        res->nonce_twice = f->retried;
+
+        *ngx_slprintf(res->msg + ngx_strlen(res->msg),
+                      res->msg + sizeof(res->msg) - 1,
+                      f->retried ? " (the DPoP nonce was refused twice in "
+                                   "a row)"
+                                 : " (without a DPoP-Nonce header)")
+            = '\0';
+
+        return NGX_DECLINED;
+    }
+
+    f->retried = 1;
+    f->nonce = res->nonce;
+
+    ngx_log_error(NGX_LOG_INFO, f->log, 0,
+                  "oauth2 client \"%V\": the token endpoint asks for a "
+                  "DPoP nonce, retrying with it", &f->client->name);
+
+    /* the nonce is shared at once: other workers' proofs carry it too */
+
+    if (f->claim != 0) {
+        ngx_http_oauth2_client_cache_nonce_set(f->shm_zone, f->client,
+                                          NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN,
+                                          &f->nonce);
+    }
+
+    /*
+     * The refused exchange is one the server received: the status counts
+     * it as a token request of its own (docs/status.md), the retry as
+     * another.
+     */
+
+    st = ngx_http_oauth2_client_fetch_status(f, &sr);
+
+    if (st != NULL) {
+        ngx_http_oauth2_client_cache_record(f->shm_zone, f->client, st);
+    }
+
+    /*
+     * Not from here, inside the posted requests of the fake connection:
+     * its end and a new one (maybe in the same slot) come from an event.
+     */
+
+    f->run.handler = ngx_http_oauth2_client_fetch_retry;
+    ngx_post_event(&f->run, &ngx_posted_events);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The fake request of the refused attempt is closed, its pool kept (not
+ * released: f is in it), and a new one made in it, sent at once; the
+ * claim, the deadline and the waiters stay the token request's.
+ */
+
+static void
+ngx_http_oauth2_client_fetch_retry(ngx_event_t *ev)
+{
+    ngx_http_oauth2_client_fetch_t  *f = ev->data;
+
+    ngx_http_oauth2_client_request_t  rq;
+
+    f->request.release = ngx_http_oauth2_client_fetch_keep;
+
+    ngx_http_oauth2_client_request_close(&f->request, f->pool);
+
+    rq = f->request;
+    ngx_memzero(&f->request, sizeof(ngx_http_oauth2_client_request_t));
+    f->request.client = rq.client;
+    f->request.location = rq.location;
+    f->request.handler = rq.handler;
+    f->request.data = rq.data;
+    f->request.release = ngx_http_oauth2_client_fetch_pool_free;
+
+    ngx_memzero(&f->result, sizeof(ngx_http_oauth2_client_result_t));
+
+    if (ngx_http_oauth2_client_fetch_prepare(f) != NGX_OK) {
+        f->result.class = NGX_HTTP_OAUTH2_CLIENT_INTERNAL;
+        ngx_http_oauth2_client_fetch_end(f);
+        return;
+    }
+
+    f->run.handler = ngx_http_oauth2_client_fetch_run;
+    f->run.log = f->log;
+    f->deadline.log = f->log;
+    f->unwanted.log = f->log;
+
+    /* the retry's latency is its own */
+
+    f->sent = ngx_current_msec;
+
+    ngx_http_oauth2_client_fetch_run(&f->run);
+}
+
+
+/* the release of a refused attempt's fake request: the pool goes on */
+
+static void
+ngx_http_oauth2_client_fetch_keep(ngx_pool_t *pool)
+{
 }
 
 
@@ -468,12 +711,23 @@ ngx_http_oauth2_client_fetch_settle(ngx_http_oauth2_client_fetch_t *f)
 
     ngx_memzero(&out, sizeof(ngx_http_oauth2_client_outcome_t));
     out.claim = f->claim;
+    out.nonce = res->nonce;
 
     if (res->class == NGX_HTTP_OAUTH2_CLIENT_OK
         && ngx_http_oauth2_client_fetch_times(f, &out) == NGX_OK)
     {
-        out.token.data = res->value.data + NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN;
-        out.token.len = res->value.len - NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN;
+        out.token = res->token;
+        out.dpop = res->dpop_token;
+
+        if (f->client->dpop && !res->dpop_token
+            && !f->client->dpop_bearer_logged)
+        {
+            f->client->dpop_bearer_logged = 1;
+            ngx_log_error(NGX_LOG_WARN, f->log, 0,
+                          "oauth2 client \"%V\": the token endpoint "
+                          "answered a DPoP token request with a Bearer "
+                          "token; it is used as Bearer", &f->client->name);
+        }
 
         ngx_http_oauth2_client_token_fingerprint(out.token.data,
                                                  out.token.len,

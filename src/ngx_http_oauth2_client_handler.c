@@ -21,6 +21,8 @@ static ngx_int_t ngx_http_oauth2_client_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_oauth2_client_get_token(ngx_http_request_t *r);
 static ngx_int_t ngx_http_oauth2_client_woken(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx);
+static ngx_int_t ngx_http_oauth2_client_give(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx);
 static ngx_int_t ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *ctx,
     ngx_http_oauth2_client_loc_conf_t *olcf);
@@ -163,10 +165,17 @@ ngx_http_oauth2_client_get_token(ngx_http_request_t *r)
          * An internal redirect to a location of the same client: the
          * token goes on, unless its end of use passed meanwhile (a slow
          * upstream, then error_page): then it is taken off, and one
-         * looked up afresh.
+         * looked up afresh.  The proof of a DPoP-bound one names the
+         * first URI and method, and its jti is spent: a new one goes in
+         * its place.
          */
 
         if ((ngx_msec_int_t) (ctx->expires - ngx_current_msec) > 0) {
+
+            if (ctx->value.data[0] == 'D') {
+                return ngx_http_oauth2_client_give(r, ctx);
+            }
+
             return NGX_DECLINED;
         }
 
@@ -206,7 +215,7 @@ ngx_http_oauth2_client_woken(ngx_http_request_t *r,
 
     if (w->outcome == NGX_OK) {
         /* the waiter got a copy of the token: the cache may be full */
-        return ngx_http_oauth2_client_inject(r, ctx);
+        return ngx_http_oauth2_client_give(r, ctx);
     }
 
     if (w->outcome == NGX_DECLINED) {
@@ -216,7 +225,8 @@ ngx_http_oauth2_client_woken(ngx_http_request_t *r,
 
     /* the token request this request started failed: 502, or 500 */
 
-    ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
+    ctx->token_status = w->dpop ? NGX_HTTP_OAUTH2_CLIENT_STATUS_DPOP
+                                : NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
     ctx->failed = w->outcome;
 
     return w->outcome;
@@ -270,7 +280,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
         ctx->value = lk.value;
         ctx->generation = lk.generation;
         ctx->expires = lk.expires;
-        return ngx_http_oauth2_client_inject(r, ctx);
+        return ngx_http_oauth2_client_give(r, ctx);
 
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_REFRESH:
 
@@ -288,7 +298,7 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
         ctx->value = lk.value;
         ctx->generation = lk.generation;
         ctx->expires = lk.expires;
-        return ngx_http_oauth2_client_inject(r, ctx);
+        return ngx_http_oauth2_client_give(r, ctx);
 
     case NGX_HTTP_OAUTH2_CLIENT_CACHE_MISS:
         return ngx_http_oauth2_client_start_fetch(r, ctx, olcf, lk.claim);
@@ -323,6 +333,38 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
         ngx_http_oauth2_client_failed(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+}
+
+
+/* the token goes on r; a DPoP-bound one with a proof of r's own */
+
+static ngx_int_t
+ngx_http_oauth2_client_give(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+    ngx_str_t  proof;
+
+    /* "DPoP <token>": only a dpop client's token endpoint answer is one */
+
+    if (ctx->value.data[0] != 'D') {
+        return ngx_http_oauth2_client_inject(r, ctx, NULL);
+    }
+
+    rc = ngx_http_oauth2_client_proof(r, ctx, &proof);
+
+    if (rc == NGX_ERROR) {
+        ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
+        ctx->failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        /* the request's own: 414, 405; the token is fine */
+        return rc;
+    }
+
+    return ngx_http_oauth2_client_inject(r, ctx, &proof);
 }
 
 

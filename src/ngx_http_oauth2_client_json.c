@@ -33,7 +33,8 @@ static void ngx_http_oauth2_client_json_sanitize(char *dst, const char *src,
     size_t len);
 static int ngx_http_oauth2_client_json_member(json_t *obj, const char *key,
     char *buf);
-static int ngx_http_oauth2_client_json_is_bearer(const char *s, size_t len);
+static int ngx_http_oauth2_client_json_is(const char *s, size_t len,
+    const char *lower);
 static void ngx_http_oauth2_client_json_http_error(unsigned status,
     const unsigned char *body, size_t len,
     ngx_http_oauth2_client_token_t *tok, char *err, size_t errlen);
@@ -41,8 +42,8 @@ static json_t *ngx_http_oauth2_client_json_load(const unsigned char *body,
     size_t len, char *err, size_t errlen);
 static int ngx_http_oauth2_client_json_access_token(json_t *json,
     const char **token, size_t *tlen, char *err, size_t errlen);
-static int ngx_http_oauth2_client_json_token_type(json_t *json, char *err,
-    size_t errlen);
+static int ngx_http_oauth2_client_json_token_type(json_t *json, int *dpop,
+    char *err, size_t errlen);
 static int ngx_http_oauth2_client_json_expires_in(json_t *json,
     long long *expires_in, int *capped, char *err, size_t errlen);
 
@@ -94,14 +95,12 @@ ngx_http_oauth2_client_json_member(json_t *obj, const char *key, char *buf)
 /* RFC 6749, section 5.1: token_type is case-insensitive */
 
 static int
-ngx_http_oauth2_client_json_is_bearer(const char *s, size_t len)
+ngx_http_oauth2_client_json_is(const char *s, size_t len, const char *lower)
 {
     size_t         i;
     unsigned char  c;
 
-    static const char  bearer[] = "bearer";
-
-    if (len != sizeof(bearer) - 1) {
+    if (len != strlen(lower)) {
         return 0;
     }
 
@@ -112,7 +111,7 @@ ngx_http_oauth2_client_json_is_bearer(const char *s, size_t len)
             c = (unsigned char) (c | 0x20);
         }
 
-        if (c != (unsigned char) bearer[i]) {
+        if (c != (unsigned char) lower[i]) {
             return 0;
         }
     }
@@ -312,7 +311,8 @@ ngx_http_oauth2_client_token_parse(unsigned status,
     } else if (ngx_http_oauth2_client_json_access_token(json, &token, &tlen,
                                                         err, errlen)
                == 0
-               && ngx_http_oauth2_client_json_token_type(json, err, errlen)
+               && ngx_http_oauth2_client_json_token_type(json, &tok->dpop,
+                                                         err, errlen)
                   == 0
                && ngx_http_oauth2_client_json_expires_in(json, &expires,
                                                          &capped, err,
@@ -444,10 +444,13 @@ ngx_http_oauth2_client_json_access_token(json_t *json, const char **token,
 }
 
 
-/* token_type: a DPoP token sent as Bearer would be refused anyway */
+/*
+ * token_type: Bearer, or DPoP (RFC 9449 5), which *dpop tells; any other
+ * type would be refused by the resource server anyway
+ */
 
 static int
-ngx_http_oauth2_client_json_token_type(json_t *json, char *err,
+ngx_http_oauth2_client_json_token_type(json_t *json, int *dpop, char *err,
     size_t errlen)
 {
     char     value[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
@@ -466,14 +469,18 @@ ngx_http_oauth2_client_json_token_type(json_t *json, char *err,
         return -1;
     }
 
-    if (!ngx_http_oauth2_client_json_is_bearer(json_string_value(v),
-                                               json_string_length(v)))
+    *dpop = ngx_http_oauth2_client_json_is(json_string_value(v),
+                                           json_string_length(v), "dpop");
+
+    if (!*dpop
+        && !ngx_http_oauth2_client_json_is(json_string_value(v),
+                                           json_string_length(v), "bearer"))
     {
         ngx_http_oauth2_client_json_sanitize(value, json_string_value(v),
                                              json_string_length(v));
         ngx_http_oauth2_client_error(err, errlen,
-                                     "token_type \"%s\" is not Bearer",
-                                     value);
+                                     "token_type \"%s\" is neither Bearer "
+                                     "nor DPoP", value);
         return -1;
     }
 

@@ -33,6 +33,7 @@ typedef struct {
     size_t           access_token_len;
     long long        expires_in;           /* seconds, after capping */
     int              expires_in_capped;
+    int              dpop;                 /* token_type DPoP, not Bearer */
 
     /*
      * out, for an error response: the OAuth 2.0 error and

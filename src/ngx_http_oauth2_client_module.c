@@ -13,6 +13,8 @@
 #include <openssl/evp.h>
 
 #include "ngx_http_oauth2_client_module.h"
+#include "ngx_http_oauth2_client_file.h"
+#include "ngx_http_oauth2_client_keyfile.h"
 
 
 static ngx_int_t ngx_http_oauth2_client_init(ngx_conf_t *cf);
@@ -47,6 +49,19 @@ static ngx_int_t ngx_http_oauth2_client_finish_values(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client);
 static ngx_int_t ngx_http_oauth2_client_finish_key(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client);
+static ngx_int_t ngx_http_oauth2_client_finish_dpop(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client);
+static void ngx_http_oauth2_client_free_dpop(void *data);
+static ngx_int_t ngx_http_oauth2_client_read_key(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, const char *directive,
+    ngx_str_t *file, ngx_str_t *passfile,
+    ngx_http_oauth2_client_keyfile_t *kf);
+static ngx_int_t ngx_http_oauth2_client_read_secret(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, const char *directive,
+    ngx_str_t *file, ngx_http_oauth2_client_file_t *f);
+static void ngx_http_oauth2_client_file_mode(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, const char *directive,
+    ngx_str_t *file, unsigned mode);
 static ngx_int_t ngx_http_oauth2_client_finish_alg(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client);
 static ngx_int_t ngx_http_oauth2_client_finish_strings(ngx_conf_t *cf,
@@ -88,6 +103,13 @@ static ngx_command_t  ngx_http_oauth2_client_block_commands[] = {
       ngx_conf_set_str_slot,
       0,
       offsetof(ngx_http_oauth2_client_conf_t, private_key),
+      NULL },
+
+    { ngx_string("private_key_passphrase_file"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_oauth2_client_conf_t, private_key_passphrase_file),
       NULL },
 
     { ngx_string("key_id"),
@@ -132,6 +154,20 @@ static ngx_command_t  ngx_http_oauth2_client_block_commands[] = {
       offsetof(ngx_http_oauth2_client_conf_t, prefetch),
       NULL },
 
+    { ngx_string("dpop"),
+      NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      0,
+      offsetof(ngx_http_oauth2_client_conf_t, dpop),
+      NULL },
+
+    { ngx_string("dpop_key"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_oauth2_client_conf_t, dpop_key),
+      NULL },
+
       ngx_null_command
 };
 
@@ -164,6 +200,13 @@ static ngx_command_t  ngx_http_oauth2_client_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_oauth2_client_loc_conf_t, wait_timeout),
+      NULL },
+
+    { ngx_string("oauth2_dpop_htu"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_oauth2_client_loc_conf_t, dpop_htu),
       NULL },
 
     { ngx_string("oauth2_token_purge"),
@@ -225,7 +268,8 @@ ngx_http_oauth2_client_init(ngx_conf_t *cf)
     if (ngx_http_oauth2_client_handler_init(cf) != NGX_OK
         || ngx_http_oauth2_client_confine_init(cf) != NGX_OK
         || ngx_http_oauth2_client_request_init(cf) != NGX_OK
-        || ngx_http_oauth2_client_purge_init(cf) != NGX_OK)
+        || ngx_http_oauth2_client_purge_init(cf) != NGX_OK
+        || ngx_http_oauth2_client_proof_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -312,6 +356,7 @@ ngx_http_oauth2_client_create_loc_conf(ngx_conf_t *cf)
      *
      *     olcf->client = NULL;
      *     olcf->name = { 0, NULL };
+     *     olcf->dpop_htu = NULL;
      *     olcf->status = 0;
      */
 
@@ -337,6 +382,10 @@ ngx_http_oauth2_client_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_msec_value(conf->wait_timeout, prev->wait_timeout,
                               NGX_HTTP_OAUTH2_CLIENT_WAIT_TIMEOUT);
     ngx_conf_merge_value(conf->purge, prev->purge, 0);
+
+    if (conf->dpop_htu == NULL) {
+        conf->dpop_htu = prev->dpop_htu;
+    }
 
     if (conf->wait_timeout == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -567,6 +616,7 @@ ngx_http_oauth2_client_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     client->assertion_lifetime = NGX_CONF_UNSET;
     client->refresh_time = NGX_CONF_UNSET_MSEC;
     client->prefetch = NGX_CONF_UNSET;
+    client->dpop = NGX_CONF_UNSET;
     ngx_queue_init(&client->waiters);
 
     if (ngx_array_init(&client->servers, cf->pool, 1,
@@ -871,6 +921,7 @@ ngx_http_oauth2_client_finish(ngx_conf_t *cf,
         || (client->private_key.data != NULL
             && ngx_http_oauth2_client_finish_key(cf, client) != NGX_OK)
         || ngx_http_oauth2_client_auth_finish_key(cf, client) != NGX_OK
+        || ngx_http_oauth2_client_finish_dpop(cf, client) != NGX_OK
         || ngx_http_oauth2_client_finish_strings(cf, client) != NGX_OK)
     {
         return NGX_CONF_ERROR;
@@ -969,6 +1020,7 @@ ngx_http_oauth2_client_finish_values(ngx_conf_t *cf,
     }
 
     ngx_conf_init_value(client->prefetch, 1);
+    ngx_conf_init_value(client->dpop, 0);
     ngx_conf_init_value(client->assertion_lifetime,
                         NGX_HTTP_OAUTH2_CLIENT_LIFETIME);
 
@@ -995,18 +1047,81 @@ static ngx_int_t
 ngx_http_oauth2_client_finish_key(ngx_conf_t *cf,
     ngx_http_oauth2_client_conf_t *client)
 {
-    char                 err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
-    u_char              *path;
-    unsigned             mode;
-    ngx_pool_cleanup_t  *cln;
+    size_t                             len;
+    ngx_pool_cleanup_t                *cln;
+    ngx_http_oauth2_client_keyfile_t   kf;
 
-    if (ngx_conf_full_name(cf->cycle, &client->private_key, 1) != NGX_OK) {
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
         return NGX_ERROR;
     }
 
-    path = (u_char *) ngx_http_oauth2_client_cstr(cf, &client->private_key);
-    if (path == NULL) {
+    if (ngx_http_oauth2_client_read_key(cf, client, "private_key",
+                                        &client->private_key,
+                                        &client->private_key_passphrase_file,
+                                        &kf)
+        != NGX_OK)
+    {
         return NGX_ERROR;
+    }
+
+    client->pkey = kf.pkey;
+    cln->handler = ngx_http_oauth2_client_free_key;
+    cln->data = client->pkey;
+
+    /* a JWK names its key and may fix its algorithm: the directives win */
+
+    if (client->key_id.data == NULL && kf.kid != NULL) {
+        len = ngx_strlen(kf.kid);
+
+        client->key_id.data = ngx_pnalloc(cf->pool, len);
+        if (client->key_id.data == NULL) {
+            free(kf.kid);
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(client->key_id.data, kf.kid, len);
+        client->key_id.len = len;
+    }
+
+    free(kf.kid);
+
+    if (client->signing_alg == NGX_CONF_UNSET_UINT
+        && kf.alg != NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET)
+    {
+        client->signing_alg = kf.alg;
+    }
+
+    return ngx_http_oauth2_client_finish_alg(cf, client);
+}
+
+
+/*
+ * The DPoP key: from dpop_key, or made here, in the master, once per
+ * configuration load, so that every worker signs with the same key and
+ * binds its requests to the same tokens.  A generated key lives as long
+ * as the configuration: a reload makes a new one (and so fetches a new
+ * token, bound to it); one from a file keeps the token across reloads.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_finish_dpop(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client)
+{
+    int                                rc;
+    char                               err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+    u_char                            *p;
+    ngx_pool_cleanup_t                *cln;
+    ngx_http_oauth2_client_keyfile_t   kf;
+
+    if (!client->dpop) {
+        if (client->dpop_key.data != NULL) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "\"dpop_key\" of oauth2_client \"%V\" is "
+                               "not used: \"dpop\" is off", &client->name);
+        }
+
+        return NGX_OK;
     }
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
@@ -1014,38 +1129,244 @@ ngx_http_oauth2_client_finish_key(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    mode = 0;
+    if (client->dpop_key.data != NULL) {
+        if (ngx_http_oauth2_client_read_key(cf, client, "dpop_key",
+                                            &client->dpop_key, NULL, &kf)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
 
-    client->pkey = ngx_http_oauth2_client_key_read((char *) path, &mode, err,
-                                                   sizeof(err));
-    if (client->pkey == NULL) {
+        free(kf.kid);
+
+    } else {
+        ngx_memzero(&kf, sizeof(ngx_http_oauth2_client_keyfile_t));
+        kf.alg = NGX_HTTP_OAUTH2_CLIENT_ALG_UNSET;
+
+        kf.pkey = ngx_http_oauth2_client_dpop_key_generate(err, sizeof(err));
+        if (kf.pkey == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "oauth2_client \"%V\": could not generate "
+                               "a DPoP key: %s", &client->name, err);
+            return NGX_ERROR;
+        }
+    }
+
+    /* the proof key must differ from the client's own (RFC 9449 11.5) */
+
+    if (client->pkey != NULL && EVP_PKEY_eq(kf.pkey, client->pkey) == 1) {
+        EVP_PKEY_free(kf.pkey);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"private_key\" of oauth2_client \"%V\": %s",
+                           "\"dpop_key\" of oauth2_client \"%V\" is its "
+                           "\"private_key\": DPoP needs a key of its own",
+                           &client->name);
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_oauth2_client_dpop_init(&client->dpop_ctx, kf.pkey, kf.alg,
+                                          err, sizeof(err));
+
+    /* dpop_init() took a reference of its own */
+    EVP_PKEY_free(kf.pkey);
+
+    if (rc != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"dpop_key\" of oauth2_client \"%V\": %s",
                            &client->name, err);
         return NGX_ERROR;
     }
 
-    cln->handler = ngx_http_oauth2_client_free_key;
-    cln->data = client->pkey;
+    cln->handler = ngx_http_oauth2_client_free_dpop;
+    cln->data = &client->dpop_ctx;
 
-    /*
-     * The key was read by the master: a key file others may read gives
-     * the service's identity to every local user.  Said, not refused, so
-     * that an existing setup keeps working.
-     */
+    client->htu_len = ngx_http_oauth2_client_dpop_htu_len(
+                                                client->token_endpoint.data,
+                                                client->token_endpoint.len);
 
+    /* the scheme and authority: "https://host[:port]", before the path */
+
+    p = ngx_strlchr(client->token_endpoint.data,
+                    client->token_endpoint.data + client->htu_len, ':');
+    p = (p != NULL) ? ngx_strlchr(p + 3, client->token_endpoint.data
+                                         + client->htu_len, '/')
+                    : NULL;
+
+    client->origin_len = (p != NULL)
+                         ? (size_t) (p - client->token_endpoint.data)
+                         : client->htu_len;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_oauth2_client_free_dpop(void *data)
+{
+    ngx_http_oauth2_client_dpop_cleanup(data);
+}
+
+
+/*
+ * A key file of any form (PEM, encrypted PEM, JWK, JWKS: told by the
+ * content), its passphrase from passfile if given; every buffer that held
+ * the file or the passphrase is cleansed.  kf->pkey and kf->kid are the
+ * caller's.
+ */
+
+static ngx_int_t
+ngx_http_oauth2_client_read_key(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, const char *directive,
+    ngx_str_t *file, ngx_str_t *passfile, ngx_http_oauth2_client_keyfile_t *kf)
+{
+    int                             rc;
+    char                           *path;
+    char                            err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+    size_t                          passlen;
+    unsigned                        mode;
+    ngx_http_oauth2_client_file_t   f, pass;
+
+    ngx_memzero(&pass, sizeof(ngx_http_oauth2_client_file_t));
+    passlen = 0;
+
+    if (passfile != NULL && passfile->data != NULL) {
+        if (ngx_http_oauth2_client_read_secret(cf, client,
+                                               "private_key_passphrase_file",
+                                               passfile, &pass)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        passlen = ngx_http_oauth2_client_passphrase_trim(pass.data, pass.len);
+    }
+
+    rc = NGX_ERROR;
+
+    if (ngx_conf_full_name(cf->cycle, file, 1) != NGX_OK) {
+        goto done;
+    }
+
+    path = ngx_http_oauth2_client_cstr(cf, file);
+    if (path == NULL) {
+        goto done;
+    }
+
+    if (ngx_http_oauth2_client_file_read(path, NGX_HTTP_OAUTH2_CLIENT_FILE_MAX,
+                                         &f, err, sizeof(err))
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" of oauth2_client \"%V\": %s",
+                           directive, &client->name, err);
+        goto done;
+    }
+
+    if (f.len == 0) {
+        ngx_http_oauth2_client_file_free(&f);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" file \"%V\" of oauth2_client \"%V\" "
+                           "is empty", directive, file, &client->name);
+        goto done;
+    }
+
+    if (ngx_http_oauth2_client_keyfile_parse(f.data, f.len, pass.data,
+                                             passlen, kf, err, sizeof(err))
+        != 0)
+    {
+        ngx_http_oauth2_client_file_free(&f);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" file \"%V\" of oauth2_client \"%V\": "
+                           "%s", directive, file, &client->name, err);
+        goto done;
+    }
+
+    mode = f.mode;
+    ngx_http_oauth2_client_file_free(&f);
+
+    ngx_http_oauth2_client_file_mode(cf, client, directive, file, mode);
+
+    if (pass.data != NULL && !kf->encrypted) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"private_key_passphrase_file\" of "
+                           "oauth2_client \"%V\" is not used: the \"%s\" "
+                           "file \"%V\" is not encrypted",
+                           &client->name, directive, file);
+    }
+
+    rc = NGX_OK;
+
+done:
+
+    ngx_http_oauth2_client_file_free(&pass);
+
+    return rc;
+}
+
+
+/* a small secret file, read by the master; f is the caller's to free */
+
+static ngx_int_t
+ngx_http_oauth2_client_read_secret(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, const char *directive,
+    ngx_str_t *file, ngx_http_oauth2_client_file_t *f)
+{
+    char   *path;
+    char    err[NGX_HTTP_OAUTH2_CLIENT_ERRLEN];
+
+    if (ngx_conf_full_name(cf->cycle, file, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    path = ngx_http_oauth2_client_cstr(cf, file);
+    if (path == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_oauth2_client_file_read(path, NGX_HTTP_OAUTH2_CLIENT_FILE_MAX,
+                                         f, err, sizeof(err))
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" of oauth2_client \"%V\": %s",
+                           directive, &client->name, err);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_oauth2_client_passphrase_trim(f->data, f->len) == 0) {
+        ngx_http_oauth2_client_file_free(f);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" file \"%V\" of oauth2_client \"%V\" "
+                           "is empty", directive, file, &client->name);
+        return NGX_ERROR;
+    }
+
+    ngx_http_oauth2_client_file_mode(cf, client, directive, file, f->mode);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The file was read by the master: a key file others may read gives the
+ * service's identity to every local user.  Said, not refused, so that an
+ * existing setup keeps working.
+ */
+
+static void
+ngx_http_oauth2_client_file_mode(ngx_conf_t *cf,
+    ngx_http_oauth2_client_conf_t *client, const char *directive,
+    ngx_str_t *file, unsigned mode)
+{
     if (mode & (S_IRWXG|S_IRWXO)) {
         ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
-                           "\"private_key\" file \"%V\" of oauth2_client "
+                           "\"%s\" file \"%V\" of oauth2_client "
                            "\"%V\" is accessible to other users (mode "
                            "0%ui%ui%ui): 0600, owned by root, is enough",
-                           &client->private_key, &client->name,
+                           directive, file, &client->name,
                            (ngx_uint_t) (mode >> 6 & 7),
                            (ngx_uint_t) (mode >> 3 & 7),
                            (ngx_uint_t) (mode & 7));
     }
-
-    return ngx_http_oauth2_client_finish_alg(cf, client);
 }
 
 
@@ -1192,9 +1513,22 @@ ngx_http_oauth2_client_conf_id(ngx_http_oauth2_client_conf_t *client)
 
     if (EVP_DigestUpdate(md, &client->signing_alg, sizeof(ngx_uint_t)) != 1
         || EVP_DigestUpdate(md, fp, sizeof(fp)) != 1
-        || ngx_http_oauth2_client_auth_conf_id(client, md) != 0
-        || EVP_DigestFinal_ex(md, client->conf_id, NULL) != 1)
+        || ngx_http_oauth2_client_auth_conf_id(client, md) != 0)
     {
+        goto done;
+    }
+
+    /* a DPoP token is bound to the proof key: its thumbprint counts */
+
+    if (client->dpop
+        && EVP_DigestUpdate(md, client->dpop_ctx.jkt,
+                            NGX_HTTP_OAUTH2_CLIENT_JKT_LEN + 1)
+           != 1)
+    {
+        goto done;
+    }
+
+    if (EVP_DigestFinal_ex(md, client->conf_id, NULL) != 1) {
         goto done;
     }
 

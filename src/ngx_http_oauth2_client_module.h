@@ -19,6 +19,7 @@
 #include "ngx_http_oauth2_client_jose.h"
 #include "ngx_http_oauth2_client_json.h"
 #include "ngx_http_oauth2_client_body.h"
+#include "ngx_http_oauth2_client_dpop.h"
 #include "ngx_http_oauth2_client_status.h"
 #include "ngx_http_oauth2_client_creds.h"
 #include "ngx_http_oauth2_client_jwt.h"
@@ -39,6 +40,20 @@
 
 #define NGX_HTTP_OAUTH2_CLIENT_BEARER        "Bearer "
 #define NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN    (sizeof("Bearer ") - 1)
+
+/* "DPoP " is shorter: room for "Bearer " is room for either scheme */
+#define NGX_HTTP_OAUTH2_CLIENT_DPOP          "DPoP "
+#define NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN      (sizeof("DPoP ") - 1)
+
+/*
+ * the longest DPoP-Nonce the zone keeps, per client and server kind: any
+ * the module takes, in a slab chunk of its length
+ */
+#define NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE    NGX_HTTP_OAUTH2_CLIENT_NONCE_MAX
+
+/* whose DPoP nonce: the token endpoint's, the resource servers' */
+#define NGX_HTTP_OAUTH2_CLIENT_NONCE_TOKEN   0
+#define NGX_HTTP_OAUTH2_CLIENT_NONCE_API     1
 
 #define NGX_HTTP_OAUTH2_CLIENT_REFRESH_PCT   10
 #define NGX_HTTP_OAUTH2_CLIENT_WAIT_TIMEOUT  10000
@@ -73,10 +88,11 @@ typedef enum {
     NGX_HTTP_OAUTH2_CLIENT_STATUS_REFRESH,
     NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE,
     NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT,
-    NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_BACKOFF,
+    NGX_HTTP_OAUTH2_CLIENT_STATUS_DPOP
 } ngx_http_oauth2_client_status_e;
 
-#define NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N  8
+#define NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N  9
 
 
 /* what the cache answers a lookup */
@@ -149,7 +165,7 @@ typedef struct {
  * only.
  */
 typedef struct {
-    u_char                          *token;     /* "Bearer <token>" */
+    u_char                          *token;     /* "Bearer|DPoP <token>" */
     size_t                           len;
     size_t                           cap;
     ngx_msec_t                       expires;
@@ -165,11 +181,30 @@ typedef struct {
     ngx_str_t                        token_location;
     ngx_str_t                        client_id;
     ngx_str_t                        private_key;
+    ngx_str_t                        private_key_passphrase_file;
     ngx_str_t                        key_id;
     ngx_str_t                        scope;
     ngx_uint_t                       signing_alg;
     time_t                           assertion_lifetime;
     ngx_flag_t                       prefetch;
+
+    /* DPoP (RFC 9449): the proof key, from dpop_key or generated */
+    ngx_flag_t                       dpop;
+    ngx_str_t                        dpop_key;
+    ngx_http_oauth2_client_dpop_t    dpop_ctx;
+    size_t                           htu_len;    /* of token_endpoint */
+    size_t                           origin_len; /* its scheme://host:port */
+
+    /*
+     * worker-local: a Bearer answer to DPoP said once; the last ath; the
+     * resource servers' nonce as this worker last saw it
+     */
+    ngx_uint_t                       dpop_bearer_logged;
+    uint32_t                         ath_generation;
+    char                             ath[NGX_HTTP_OAUTH2_CLIENT_ATH_LEN + 1];
+    size_t                           api_nonce_len;
+    u_char                           api_nonce[
+                                         NGX_HTTP_OAUTH2_CLIENT_ZONE_NONCE];
 
     /* refresh_before: a share of the lifetime, or a time */
     ngx_uint_t                       refresh_pct;
@@ -231,8 +266,9 @@ typedef struct {
     ngx_array_t                      clients;   /* conf_t * */
     ngx_shm_zone_t                  *shm_zone;
 
-    /* the index of $http_authorization, NGX_ERROR if not cached */
+    /* the indexes of $http_authorization, $http_dpop; NGX_ERROR: none */
     ngx_int_t                        authorization_variable;
+    ngx_int_t                        dpop_variable;
 } ngx_http_oauth2_client_main_conf_t;
 
 
@@ -243,6 +279,7 @@ typedef struct {
     ngx_uint_t                       line;
     ngx_msec_t                       wait_timeout;
     ngx_flag_t                       purge;
+    ngx_http_complex_value_t        *dpop_htu;  /* NULL: derived */
     ngx_uint_t                       status;    /* oauth2_client_status */
 } ngx_http_oauth2_client_loc_conf_t;
 
@@ -275,6 +312,8 @@ typedef struct {
     ngx_msec_t                       min;       /* backoff; 0: none */
     ngx_msec_t                       max;
     ngx_msec_t                       wait;      /* the server's own */
+    ngx_str_t                        nonce;     /* DPoP-Nonce; NULL: none */
+    unsigned                         dpop:1;    /* a DPoP-bound token */
 
     /* for the status: the exchange to count (NULL: none), the token's */
     ngx_http_oauth2_client_status_result_t  *status;
@@ -292,7 +331,13 @@ typedef struct {
     ngx_uint_t       class;        /* class_e */
     ngx_uint_t       status;       /* HTTP; 0: none */
     ngx_msec_t       retry;        /* the server's wait */
-    ngx_str_t        value;        /* OK: "Bearer <token>" */
+    ngx_str_t        value;        /* OK: "Bearer <token>" or "DPoP ..." */
+    ngx_str_t        token;        /* OK: the token in value */
+    ngx_str_t        nonce;        /* the server's DPoP-Nonce, or empty */
+    unsigned         dpop:1;       /* in: the request had a DPoP proof */
+    unsigned         dpop_token:1; /* token_type DPoP */
+    unsigned         nonce_twice:1;
+    unsigned         dpop_refused:1; /* the refusal names DPoP */
     long long        expires_in;
     ngx_uint_t       capped;
     char             error[NGX_HTTP_OAUTH2_CLIENT_JSON_VALUE_LEN];
@@ -349,7 +394,10 @@ struct ngx_http_oauth2_client_fetch_s {
     ngx_event_t                      deadline;
     ngx_event_t                      unwanted;  /* posted: nobody waits */
 
+    ngx_str_t                        nonce;     /* DPoP: for the retry */
+
     unsigned                         ended:1;
+    unsigned                         retried:1; /* use_dpop_nonce, once */
 };
 
 
@@ -360,6 +408,7 @@ typedef struct {
     ngx_msec_t                       deadline;
     ngx_uint_t                       fetch;     /* the id of its own */
     ngx_int_t                        outcome;   /* told when woken */
+    unsigned                         dpop:1;    /* its own: DPoP refused */
     unsigned                         queued:1;
     unsigned                         woken:1;
 } ngx_http_oauth2_client_wait_t;
@@ -406,8 +455,10 @@ typedef struct {
 
     ngx_int_t                        failed;    /* the status answered */
 
-    unsigned                         token_status:3;
+    unsigned                         token_status:4;
     unsigned                         injected:1;
+    unsigned                         nonce_challenge:1;
+    unsigned                         proof_refused:1;
 } ngx_http_oauth2_client_ctx_t;
 
 
@@ -421,7 +472,7 @@ void ngx_http_oauth2_client_ctx_cleanup(void *data);
 ngx_int_t ngx_http_oauth2_client_confine_init(ngx_conf_t *cf);
 ngx_table_elt_t *ngx_http_oauth2_client_credential(ngx_http_request_t *r);
 ngx_int_t ngx_http_oauth2_client_inject(ngx_http_request_t *r,
-    ngx_http_oauth2_client_ctx_t *ctx);
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_str_t *proof);
 void ngx_http_oauth2_client_strip(ngx_http_request_t *r);
 
 /* wait.c: requests that wait for a token request */
@@ -475,6 +526,11 @@ void ngx_http_oauth2_client_backoff(ngx_http_oauth2_client_result_t *res,
     ngx_http_oauth2_client_outcome_t *out, const char **hint);
 
 /* cache.c: the zone */
+void ngx_http_oauth2_client_cache_nonce_set(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t which,
+    ngx_str_t *nonce);
+size_t ngx_http_oauth2_client_cache_nonce_get(ngx_shm_zone_t *shm_zone,
+    ngx_http_oauth2_client_conf_t *client, ngx_uint_t which, u_char *buf);
 ngx_shm_zone_t *ngx_http_oauth2_client_cache_add_zone(ngx_conf_t *cf,
     ngx_str_t *name, ssize_t size);
 ngx_uint_t ngx_http_oauth2_client_cache_lookup(ngx_shm_zone_t *shm_zone,
@@ -487,6 +543,11 @@ void ngx_http_oauth2_client_cache_retired_end(
     ngx_http_oauth2_client_outcome_t *out, ngx_log_t *log);
 ngx_int_t ngx_http_oauth2_client_cache_purge(ngx_shm_zone_t *shm_zone,
     ngx_http_oauth2_client_conf_t *client, uint32_t generation);
+
+/* proof.c: DPoP proofs of requests, the resource servers' nonce */
+ngx_int_t ngx_http_oauth2_client_proof_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_oauth2_client_proof(ngx_http_request_t *r,
+    ngx_http_oauth2_client_ctx_t *ctx, ngx_str_t *proof);
 
 /* cache.c: what the status reads and counts in the zone */
 ngx_int_t ngx_http_oauth2_client_cache_snapshot(ngx_shm_zone_t *shm_zone,

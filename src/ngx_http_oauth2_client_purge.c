@@ -36,6 +36,7 @@ static ngx_int_t
 ngx_http_oauth2_client_header_filter(ngx_http_request_t *r)
 {
     u_char                              fp[9];
+    size_t                              n;
     ngx_int_t                           rc;
     ngx_http_oauth2_client_ctx_t       *ctx;
     ngx_http_oauth2_client_loc_conf_t  *olcf;
@@ -55,8 +56,14 @@ ngx_http_oauth2_client_header_filter(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_oauth2_client_module);
     olcf = ngx_http_get_module_loc_conf(r, ngx_http_oauth2_client_module);
 
-    if (ctx == NULL || !ctx->injected || !olcf->purge
-        || ctx->client != olcf->client || ctx->request != r)
+    /*
+     * A DPoP nonce challenge, or invalid_dpop_proof, refuses the proof,
+     * not the token
+     */
+
+    if (ctx == NULL || !ctx->injected || !olcf->purge || ctx->nonce_challenge
+        || ctx->proof_refused || ctx->client != olcf->client
+        || ctx->request != r)
     {
         return ngx_http_next_header_filter(r);
     }
@@ -65,10 +72,15 @@ ngx_http_oauth2_client_header_filter(ngx_http_request_t *r)
                                             ctx->client, ctx->generation);
 
     if (rc == NGX_OK || rc == NGX_BUSY) {
-        ngx_http_oauth2_client_token_fingerprint(
-                          ctx->value.data + NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN,
-                          ctx->value.len - NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN,
-                          (char *) fp);
+
+        /* "Bearer <token>" or "DPoP <token>" */
+
+        n = (ctx->value.data[0] == 'D') ? NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN
+                                        : NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN;
+
+        ngx_http_oauth2_client_token_fingerprint(ctx->value.data + n,
+                                                 ctx->value.len - n,
+                                                 (char *) fp);
 
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "oauth2 client \"%V\": the upstream answered 401 to "

@@ -23,6 +23,8 @@ static void ngx_http_oauth2_client_response_token(
     ngx_http_oauth2_client_request_t *rq, ngx_pool_t *pool,
     ngx_http_oauth2_client_result_t *res);
 static ngx_uint_t ngx_http_oauth2_client_response_class(ngx_uint_t status);
+static void ngx_http_oauth2_client_response_nonce(ngx_http_upstream_t *u,
+    ngx_pool_t *pool, ngx_http_oauth2_client_result_t *res);
 static ngx_msec_t ngx_http_oauth2_client_rate_wait(ngx_http_upstream_t *u);
 
 
@@ -31,6 +33,14 @@ ngx_http_oauth2_client_response_read(ngx_http_oauth2_client_request_t *rq,
     ngx_pool_t *pool, ngx_http_oauth2_client_result_t *res)
 {
     if (ngx_http_oauth2_client_response_check(rq, res) == NGX_OK) {
+
+        /* every DPoP-Nonce, with a token or a refusal, is the one to use */
+
+        if (res->dpop) {
+            ngx_http_oauth2_client_response_nonce(rq->subrequest->upstream,
+                                                  pool, res);
+        }
+
         ngx_http_oauth2_client_response_token(rq, pool, res);
     }
 }
@@ -174,9 +184,9 @@ ngx_http_oauth2_client_response_token(ngx_http_oauth2_client_request_t *rq,
             return;
         }
 
-        tok.access_token = ngx_cpymem(res->value.data,
-                                      NGX_HTTP_OAUTH2_CLIENT_BEARER,
-                                      NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN);
+        /* the scheme is known after the parse: room for the longer */
+
+        tok.access_token = res->value.data + NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN;
     }
 
     rc = ngx_http_oauth2_client_token_parse((unsigned) res->status, body, len,
@@ -201,10 +211,95 @@ ngx_http_oauth2_client_response_token(ngx_http_oauth2_client_request_t *rq,
         return;
     }
 
+    /*
+     * A DPoP token is bound to a key we did not prove: no resource server
+     * would take it.  A Bearer token for a DPoP request is the server's
+     * choice (RFC 9449 5): it is used as Bearer.
+     */
+
+    if (tok.dpop && !res->dpop) {
+        ngx_explicit_memzero(tok.access_token, tok.access_token_len);
+        ngx_str_null(&res->value);
+        res->class = NGX_HTTP_OAUTH2_CLIENT_INVALID;
+        ngx_cpystrn(res->msg, (u_char *) "token request failed: token_type "
+                    "DPoP, but the client sends no DPoP proof: set \"dpop "
+                    "on\"", sizeof(res->msg));
+        return;
+    }
+
+    res->dpop_token = tok.dpop ? 1 : 0;
+
+    if (tok.dpop) {
+        res->value.data += NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN
+                           - NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN;
+        ngx_memcpy(res->value.data, NGX_HTTP_OAUTH2_CLIENT_DPOP,
+                   NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN);
+        res->value.len = NGX_HTTP_OAUTH2_CLIENT_DPOP_LEN;
+
+    } else {
+        ngx_memcpy(res->value.data, NGX_HTTP_OAUTH2_CLIENT_BEARER,
+                   NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN);
+        res->value.len = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN;
+    }
+
+    res->token.data = res->value.data + res->value.len;
+    res->token.len = tok.access_token_len;
+    res->value.len += tok.access_token_len;
+
     res->class = NGX_HTTP_OAUTH2_CLIENT_OK;
-    res->value.len = NGX_HTTP_OAUTH2_CLIENT_BEARER_LEN + tok.access_token_len;
     res->expires_in = tok.expires_in;
     res->capped = tok.expires_in_capped;
+}
+
+
+/* the last valid DPoP-Nonce header of the answer, copied */
+
+static void
+ngx_http_oauth2_client_response_nonce(ngx_http_upstream_t *u,
+    ngx_pool_t *pool, ngx_http_oauth2_client_result_t *res)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *found;
+
+    found = NULL;
+
+    part = &u->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("DPoP-Nonce") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "DPoP-Nonce",
+                               h[i].key.len) == 0
+            && ngx_http_oauth2_client_dpop_nonce_valid(h[i].value.data,
+                                                       h[i].value.len))
+        {
+            found = &h[i];
+        }
+    }
+
+    if (found == NULL) {
+        return;
+    }
+
+    res->nonce.data = ngx_pnalloc(pool, found->value.len);
+    if (res->nonce.data == NULL) {
+        return;
+    }
+
+    ngx_memcpy(res->nonce.data, found->value.data, found->value.len);
+    res->nonce.len = found->value.len;
 }
 
 

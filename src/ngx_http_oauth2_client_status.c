@@ -172,7 +172,7 @@ static const char  *ngx_http_oauth2_client_status_classes[] = {
 };
 
 static const char  *ngx_http_oauth2_client_status_served_names[] = {
-    "HIT", "MISS", "REFRESH", "STALE", "WAIT", "BACKOFF", "ERROR"
+    "HIT", "MISS", "REFRESH", "STALE", "WAIT", "BACKOFF", "ERROR", "DPOP"
 };
 
 

@@ -63,7 +63,8 @@ static ngx_str_t  ngx_http_oauth2_client_status_names[] = {
     ngx_string("REFRESH"),
     ngx_string("STALE"),
     ngx_string("WAIT"),
-    ngx_string("BACKOFF")
+    ngx_string("BACKOFF"),
+    ngx_string("DPOP")
 };
 
 

@@ -304,10 +304,10 @@ ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
         ctx = w->event.data;
 
         /*
-         * Those given the token (MISS, WAIT) or the failure (ERROR) now
-         * are served: counted for the status, in one critical section
-         * after the loop.  The others look into the zone again, as do
-         * all without f (the poll).
+         * Those given the token (MISS, WAIT) or the failure (ERROR, or
+         * DPOP) now are served: counted for the status, in one critical
+         * section after the loop.  The others look into the zone again,
+         * as do all without f (the poll).
          */
 
         if (f == NULL) {
@@ -327,8 +327,10 @@ ngx_http_oauth2_client_wake(ngx_http_oauth2_client_conf_t *client,
             w->outcome = (f->result.class == NGX_HTTP_OAUTH2_CLIENT_INTERNAL)
                          ? NGX_HTTP_INTERNAL_SERVER_ERROR
                          : NGX_HTTP_BAD_GATEWAY;
+            w->dpop = f->result.dpop_refused;
 
-            served[NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR]++;
+            served[w->dpop ? NGX_HTTP_OAUTH2_CLIENT_STATUS_DPOP
+                           : NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR]++;
             n++;
 
         } else {

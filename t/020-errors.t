@@ -471,7 +471,7 @@ exited on signal
 [alert]
 [crit]
 
-=== TEST 13: token_type is not Bearer
+=== TEST 13: token_type is neither Bearer nor DPoP
 --- http_config
     oauth2_client okta {
         prefetch        off;
@@ -502,7 +502,7 @@ exited on signal
 --- response_body_like eval
 ["502 Bad Gateway", "^calls=1\n"]
 --- error_log eval
-qr/oauth2 client "okta": token request failed: token_type "mac" is not Bearer/
+qr/oauth2 client "okta": token request failed: token_type "mac" is neither Bearer nor DPoP/
 --- no_error_log
 exited on signal
 [alert]

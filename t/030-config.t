@@ -31,6 +31,7 @@ for my $block (blocks()) {
     if (defined $block->error) {
         my $expected = $block->error;
         chomp $expected;
+        $expected =~ s{\$(TEST_NGINX_[A-Za-z0-9_]+)}{$ENV{$1} // ''}ge;
         isnt($rc, 0, "$name: nginx -t fails");
         like($out, qr/\[emerg\] (?:\d+#\d+: )?\Q$expected\E/, "$name: nginx -t says why")
             or diag($out);
@@ -39,6 +40,7 @@ for my $block (blocks()) {
         my $level = defined $block->notice ? 'notice' : 'warn';
         my $expected = $block->$level;
         chomp $expected;
+        $expected =~ s{\$(TEST_NGINX_[A-Za-z0-9_]+)}{$ENV{$1} // ''}ge;
         is($rc, 0, "$name: nginx -t succeeds") or diag($out);
         like($out, qr/\[$level\] .*\Q$expected\E/,
              "$name: nginx -t notes it") or diag($out);
@@ -170,7 +172,7 @@ duplicate oauth2_client "okta", first defined in
 --- config
     location = /t { return 204; }
 --- error
-"private_key" of oauth2_client "okta": no private key found (a certificate or public key?)
+"private_key" file "$TEST_NGINX_KEYS/cert.pem" of oauth2_client "okta": no private key found (a certificate or public key?)
 
 === TEST 10: a public key instead of a private key
 --- http_config
@@ -183,9 +185,9 @@ duplicate oauth2_client "okta", first defined in
 --- config
     location = /t { return 204; }
 --- error
-"private_key" of oauth2_client "okta": no private key found (a certificate or public key?)
+"private_key" file "$TEST_NGINX_KEYS/rsa1.pub.pem" of oauth2_client "okta": no private key found (a certificate or public key?)
 
-=== TEST 11: an encrypted key
+=== TEST 11: an encrypted key without private_key_passphrase_file
 --- http_config
     oauth2_client okta {
         token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/c/oauth2/v1/token;
@@ -196,7 +198,7 @@ duplicate oauth2_client "okta", first defined in
 --- config
     location = /t { return 204; }
 --- error
-"private_key" of oauth2_client "okta": encrypted private keys are not supported
+"private_key" file "$TEST_NGINX_KEYS/rsa-enc.pem" of oauth2_client "okta": the private key is encrypted and no passphrase was given
 
 === TEST 12: an RSA key that is too short
 --- http_config
@@ -209,7 +211,7 @@ duplicate oauth2_client "okta", first defined in
 --- config
     location = /t { return 204; }
 --- error
-"private_key" of oauth2_client "okta": RSA key of 1024 bits is too short, at least 2048 are required
+"private_key" file "$TEST_NGINX_KEYS/rsa1024.pem" of oauth2_client "okta": RSA key of 1024 bits is too short, at least 2048 are required
 
 === TEST 13: signing_alg ES256 with an RSA key
 --- http_config
@@ -681,3 +683,339 @@ oauth2 client "okta": proxy_connect_timeout 2000 ms, proxy_send_timeout 4000 ms 
     }
 --- warn
 oauth2 client "okta": token location "/_oauth2/elsewhere" with a content handler (such as proxy_pass) is in none of the servers that use the client: its token requests will fail
+
+
+
+=== TEST 39: a private RSA JWK as Okta's console exports it
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.jwk;
+    }
+--- config
+    location = /t { return 204; }
+--- valid
+
+
+
+=== TEST 40: a private EC JWK
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/ec1.jwk;
+    }
+--- config
+    location = /t { return 204; }
+--- valid
+
+
+
+=== TEST 41: a JWKS holding one private key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.jwks;
+    }
+--- config
+    location = /t { return 204; }
+--- valid
+
+
+
+=== TEST 42: a JWK whose alg is not signing_alg's
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1-alg.jwk;
+        signing_alg     ES256;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"signing_alg" of oauth2_client "okta" does not fit its "private_key": signing_alg ES256 needs an EC P-256 key
+
+
+
+=== TEST 43: a public JWK
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pub.jwk;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"private_key" file "$TEST_NGINX_KEYS/rsa1.pub.jwk" of oauth2_client "okta": the JWK is a public key (it has no "d"): the private key is needed
+
+
+
+=== TEST 44: a JWKS with two keys
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/two.jwks;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"private_key" file "$TEST_NGINX_KEYS/two.jwks" of oauth2_client "okta": a JWKS with 2 keys: exactly one private key is needed
+
+
+
+=== TEST 45: an RSA JWK of 1024 bits
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1024.jwk;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"private_key" file "$TEST_NGINX_KEYS/rsa1024.jwk" of oauth2_client "okta": RSA key of 1024 bits is too short, at least 2048 are required
+
+
+
+=== TEST 46: an encrypted PKCS#8 key and its passphrase
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa-enc.pem;
+        private_key_passphrase_file $TEST_NGINX_KEYS/rsa-enc.pass;
+    }
+--- config
+    location = /t { return 204; }
+--- valid
+
+
+
+=== TEST 47: a legacy encrypted PEM key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa-enc-legacy.pem;
+        private_key_passphrase_file $TEST_NGINX_KEYS/rsa-enc.pass;
+    }
+--- config
+    location = /t { return 204; }
+--- valid
+
+
+
+=== TEST 48: an encrypted EC key, the passphrase ending in CRLF
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/ec-enc.pem;
+        private_key_passphrase_file $TEST_NGINX_KEYS/rsa-enc.crlf.pass;
+    }
+--- config
+    location = /t { return 204; }
+--- valid
+
+
+
+=== TEST 49: an encrypted EC key under a UTF-8 passphrase
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/ec-enc-utf8.pem;
+        private_key_passphrase_file $TEST_NGINX_KEYS/ec-enc-utf8.pass;
+    }
+--- config
+    location = /t { return 204; }
+--- valid
+
+
+
+=== TEST 50: a wrong passphrase
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa-enc.pem;
+        private_key_passphrase_file $TEST_NGINX_KEYS/wrong.secret;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"private_key" file "$TEST_NGINX_KEYS/rsa-enc.pem" of oauth2_client "okta": the private key could not be decrypted: wrong passphrase
+
+
+
+=== TEST 51: a passphrase file that does not exist
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa-enc.pem;
+        private_key_passphrase_file /nonexistent/pass;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"private_key_passphrase_file" of oauth2_client "okta": open() "/nonexistent/pass" failed
+
+
+
+=== TEST 52: a passphrase for a key that is not encrypted: a warning
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        private_key_passphrase_file $TEST_NGINX_KEYS/rsa-enc.pass;
+    }
+--- config
+    location = /t { return 204; }
+--- warn
+"private_key_passphrase_file" of oauth2_client "okta" is not used: the "private_key" file "$TEST_NGINX_KEYS/rsa1.pem" is not encrypted
+
+
+
+=== TEST 53: private_key_passphrase_file twice
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa-enc.pem;
+        private_key_passphrase_file $TEST_NGINX_KEYS/rsa-enc.pass;
+        private_key_passphrase_file $TEST_NGINX_KEYS/rsa-enc.pass;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"private_key_passphrase_file" directive is duplicate
+
+
+
+=== TEST 54: dpop on, a generated proof key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        dpop            on;
+    }
+--- config
+    location = /t { return 204; }
+--- valid
+
+
+
+=== TEST 55: dpop on, the proof key from a JWK
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        dpop            on;
+        dpop_key        $TEST_NGINX_KEYS/ec1.jwk;
+    }
+--- config
+    location = /t { return 204; }
+--- valid
+
+
+
+=== TEST 56: dpop_key without dpop on: a warning
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        dpop_key        $TEST_NGINX_KEYS/ec1.pem;
+    }
+--- config
+    location = /t { return 204; }
+--- warn
+"dpop_key" of oauth2_client "okta" is not used: "dpop" is off
+
+
+
+=== TEST 57: dpop_key is a public key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        dpop            on;
+        dpop_key        $TEST_NGINX_KEYS/ec1.pub.jwk;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"dpop_key" file "$TEST_NGINX_KEYS/ec1.pub.jwk" of oauth2_client "okta": the JWK is a public key (it has no "d"): the private key is needed
+
+
+
+=== TEST 58: dpop_key is too short an RSA key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        dpop            on;
+        dpop_key        $TEST_NGINX_KEYS/rsa1024.pem;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"dpop_key" file "$TEST_NGINX_KEYS/rsa1024.pem" of oauth2_client "okta": RSA key of 1024 bits is too short, at least 2048 are required
+
+
+
+=== TEST 59: dpop_key is the client's private_key
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        dpop            on;
+        dpop_key        $TEST_NGINX_KEYS/ec1.jwk;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"dpop_key" of oauth2_client "okta" is its "private_key": DPoP needs a key of its own
+
+
+
+=== TEST 60: dpop_key missing
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        dpop            on;
+        dpop_key        /nonexistent/dpop.pem;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+"dpop_key" of oauth2_client "okta": open() "/nonexistent/dpop.pem" failed
+
+
+
+=== TEST 61: dpop takes on or off
+--- http_config
+    oauth2_client okta {
+        token_endpoint  https://example.okta.com/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        dpop            yes;
+    }
+--- config
+    location = /t { return 204; }
+--- error
+invalid value "yes" in "dpop" directive, it must be "on" or "off"

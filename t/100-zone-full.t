@@ -104,3 +104,71 @@ __DATA__
 [error]
 [crit]
 [alert]
+
+
+
+=== TEST 3: a client's node is one 1 KB chunk with its status record, the DPoP nonces apart: 30 clients with their tokens fit in a 64k zone (32 do; with the nonces inline, 2 KB nodes, about 20 would)
+--- http_config eval: main::zone_conf('64k', 30, 500, 'zf3')
+--- config eval: main::zone_locations(30, 500, 'zf3')
+--- request eval
+[(map { "GET /z/$_" } 1 .. 30), "GET /z/1"]
+--- response_body_like eval
+[(map { "^api: token ok client=0oa-zf3-$_ .*\nx-token-status=MISS\n" } 1 .. 30),
+ "^api: token ok client=0oa-zf3-1 .*\nx-token-status=HIT\n"]
+--- no_error_log
+no room
+[error]
+[crit]
+[alert]
+
+
+
+=== TEST 4: a DPoP client's node given up and made again: its new token's proofs carry the new token's ath, not the old one's
+--- http_config
+    oauth2_token_cache zone=small:32k;
+
+    oauth2_client zf4-1 {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/size-12000/zf4-1/oauth2/v1/token;
+        client_id       0oa-ec-dpop;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+        dpop            on;
+    }
+
+    oauth2_client zf4-2 {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/size-12000/zf4-2/oauth2/v1/token;
+        client_id       0oa-zf4-2;
+        private_key     $TEST_NGINX_KEYS/ec1.pem;
+        key_id          ec1;
+    }
+--- config
+    location ~ ^/_oauth2/(zf4-\d+)$ {
+        internal;
+        subrequest_output_buffer_size 32k;
+        proxy_set_header Host 127.0.0.1:$TEST_NGINX_MOCK_PORT;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/size-12000/$1/oauth2/v1/token;
+    }
+
+    location = /api/zf4/1 {
+        oauth2_token zf4-1;
+        proxy_set_header X-Token-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+
+    location = /api/zf4/2 {
+        oauth2_token zf4-2;
+        proxy_set_header X-Token-Status $oauth2_token_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT;
+    }
+--- request eval
+["GET /api/zf4/1", "GET /api/zf4/2", "GET /api/zf4/1"]
+--- response_body_like eval
+["(?s)^api: token ok client=0oa-ec-dpop .*dpop=ok .* ath=ok nonce=none\n.*x-token-status=MISS\n",
+ "(?s)^api: token ok client=0oa-zf4-2 .*x-token-status=MISS\n",
+ "(?s)^api: token ok client=0oa-ec-dpop .*dpop=ok .* ath=ok nonce=none\n.*x-token-status=MISS\n"]
+--- no_error_log
+[error]
+[crit]
+[alert]

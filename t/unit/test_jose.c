@@ -98,6 +98,8 @@ static int ngx_http_oauth2_client_test_verify(EVP_PKEY *pkey, int alg,
     size_t siglen);
 static json_t *ngx_http_oauth2_client_test_decode_json(const char *p,
     size_t len);
+static void ngx_http_oauth2_client_test_token_type(int line,
+    const char *type, int dpop);
 static void ngx_http_oauth2_client_test_parse(int line, unsigned status,
     const char *body, size_t len, int want_rc, const char *want_err,
     const char *want_token, long long want_expires, int want_capped);
@@ -1533,6 +1535,32 @@ ngx_http_oauth2_client_test_chars(void)
  * it, so that valgrind sees any write past it.
  */
 
+/* token_type tells a DPoP-bound token from a Bearer one */
+
+static void
+ngx_http_oauth2_client_test_token_type(int line, const char *type, int dpop)
+{
+    int                              rc;
+    char                             body[128], err[128];
+    unsigned char                    buf[128];
+    ngx_http_oauth2_client_token_t   tok;
+
+    (void) snprintf(body, sizeof(body), "{\"access_token\":\"t\","
+                    "\"token_type\":\"%s\",\"expires_in\":60}", type);
+
+    memset(&tok, 0, sizeof(tok));
+    tok.access_token = buf;
+    tok.dpop = -1;
+
+    rc = ngx_http_oauth2_client_token_parse(200, (unsigned char *) body,
+                                            strlen(body), &tok, err,
+                                            sizeof(err));
+
+    ngx_http_oauth2_client_test_check(rc == 0 && tok.dpop == dpop, line,
+                                      "token_type DPoP or Bearer");
+}
+
+
 static void
 ngx_http_oauth2_client_test_parse(int line, unsigned status,
     const char *body, size_t len, int want_rc, const char *want_err,
@@ -1719,15 +1747,29 @@ ngx_http_oauth2_client_test_token_parse(void)
               "no token_type");
     PARSE_ERR(200, "{\"access_token\":\"SECRET\",\"token_type\":1,"
                    "\"expires_in\":60}", "token_type is not a string");
-    PARSE_ERR(200, "{\"access_token\":\"SECRET\",\"token_type\":\"DPoP\","
-                   "\"expires_in\":60}", "token_type \"DPoP\" is not Bearer");
+    PARSE_OK("{\"access_token\":\"t\",\"token_type\":\"DPoP\","
+             "\"expires_in\":60}", "t", 60, 0);
+    PARSE_OK("{\"access_token\":\"t\",\"token_type\":\"dpop\","
+             "\"expires_in\":60}", "t", 60, 0);
+    ngx_http_oauth2_client_test_token_type(__LINE__, "DPoP", 1);
+    ngx_http_oauth2_client_test_token_type(__LINE__, "dPoP", 1);
+    ngx_http_oauth2_client_test_token_type(__LINE__, "Bearer", 0);
+    ngx_http_oauth2_client_test_token_type(__LINE__, "bearer", 0);
+    PARSE_ERR(200, "{\"access_token\":\"SECRET\",\"token_type\":\"DPoP \","
+                   "\"expires_in\":60}",
+              "token_type \"DPoP \" is neither Bearer nor DPoP");
+    PARSE_ERR(200, "{\"access_token\":\"SECRET\",\"token_type\":\"mac\","
+                   "\"expires_in\":60}",
+              "token_type \"mac\" is neither Bearer nor DPoP");
     PARSE_ERR(200, "{\"access_token\":\"SECRET\",\"token_type\":\"Bearer \","
                    "\"expires_in\":60}",
-              "token_type \"Bearer \" is not Bearer");
+              "token_type \"Bearer \" is neither Bearer nor DPoP");
     PARSE_ERR(200, "{\"access_token\":\"SECRET\",\"token_type\":\"Bear\\n\","
-                   "\"expires_in\":60}", "token_type \"Bear?\" is not Bearer");
+                   "\"expires_in\":60}",
+              "token_type \"Bear?\" is neither Bearer nor DPoP");
     PARSE_ERR(200, "{\"access_token\":\"SECRET\",\"token_type\":\"\","
-                   "\"expires_in\":60}", "token_type \"\" is not Bearer");
+                   "\"expires_in\":60}",
+              "token_type \"\" is neither Bearer nor DPoP");
 
     /* expires_in */
 
@@ -1802,8 +1844,8 @@ ngx_http_oauth2_client_test_token_parse(void)
 
         (void) snprintf(body, 1024, "{\"access_token\":\"SECRET\","
                         "\"token_type\":\"%0300d\",\"expires_in\":60}", 7);
-        (void) snprintf(want, sizeof(want), "token_type \"%0200d\" is not "
-                        "Bearer", 0);
+        (void) snprintf(want, sizeof(want), "token_type \"%0200d\" is neither "
+                        "Bearer nor DPoP", 0);
         PARSE_ERR(200, body, want);
 
         free(body);

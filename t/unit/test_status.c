@@ -169,6 +169,7 @@ static const status_key_t  status_served_keys[] = {
     { "WAIT", T_INT },
     { "BACKOFF", T_INT },
     { "ERROR", T_INT },
+    { "DPOP", T_INT },
     { NULL, 0 }
 };
 
@@ -736,7 +737,10 @@ test_status_record(void)
     CHECK_STR(ngx_http_oauth2_client_status_served_name(
                   NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_BACKOFF),
               "BACKOFF");
-    CHECK(ngx_http_oauth2_client_status_served_name(7) == NULL);
+    CHECK_STR(ngx_http_oauth2_client_status_served_name(
+                  NGX_HTTP_OAUTH2_CLIENT_STATUS_SERVED_DPOP),
+              "DPOP");
+    CHECK(ngx_http_oauth2_client_status_served_name(8) == NULL);
 
     /* a success, two failures, a success: the failures start again */
 
@@ -947,6 +951,9 @@ test_status_never(void)
         CHECK(status_line(prom,
                   "oauth2_client_requests_total{client=\"okta\","
                   "zone=\"oauth2_client\",token_status=\"ERROR\"} 0"));
+        CHECK(status_line(prom,
+                  "oauth2_client_requests_total{client=\"okta\","
+                  "zone=\"oauth2_client\",token_status=\"DPOP\"} 0"));
         CHECK(status_line(prom,
                   "oauth2_client_token_request_duration_seconds_bucket"
                   "{client=\"okta\",zone=\"oauth2_client\",le=\"+Inf\"} 0"));

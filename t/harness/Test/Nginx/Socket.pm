@@ -1097,7 +1097,8 @@ sub expand_env_in_text {
 
 sub random_port {
     my ($name, $used) = @_;
-    my %taken = map { $_ => 1 } $ServerPort, values %$used;
+    # the port being drawn is in %$used already, undef
+    my %taken = map { $_ => 1 } $ServerPort, grep { defined } values %$used;
     for (1 .. 1000) {
         my $port = int(rand 63550) + 1985;
         next if $taken{$port};
