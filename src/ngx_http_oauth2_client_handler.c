@@ -32,7 +32,7 @@ static ngx_int_t ngx_http_oauth2_client_start_fetch(ngx_http_request_t *r,
 static ngx_http_oauth2_client_ctx_t *ngx_http_oauth2_client_create_ctx(
     ngx_http_request_t *r);
 static void ngx_http_oauth2_client_recount(ngx_http_oauth2_client_ctx_t *ctx,
-    ngx_uint_t as);
+    ngx_uint_t as, ngx_uint_t to);
 
 
 ngx_int_t
@@ -270,7 +270,8 @@ ngx_http_oauth2_client_acquire(ngx_http_request_t *r,
             ngx_http_oauth2_client_recount(ctx,
                                    (rc == NGX_HTTP_OAUTH2_CLIENT_CACHE_HIT)
                                    ? NGX_HTTP_OAUTH2_CLIENT_STATUS_HIT
-                                   : NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE);
+                                   : NGX_HTTP_OAUTH2_CLIENT_STATUS_STALE,
+                                   NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT);
         }
 
         ctx->token_status = waited ? NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT
@@ -354,6 +355,19 @@ ngx_http_oauth2_client_give(ngx_http_request_t *r,
     rc = ngx_http_oauth2_client_proof(r, ctx, &proof);
 
     if (rc == NGX_ERROR) {
+
+        /*
+         * The request was counted served (HIT, STALE, WAIT...) when the
+         * token was found: it is a failure, ERROR, instead.
+         */
+
+        if (ctx->token_status != NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE
+            && ctx->token_status != NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR)
+        {
+            ngx_http_oauth2_client_recount(ctx, ctx->token_status,
+                                           NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR);
+        }
+
         ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_ERROR;
         ctx->failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -474,17 +488,17 @@ ngx_http_oauth2_client_ctx_cleanup(void *data)
 }
 
 
-/* a request the cache counted as "as" is WAIT */
+/* a request counted as "as" for the status is "to" */
 
 static void
 ngx_http_oauth2_client_recount(ngx_http_oauth2_client_ctx_t *ctx,
-    ngx_uint_t as)
+    ngx_uint_t as, ngx_uint_t to)
 {
     ngx_int_t  served[NGX_HTTP_OAUTH2_CLIENT_TOKEN_STATUS_N];
 
     ngx_memzero(served, sizeof(served));
     served[as] = -1;
-    served[NGX_HTTP_OAUTH2_CLIENT_STATUS_WAIT] = 1;
+    served[to] = 1;
 
     ngx_http_oauth2_client_cache_served(ctx->client->shm_zone, ctx->client,
                                         served);
