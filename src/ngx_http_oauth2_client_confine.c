@@ -32,7 +32,8 @@ static ngx_inline ngx_uint_t ngx_http_oauth2_client_marked(
     ngx_table_elt_t *h);
 static ngx_int_t ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r,
     ngx_list_t *dst, ngx_list_t *src, ngx_uint_t room);
-static void ngx_http_oauth2_client_drop_dpop(ngx_list_t *list);
+static void ngx_http_oauth2_client_drop_dpop(ngx_list_t *list,
+    ngx_uint_t all);
 static ngx_http_variable_value_t *ngx_http_oauth2_client_copy_variables(
     ngx_http_request_t *r, ngx_http_variable_value_t *src);
 static void ngx_http_oauth2_client_forget_variables(ngx_http_request_t *r);
@@ -279,7 +280,7 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
-            ngx_http_oauth2_client_drop_dpop(&ctx->clean);
+            ngx_http_oauth2_client_drop_dpop(&ctx->clean, 1);
 
             ctx->clean_authorization = NULL;
 
@@ -305,11 +306,22 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
 
     r->variables = vv;
 
+    /*
+     * A proof of ours that came with an inherited token goes, whatever
+     * the new token's type: a Bearer token must not go out with a
+     * proof made for another request's DPoP token.
+     */
+
+    if (proof != NULL) {
+        ngx_http_oauth2_client_drop_dpop(&r->headers_in.headers, 1);
+
+    } else if (ngx_http_oauth2_client_marked(h)) {
+        ngx_http_oauth2_client_drop_dpop(&r->headers_in.headers, 0);
+    }
+
     /* the room for it (and a proof) is there, in the one part */
 
     if (proof != NULL) {
-        ngx_http_oauth2_client_drop_dpop(&r->headers_in.headers);
-
         h = (ngx_table_elt_t *) r->headers_in.headers.part.elts
             + r->headers_in.headers.part.nelts++;
 
@@ -427,7 +439,7 @@ ngx_http_oauth2_client_restore(ngx_http_request_t *r,
                                                    &r->headers_in.headers, 0)
                == NGX_OK)
         {
-            ngx_http_oauth2_client_drop_dpop(&headers);
+            ngx_http_oauth2_client_drop_dpop(&headers, 1);
             r->headers_in.headers = headers;
             r->headers_in.authorization = NULL;
             r->variables = vv;
@@ -526,13 +538,14 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
 
 
 /*
- * Every DPoP element out of a list of one part made by copy_headers():
- * a client's proof goes as its Authorization goes, and ours with our
- * token.  A pass of its own, so that a Bearer token's copy costs no more.
+ * Every DPoP element (or, without "all", every one of ours) out of a
+ * list of one part made by copy_headers(): a client's proof goes as its
+ * Authorization goes, and ours with our token.  A pass of its own, so
+ * that a Bearer token's copy costs no more.
  */
 
 static void
-ngx_http_oauth2_client_drop_dpop(ngx_list_t *list)
+ngx_http_oauth2_client_drop_dpop(ngx_list_t *list, ngx_uint_t all)
 {
     ngx_uint_t        i;
     ngx_table_elt_t  *h, *d;
@@ -542,7 +555,12 @@ ngx_http_oauth2_client_drop_dpop(ngx_list_t *list)
 
     for (i = 0; i < list->part.nelts; i++) {
 
-        if (h[i].key.len == sizeof("DPoP") - 1
+        if (!all) {
+            if (h[i].lowcase_key == ngx_http_oauth2_client_dpop_key) {
+                continue;
+            }
+
+        } else if (h[i].key.len == sizeof("DPoP") - 1
             && ngx_strncasecmp(h[i].key.data, (u_char *) "DPoP",
                                sizeof("DPoP") - 1)
                == 0)
