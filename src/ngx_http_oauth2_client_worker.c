@@ -189,6 +189,7 @@ ngx_http_oauth2_client_worker_exit(ngx_cycle_t *cycle)
 {
     ngx_uint_t                           i;
     ngx_http_oauth2_client_conf_t      **clients;
+    ngx_http_oauth2_client_retired_t    *rt;
     ngx_http_oauth2_client_main_conf_t  *omcf;
 
     ngx_http_oauth2_client_worker_unwatch();
@@ -209,6 +210,25 @@ ngx_http_oauth2_client_worker_exit(ngx_cycle_t *cycle)
     }
 
     ngx_http_oauth2_client_fetch_exit();
+
+    /*
+     * An old worker's own token (a reload changed its client) is in the
+     * worker's memory, not the zone's: wiped before it is freed, so that
+     * no core dump, nor the next owner of the memory, reads it.  After
+     * the token requests: the end of one may still have stored it.
+     */
+
+    for (i = 0; i < omcf->clients.nelts; i++) {
+        rt = &clients[i]->retired;
+
+        if (rt->token != NULL) {
+            ngx_explicit_memzero(rt->token, rt->cap);
+            ngx_free(rt->token);
+            rt->token = NULL;
+            rt->cap = 0;
+            rt->len = 0;
+        }
+    }
 }
 
 
