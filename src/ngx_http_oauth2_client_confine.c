@@ -416,7 +416,10 @@ static void
 ngx_http_oauth2_client_restore(ngx_http_request_t *r,
     ngx_http_oauth2_client_ctx_t *rec)
 {
+    ngx_uint_t                  i;
     ngx_list_t                  headers;
+    ngx_list_part_t            *part;
+    ngx_table_elt_t            *h;
     ngx_http_variable_value_t  *vv;
 
     if (rec != NULL) {
@@ -455,6 +458,21 @@ ngx_http_oauth2_client_restore(ngx_http_request_t *r,
 
             ngx_str_null(&r->headers_in.authorization->value);
             r->headers_in.authorization = NULL;
+
+            /* and the proof of a DPoP token, which names the token */
+
+            for (part = &r->headers_in.headers.part;
+                 part != NULL;
+                 part = part->next)
+            {
+                h = part->elts;
+
+                for (i = 0; i < part->nelts; i++) {
+                    if (h[i].lowcase_key == ngx_http_oauth2_client_dpop_key) {
+                        ngx_str_null(&h[i].value);
+                    }
+                }
+            }
 
             ngx_http_oauth2_client_forget_variables(r);
         }
