@@ -396,20 +396,28 @@ ngx_http_oauth2_client_unavailable(ngx_http_request_t *r,
     h = ngx_list_push(&r->headers_out.headers);
 
     if (h != NULL) {
+
+        /*
+         * A whole element, skipped (hash 0), before the allocation: one
+         * the value has no memory for stays in the list, and whoever
+         * walks it ($sent_http_, a header filter) reads its key.
+         */
+
+        h->hash = 0;
+        ngx_str_set(&h->key, "Retry-After");
+        ngx_str_null(&h->value);
+        h->lowcase_key = NULL;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+
         h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
 
         if (h->value.data != NULL) {
             h->hash = 1;
-            ngx_str_set(&h->key, "Retry-After");
             h->value.len = ngx_sprintf(h->value.data, "%M",
                                        (retry + 999) / 1000)
                            - h->value.data;
-#if (nginx_version >= 1023000)
-            h->next = NULL;
-#endif
-
-        } else {
-            h->hash = 0;
         }
     }
 
