@@ -179,7 +179,15 @@ ngx_http_oauth2_client_get_token(ngx_http_request_t *r)
             return NGX_DECLINED;
         }
 
-        ngx_http_oauth2_client_strip(r);
+        /*
+         * Not taken off (the variables would go back to the values they
+         * had before the token, losing what the new location's rewrite
+         * phase set): the new token goes on over the old one, as
+         * inject() does for a token inherited, with the clean state
+         * of the first.  Until then nothing runs that could read it.
+         */
+
+        ctx->injected = 0;
         ngx_http_oauth2_client_wait_cancel(ctx);
         ctx->wait = NULL;
 

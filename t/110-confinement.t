@@ -1229,3 +1229,48 @@ main [<!--# include virtual="/slow/x" -->]
 ["^api: token ok client=0oa-rsa .*\nx-status=MISS\n\\z",
  "^\\[api: revoked\n\\]\n\\z",
  "^api: token ok client=0oa-rsa .*\nx-status=MISS\n\\z"]
+
+
+
+=== TEST 40: an internal redirect to a location of the same client after the token's end of use: the values "set" at the server and location level after the redirect go upstream
+--- http_config
+    oauth2_client short {
+        prefetch        off;
+        token_endpoint  http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-2/k40/oauth2/v1/token;
+        client_id       0oa-rsa;
+        private_key     $TEST_NGINX_KEYS/rsa1.pem;
+        key_id          rsa1;
+    }
+--- config
+    set $p $uri;
+
+    location = /_oauth2/short {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/s/expires-2/k40/oauth2/v1/token;
+    }
+
+    # the token's end of use is 1.8 s after its request: the upstream
+    # times out later, and error_page sends the request on
+    location = /slow {
+        oauth2_token short;
+        proxy_read_timeout 3500ms;
+        error_page 504 = /again/x;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/_sleep?ms=10000;
+    }
+
+    location /again/ {
+        oauth2_token short;
+        set $tenant acme;
+        proxy_set_header Host backend;
+        proxy_set_header X-Status $oauth2_token_status;
+        proxy_set_header X-Tenant $tenant;
+        proxy_set_header X-P $p;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/k40/;
+    }
+--- request eval
+["GET /slow", "GET /stats/s/expires-2/k40/oauth2/v1/token"]
+--- timeout: 15
+--- response_body_like eval
+["^api: token ok client=0oa-rsa .*\nx-status=MISS\nx-tenant=acme\nx-p=/again/x\n\\z", "^calls=2\n"]
+--- error_log eval
+[qr/upstream timed out/]
