@@ -162,17 +162,26 @@ ngx_http_oauth2_client_marked(ngx_table_elt_t *h)
  * The first phase of every subrequest and of every internal redirect;
  * the location is not known yet, only the server.  A subrequest that
  * inherited a token of a client other than the server's own loses it
- * here, before the server's rewrite directives run.
+ * here, before the server's rewrite directives run.  So does a main
+ * request after an internal redirect (error_page, X-Accel-Redirect,
+ * "rewrite ... last"), whatever its next location: the server's "set"
+ * then writes into the clean values, which the request keeps should it
+ * go to a location without the client, and the precontent phase puts
+ * the token back on should it go to one of the same client.  Ours runs
+ * before the rewrite module's handler: a phase runs its handlers last
+ * registered first (ngx_http_init_phase_handlers()).
  */
 
 static ngx_int_t
 ngx_http_oauth2_client_server_rewrite_handler(ngx_http_request_t *r)
 {
+    ngx_str_t                           value;
+    ngx_uint_t                          status;
     ngx_table_elt_t                    *h;
     ngx_http_oauth2_client_ctx_t       *rec;
     ngx_http_oauth2_client_loc_conf_t  *olcf;
 
-    if (r == r->main) {
+    if (r == r->main && !r->internal) {
         return NGX_DECLINED;
     }
 
@@ -185,6 +194,32 @@ ngx_http_oauth2_client_server_rewrite_handler(ngx_http_request_t *r)
     olcf = ngx_http_get_module_loc_conf(r, ngx_http_oauth2_client_module);
 
     rec = ngx_http_oauth2_client_record(r, h);
+
+    if (r == r->main) {
+
+        /*
+         * The token is kept in the context (the header is gone): in a
+         * location of the same client it goes on again, a DPoP one with
+         * a new proof, with no lookup, and no second count for the
+         * status.
+         */
+
+        if (rec != NULL && rec->request == r) {
+            value = rec->value;
+            status = rec->token_status;
+
+            ngx_http_oauth2_client_restore(r, rec);
+
+            rec->value = value;
+            rec->token_status = status;
+            rec->stripped = 1;
+
+        } else {
+            ngx_http_oauth2_client_restore(r, rec);
+        }
+
+        return NGX_DECLINED;
+    }
 
     if (rec == NULL || rec->client != olcf->client) {
         ngx_http_oauth2_client_restore(r, rec);

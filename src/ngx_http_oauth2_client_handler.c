@@ -131,6 +131,12 @@ ngx_http_oauth2_client_get_token(ngx_http_request_t *r)
         ngx_http_oauth2_client_strip(r);
         ngx_http_oauth2_client_wait_cancel(ctx);
 
+        if (ctx->stripped) {
+            ctx->stripped = 0;
+            ctx->token_status = NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE;
+            ngx_str_null(&ctx->value);
+        }
+
         if (olcf->client == NULL) {
             return NGX_DECLINED;
         }
@@ -158,6 +164,23 @@ ngx_http_oauth2_client_get_token(ngx_http_request_t *r)
         }
 
         ctx->client = olcf->client;
+
+    } else if (ctx->stripped) {
+
+        /*
+         * An internal redirect of the main request took the token off in
+         * the server rewrite phase (confine.c), and brought it to a
+         * location of the same client: the token goes on again, a DPoP
+         * one with a proof of its own, unless its end of use passed.
+         */
+
+        ctx->stripped = 0;
+
+        if ((ngx_msec_int_t) (ctx->expires - ngx_current_msec) > 0) {
+            return ngx_http_oauth2_client_give(r, ctx);
+        }
+
+        ngx_str_null(&ctx->value);
 
     } else if (ctx->injected) {
 

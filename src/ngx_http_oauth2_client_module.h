@@ -457,6 +457,7 @@ typedef struct {
 
     unsigned                         token_status:4;
     unsigned                         injected:1;
+    unsigned                         stripped:1;  /* kept for a redirect */
     unsigned                         nonce_challenge:1;
     unsigned                         proof_refused:1;
 } ngx_http_oauth2_client_ctx_t;

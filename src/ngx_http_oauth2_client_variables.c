@@ -122,11 +122,15 @@ ngx_http_oauth2_client_status_variable(ngx_http_request_t *r,
     ngx_str_t                     *name;
     ngx_http_oauth2_client_ctx_t  *ctx;
 
-    /* the request's own: a subrequest's is not its main request's */
+    /*
+     * The request's own: a subrequest's is not its main request's.  Not
+     * that of a token taken off for an internal redirect and kept to go
+     * on again (ctx->stripped).
+     */
 
     ctx = ngx_http_oauth2_client_get_ctx(r);
 
-    if (ctx == NULL
+    if (ctx == NULL || ctx->stripped
         || ctx->token_status == NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE)
     {
         v->not_found = 1;
@@ -155,7 +159,7 @@ ngx_http_oauth2_client_name_variable(ngx_http_request_t *r,
 
     ctx = ngx_http_oauth2_client_get_ctx(r);
 
-    if (ctx == NULL || ctx->client == NULL
+    if (ctx == NULL || ctx->client == NULL || ctx->stripped
         || ctx->token_status == NGX_HTTP_OAUTH2_CLIENT_STATUS_NONE)
     {
         v->not_found = 1;

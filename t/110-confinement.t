@@ -1274,3 +1274,45 @@ main [<!--# include virtual="/slow/x" -->]
 ["^api: token ok client=0oa-rsa .*\nx-status=MISS\nx-tenant=acme\nx-p=/again/x\n\\z", "^calls=2\n"]
 --- error_log eval
 [qr/upstream timed out/]
+
+
+
+=== TEST 41: a main request with the token sent by error_page to a location without the client, or of the same client: the server's "set" sees the new URI, the token goes on again in the latter
+--- config
+    set $p $uri;
+
+    location /first/ {
+        oauth2_token okta;
+        proxy_intercept_errors on;
+        error_page 401 = /plain41/x;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api401/;
+    }
+
+    location /plain41/ {
+        set $tenant acme;
+        return 200 "p=$p tenant=$tenant auth=$http_authorization status=$oauth2_token_status\n";
+    }
+
+    location /second/ {
+        oauth2_token okta;
+        proxy_intercept_errors on;
+        error_page 401 = /again41/x;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api401/;
+    }
+
+    location /again41/ {
+        oauth2_token okta;
+        set $tenant acme;
+        proxy_set_header Host backend;
+        proxy_set_header X-Status $oauth2_token_status;
+        proxy_set_header X-Tenant $tenant;
+        proxy_set_header X-P $p;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/api/k41/;
+    }
+--- request eval
+["GET /first/k41", "GET /second/k41"]
+--- response_body_like eval
+["^p=/plain41/x tenant=acme auth= status=\n\\z",
+ "^api: token ok client=0oa-rsa .*\nx-status=HIT\nx-tenant=acme\nx-p=/again41/x\n\\z"]
+--- no_error_log
+[error]
