@@ -38,7 +38,8 @@ static void ngx_http_oauth2_client_drop_dpop(ngx_list_t *list);
 static ngx_http_variable_value_t *ngx_http_oauth2_client_copy_variables(
     ngx_http_request_t *r, ngx_http_variable_value_t *src);
 static void ngx_http_oauth2_client_forget_variables(ngx_http_request_t *r);
-static void ngx_http_oauth2_client_flush(ngx_http_request_t *r);
+static ngx_inline void ngx_http_oauth2_client_flush(
+    ngx_http_request_t *r);
 
 
 /*
@@ -686,7 +687,7 @@ ngx_http_oauth2_client_forget_variables(ngx_http_request_t *r)
 
 /* the cached $http_authorization and $http_dpop, where configured */
 
-static void
+static ngx_inline void
 ngx_http_oauth2_client_flush(ngx_http_request_t *r)
 {
     ngx_http_oauth2_client_main_conf_t  *omcf;

@@ -118,7 +118,13 @@ ngx_http_oauth2_client_get_token(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    ctx = ngx_http_oauth2_client_get_ctx(r);
+    /* get_ctx()'s first test here: the cache hit makes no call for it */
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_oauth2_client_module);
+
+    if (ctx == NULL && r->internal) {
+        ctx = ngx_http_oauth2_client_get_ctx(r);
+    }
 
     if (ctx != NULL && ctx->client != olcf->client) {
 
