@@ -36,8 +36,8 @@ static ngx_int_t ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r,
     ngx_list_t *dst, ngx_list_t *src, ngx_uint_t room);
 static void ngx_http_oauth2_client_drop_dpop(ngx_list_t *list,
     ngx_uint_t all);
-static ngx_http_variable_value_t *ngx_http_oauth2_client_copy_variables(
-    ngx_http_request_t *r, ngx_http_variable_value_t *src);
+static ngx_http_variable_value_t *ngx_http_oauth2_client_fresh_variables(
+    ngx_http_request_t *r);
 static void ngx_http_oauth2_client_forget_variables(ngx_http_request_t *r);
 static ngx_inline void ngx_http_oauth2_client_flush(
     ngx_http_request_t *r);
@@ -320,8 +320,7 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
 
             ctx->clean_authorization = NULL;
 
-            ctx->clean_variables = ngx_http_oauth2_client_copy_variables(r,
-                                                                      NULL);
+            ctx->clean_variables = ngx_http_oauth2_client_fresh_variables(r);
             if (ctx->clean_variables == NULL) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
@@ -385,8 +384,8 @@ ngx_http_oauth2_client_inject(ngx_http_request_t *r,
 
 
 /*
- * The hot path's copy_headers() and copy_variables() in one: r gets a
- * header list of one part with its elements but every Authorization,
+ * The hot path's copy of r's headers and of its variable values: r gets
+ * a header list of one part with its elements but every Authorization,
  * and room for that many more, and a copy of its cache of variable
  * values, both in one allocation (the cache hit's cost: each pool
  * allocation is some 20 instructions).  The list is built in place: r's
@@ -546,7 +545,7 @@ ngx_http_oauth2_client_restore(ngx_http_request_t *r,
         }
 
     } else {
-        vv = ngx_http_oauth2_client_copy_variables(r, NULL);
+        vv = ngx_http_oauth2_client_fresh_variables(r);
 
         if (vv != NULL
             && ngx_http_oauth2_client_copy_headers(r, &headers,
@@ -705,17 +704,15 @@ ngx_http_oauth2_client_drop_dpop(ngx_list_t *list, ngx_uint_t all)
 
 
 /*
- * A cache of variable values for r: a copy of src, or, without src, one
- * where every value is to be evaluated (a fresh request's).  NULL: no
- * memory.
+ * A cache of variable values for r where every value is to be evaluated
+ * (a fresh request's).  NULL: no memory.  The copy of a cache is
+ * own_state()'s, in the allocation of the header list.
  */
 
 static ngx_http_variable_value_t *
-ngx_http_oauth2_client_copy_variables(ngx_http_request_t *r,
-    ngx_http_variable_value_t *src)
+ngx_http_oauth2_client_fresh_variables(ngx_http_request_t *r)
 {
     size_t                      size;
-    ngx_http_variable_value_t  *vv;
     ngx_http_core_main_conf_t  *cmcf;
 
     cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
@@ -724,18 +721,7 @@ ngx_http_oauth2_client_copy_variables(ngx_http_request_t *r,
 
     size = cmcf->variables.nelts * sizeof(ngx_http_variable_value_t);
 
-    if (src == NULL) {
-        return ngx_pcalloc(r->pool, size ? size : 1);
-    }
-
-    vv = ngx_palloc(r->pool, size ? size : 1);
-    if (vv == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(vv, src, size);
-
-    return vv;
+    return ngx_pcalloc(r->pool, size ? size : 1);
 }
 
 
