@@ -159,17 +159,28 @@ ngx_http_oauth2_client_token_request_private_key_jwt(
     ngx_http_oauth2_client_token_request_t *tr,
     const ngx_http_oauth2_client_assertion_t *a, char *err, size_t errlen)
 {
-    int      rc;
     char    *assertion;
     size_t   len;
-
-    static const char  type[] = NGX_HTTP_OAUTH2_CLIENT_ASSERTION_TYPE;
 
     assertion = ngx_http_oauth2_client_assertion_create(a, &len, err,
                                                          errlen);
     if (assertion == NULL) {
         return -1;
     }
+
+    return ngx_http_oauth2_client_token_request_assertion(tr, assertion, len,
+                                                          err, errlen);
+}
+
+
+int
+ngx_http_oauth2_client_token_request_assertion(
+    ngx_http_oauth2_client_token_request_t *tr, char *assertion, size_t len,
+    char *err, size_t errlen)
+{
+    int  rc;
+
+    static const char  type[] = NGX_HTTP_OAUTH2_CLIENT_ASSERTION_TYPE;
 
     rc = ngx_http_oauth2_client_token_request_param(tr,
                                          "client_assertion_type",

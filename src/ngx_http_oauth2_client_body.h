@@ -60,6 +60,14 @@ int ngx_http_oauth2_client_token_request_private_key_jwt(
     const ngx_http_oauth2_client_assertion_t *a, char *err, size_t errlen);
 
 /*
+ * A signed client assertion (malloc()ed, len bytes) as client_assertion
+ * and its client_assertion_type; the assertion is wiped and freed.
+ */
+int ngx_http_oauth2_client_token_request_assertion(
+    ngx_http_oauth2_client_token_request_t *tr, char *assertion, size_t len,
+    char *err, size_t errlen);
+
+/*
  * the whole body of a private_key_jwt token request, the scope taken from
  * a; malloc()ed, NUL-terminated; the caller cleanses and frees it
  */

@@ -164,12 +164,9 @@ ngx_http_oauth2_client_creds_assertion(
     ngx_http_oauth2_client_token_request_t *tr,
     const ngx_http_oauth2_client_creds_t *c, char *err, size_t errlen)
 {
-    int                           rc;
     char                         *assertion;
     size_t                        len;
     ngx_http_oauth2_client_jwt_t  j;
-
-    static const char  type[] = NGX_HTTP_OAUTH2_CLIENT_ASSERTION_TYPE;
 
     memset(&j, 0, sizeof(ngx_http_oauth2_client_jwt_t));
 
@@ -200,21 +197,8 @@ ngx_http_oauth2_client_creds_assertion(
         return -1;
     }
 
-    rc = ngx_http_oauth2_client_token_request_param(tr,
-                                         "client_assertion_type",
-                                         (const unsigned char *) type,
-                                         sizeof(type) - 1, err, errlen);
-    if (rc == 0) {
-        rc = ngx_http_oauth2_client_token_request_param(tr,
-                                         "client_assertion",
-                                         (const unsigned char *) assertion,
-                                         len, err, errlen);
-    }
-
-    OPENSSL_cleanse(assertion, len);
-    free(assertion);
-
-    return rc;
+    return ngx_http_oauth2_client_token_request_assertion(tr, assertion, len,
+                                                          err, errlen);
 }
 
 
