@@ -34,6 +34,8 @@ static ngx_int_t ngx_http_oauth2_client_own_state(ngx_http_request_t *r,
     ngx_uint_t room);
 static ngx_int_t ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r,
     ngx_list_t *dst, ngx_list_t *src, ngx_uint_t room);
+static ngx_inline ngx_table_elt_t *ngx_http_oauth2_client_copy_elts(
+    ngx_table_elt_t *d, ngx_list_t *src);
 static void ngx_http_oauth2_client_drop_dpop(ngx_list_t *list,
     ngx_uint_t all);
 static ngx_http_variable_value_t *ngx_http_oauth2_client_fresh_variables(
@@ -398,10 +400,10 @@ ngx_http_oauth2_client_own_state(ngx_http_request_t *r, ngx_uint_t room)
 {
     u_char                     *p;
     size_t                      vsize;
-    ngx_uint_t                  i, n;
+    ngx_uint_t                  n;
     ngx_list_t                 *list;
     ngx_list_part_t            *part;
-    ngx_table_elt_t            *h, *d, *elts;
+    ngx_table_elt_t            *d, *elts;
     ngx_http_core_main_conf_t  *cmcf;
 
     cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
@@ -429,24 +431,7 @@ ngx_http_oauth2_client_own_state(ngx_http_request_t *r, ngx_uint_t room)
     elts = (ngx_table_elt_t *) p;
     d = elts;
 
-    for (part = &list->part; part != NULL; part = part->next) {
-        h = part->elts;
-
-        for (i = 0; i < part->nelts; i++) {
-
-            /* by name: an element another module made may have no hash */
-
-            if (h[i].key.len == sizeof("Authorization") - 1
-                && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
-                                   sizeof("Authorization") - 1)
-                   == 0)
-            {
-                continue;
-            }
-
-            *d++ = h[i];
-        }
-    }
+    d = ngx_http_oauth2_client_copy_elts(d, list);
 
     p += n * sizeof(ngx_table_elt_t);
 
@@ -618,10 +603,10 @@ static ngx_int_t
 ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
     ngx_list_t *src, ngx_uint_t room)
 {
-    ngx_uint_t        i, n;
+    ngx_uint_t        n;
     ngx_list_t        list;
     ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *d;
+    ngx_table_elt_t  *d;
 
     n = room;
 
@@ -637,12 +622,34 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
 
     d = list.part.elts;
 
+    d = ngx_http_oauth2_client_copy_elts(d, src);
+
+    list.part.nelts = d - (ngx_table_elt_t *) list.part.elts;
+
+    *dst = list;
+    dst->last = &dst->part;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The elements of src but every Authorization, copied to d; the end of
+ * what was copied.  By name: an element another module made may have no
+ * hash.
+ */
+
+static ngx_inline ngx_table_elt_t *
+ngx_http_oauth2_client_copy_elts(ngx_table_elt_t *d, ngx_list_t *src)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
     for (part = &src->part; part != NULL; part = part->next) {
         h = part->elts;
 
         for (i = 0; i < part->nelts; i++) {
-
-            /* by name: an element another module made may have no hash */
 
             if (h[i].key.len == sizeof("Authorization") - 1
                 && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
@@ -656,12 +663,7 @@ ngx_http_oauth2_client_copy_headers(ngx_http_request_t *r, ngx_list_t *dst,
         }
     }
 
-    list.part.nelts = d - (ngx_table_elt_t *) list.part.elts;
-
-    *dst = list;
-    dst->last = &dst->part;
-
-    return NGX_OK;
+    return d;
 }
 
 
